@@ -1,0 +1,328 @@
+//! The state changes of tessera, shared by the JSON API, the HTML forms and
+//! the command line. Each one is a single transaction that includes its
+//! audit entry, so a change and its record commit or fail together.
+
+use diesel::Connection;
+use time::PrimitiveDateTime;
+
+use crate::auth::password;
+use crate::config::{Config, PasswordCost};
+use crate::db::models::accounts::{self, Account, NewAccount};
+use crate::db::models::audit::{self, Event, NewAuditEvent};
+use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
+use crate::db::{self, DbConn};
+use crate::error::AppError;
+use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
+
+/// Who made a change, for the audit log. `account` is `None` for the
+/// command line and for anonymous sign-in attempts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actor<'a> {
+    pub account: Option<&'a Account>,
+    pub ip: Option<&'a str>,
+}
+
+impl<'a> Actor<'a> {
+    pub fn new(account: &'a Account, ip: Option<&'a str>) -> Self {
+        Self {
+            account: Some(account),
+            ip,
+        }
+    }
+
+    pub fn console() -> Self {
+        Self::default()
+    }
+}
+
+pub fn record(
+    conn: &mut DbConn,
+    event: Event,
+    actor: Actor<'_>,
+    target: Option<&str>,
+    token_prefix: Option<&str>,
+) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        &NewAuditEvent {
+            event: event.as_str(),
+            at: db::now(),
+            actor_account_id: actor.account.map(|a| a.account_id.as_str()),
+            target_account_id: target,
+            token_prefix,
+            ip: actor.ip,
+        },
+    )?;
+    Ok(())
+}
+
+/// What a caller asks for when generating a token; fields are checked here
+/// so that the JSON API, the form and the CLI give the same answers.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TokenRequest {
+    pub label: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub expires_in_hours: Option<i64>,
+}
+
+/// A checked [`TokenRequest`].
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub label: Label,
+    pub scopes: ScopeSet,
+    pub lifetime: Lifetime,
+}
+
+impl TokenRequest {
+    /// `may_grant` is what the caller may hand on: their session's role, or
+    /// the scopes of the token they are calling with.
+    pub fn check(
+        &self,
+        config: &Config,
+        owner: &Account,
+        may_grant: ScopeSet,
+    ) -> Result<TokenSpec, AppError> {
+        let label = Label::parse(self.label.as_deref().unwrap_or(""))
+            .map_err(|m| AppError::invalid("label", m))?;
+        let scopes = ScopeSet::parse_list(self.scopes.as_deref().unwrap_or(&[]))
+            .map_err(|m| AppError::invalid("scopes", m))?;
+        if !scopes.is_subset(ScopeSet::for_role(owner.role())) {
+            return Err(AppError::forbidden(
+                Some("scopes"),
+                "only admins may grant admin:read or admin:write",
+            ));
+        }
+        if !scopes.is_subset(may_grant) {
+            return Err(AppError::forbidden(
+                Some("scopes"),
+                format!(
+                    "a token can only create tokens with a subset of its own scopes ({})",
+                    may_grant.names().join(", ")
+                ),
+            ));
+        }
+        let lifetime = Lifetime::parse(self.expires_in_hours, config.max_token_lifetime_days)
+            .map_err(|m| AppError::invalid("expires_in_hours", m))?;
+        Ok(TokenSpec {
+            label,
+            scopes,
+            lifetime,
+        })
+    }
+}
+
+/// Creates a token for `owner`. The token in clear is returned to be shown
+/// once; only its HMAC is stored.
+pub fn create_token(
+    conn: &mut DbConn,
+    config: &Config,
+    owner: &Account,
+    spec: &TokenSpec,
+    actor: Actor<'_>,
+) -> Result<(ApiToken, PlainToken), AppError> {
+    let plain = PlainToken::generate();
+    let hash = plain.hash(&config.secret_key);
+    let now = db::now();
+    let expires_at = spec
+        .lifetime
+        .hours()
+        .map(|h| now + time::Duration::hours(h));
+    let token = conn.transaction::<_, AppError, _>(|conn| {
+        accounts::lock(conn, owner.id)?;
+        let held = token_db::count_for_account(conn, owner.id)?;
+        if held >= i64::from(config.max_tokens_per_user) {
+            return Err(AppError::Conflict(format!(
+                "this account already holds {held} tokens, the most allowed ({}); delete one first",
+                config.max_tokens_per_user
+            )));
+        }
+        let token = token_db::insert(
+            conn,
+            &NewToken {
+                account_id: owner.id,
+                label: spec.label.as_str(),
+                prefix: plain.prefix(),
+                token_hash: hash.as_bytes(),
+                scopes: &spec.scopes.to_stored(),
+                active: true,
+                created_at: now,
+                expires_at,
+            },
+        )?;
+        record(
+            conn,
+            Event::TokenCreated,
+            actor,
+            Some(&owner.account_id),
+            Some(plain.prefix()),
+        )?;
+        Ok(token)
+    })?;
+    Ok((token, plain))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenChange {
+    Deactivate,
+    Activate,
+    Delete,
+}
+
+/// Whose tokens a change may reach.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach {
+    /// Only this account's (internal id); others' look missing.
+    Own(i64),
+    /// Anyone's (admins on `/admin/...`, the command line).
+    Any,
+}
+
+/// Deactivates, activates or deletes a token. Returns the token as it is
+/// afterwards (as it was, for a deletion) and its owner's public id.
+pub fn change_token(
+    conn: &mut DbConn,
+    reach: Reach,
+    id: i64,
+    change: TokenChange,
+    actor: Actor<'_>,
+) -> Result<(ApiToken, String), AppError> {
+    conn.transaction(|conn| {
+        let mut token = match reach {
+            Reach::Own(owner) => token_db::find_owned(conn, owner, id)?,
+            Reach::Any => token_db::find(conn, id)?,
+        }
+        .ok_or(AppError::NotFound)?;
+        let owner = accounts::find_by_id(conn, token.account_id)?.ok_or(AppError::NotFound)?;
+        let event = match change {
+            TokenChange::Delete => {
+                token_db::delete(conn, id)?;
+                Some(Event::TokenDeleted)
+            }
+            TokenChange::Deactivate | TokenChange::Activate => {
+                let active = change == TokenChange::Activate;
+                if token.active == active {
+                    None
+                } else {
+                    token_db::set_active(conn, id, active)?;
+                    token.active = active;
+                    Some(if active {
+                        Event::TokenActivated
+                    } else {
+                        Event::TokenDeactivated
+                    })
+                }
+            }
+        };
+        if let Some(event) = event {
+            record(conn, event, actor, Some(&owner.account_id), Some(&token.prefix))?;
+        }
+        Ok((token, owner.account_id))
+    })
+}
+
+/// A username: 1-64 characters of `[A-Za-z0-9._-]`.
+pub fn check_username(name: &str) -> Result<(), AppError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "username",
+            "a username is 1-64 characters of letters, digits, '.', '_' and '-'",
+        ))
+    }
+}
+
+pub fn check_display_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "display_name",
+            "a display name is at most 100 characters, without control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates an account with a generated password, returned to be shown once.
+pub fn create_account(
+    conn: &mut DbConn,
+    cost: PasswordCost,
+    username: &str,
+    display_name: Option<&str>,
+    role: Role,
+    actor: Actor<'_>,
+) -> Result<(Account, String), AppError> {
+    check_username(username)?;
+    let display_name = match display_name.map(check_display_name).transpose()? {
+        Some(name) if !name.is_empty() => name,
+        _ => username.to_owned(),
+    };
+    let password = password::generate();
+    let hash = password::hash(&password, cost)?;
+    let account = conn.transaction::<_, AppError, _>(|conn| {
+        if accounts::find_by_username(conn, username)?.is_some() {
+            return Err(AppError::Conflict(format!(
+                "the username {username:?} is taken"
+            )));
+        }
+        let account = accounts::insert(
+            conn,
+            &NewAccount {
+                account_id: &new_account_id(),
+                username,
+                display_name: &display_name,
+                password_hash: &hash,
+                role: role.as_str(),
+                active: true,
+                created_at: db::now(),
+            },
+        )?;
+        record(
+            conn,
+            Event::AccountCreated,
+            actor,
+            Some(&account.account_id),
+            None,
+        )?;
+        Ok(account)
+    })?;
+    Ok((account, password))
+}
+
+/// `acc_` and 12 lowercase letters and digits: opaque, URL-safe, fixed.
+pub fn new_account_id() -> String {
+    format!(
+        "acc_{}",
+        random_chars(b"0123456789abcdefghijklmnopqrstuvwxyz", 12)
+    )
+}
+
+/// On an empty database, creates `admin` and returns its password.
+pub fn ensure_first_admin(
+    conn: &mut DbConn,
+    cost: PasswordCost,
+) -> Result<Option<String>, AppError> {
+    if accounts::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let (_, password) = create_account(
+        conn,
+        cost,
+        "admin",
+        Some("Administrator"),
+        Role::Admin,
+        Actor::console(),
+    )?;
+    Ok(Some(password))
+}
+
+/// A timestamp as RFC 3339 in UTC.
+pub fn rfc3339(at: PrimitiveDateTime) -> String {
+    at.assume_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,277 @@
+//! Who is calling, and what may they do.
+//!
+//! Two kinds of caller: an API token (any of the six forms of SPEC §3) or a
+//! browser session. Either becomes a [`Caller`] holding the account and the
+//! effective scopes: a token's scopes intersected with what its owner's role
+//! allows *now*, or for a session everything the role allows. Handlers state
+//! the scope they need in their signature with [`Need`]:
+//!
+//! ```ignore
+//! async fn list(caller: Need<scope::TokensRead>, ...) -> Result<..., AppError>
+//! ```
+//!
+//! Token checks cost one indexed query. The token's checksum is verified
+//! first, so garbage never reaches the database; the lookup is by the HMAC
+//! of the token under the server key, which an attacker cannot compute, so
+//! the index lookup leaks nothing usable about any stored secret.
+
+pub mod password;
+pub mod rate_limit;
+pub mod session;
+
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::db::models::accounts::Account;
+use crate::db::models::tokens as token_db;
+use crate::db::{self};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tokens::{PlainToken, Scope, ScopeSet};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Via {
+    Token { token_id: i64 },
+    Session { csrf_token: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: Account,
+    /// What this caller may do now.
+    pub scopes: ScopeSet,
+    pub via: Via,
+    pub ip: Option<String>,
+}
+
+impl Caller {
+    pub fn require(&self, scope: Scope) -> Result<(), AppError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(AppError::MissingScope(scope))
+        }
+    }
+}
+
+/// A scope named at the type level, for [`Need`].
+pub trait ScopeMarker {
+    const SCOPE: Scope;
+}
+
+/// The scope markers: `Need<scope::TokensWrite>`.
+pub mod scope {
+    use super::{Scope, ScopeMarker};
+
+    macro_rules! markers {
+        ($($name:ident),*) => {$(
+            pub struct $name;
+            impl ScopeMarker for $name {
+                const SCOPE: Scope = Scope::$name;
+            }
+        )*};
+    }
+    markers!(ProfileRead, TokensRead, TokensWrite, AdminRead, AdminWrite);
+}
+
+/// An authenticated caller holding scope `S`. Token or session; a session
+/// changing state must also send `X-CSRF-Token`.
+pub struct Need<S: ScopeMarker> {
+    pub caller: Caller,
+    _scope: PhantomData<S>,
+}
+
+impl<S: ScopeMarker + 'static> FromRequest for Need<S> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = authenticate(&req).await?;
+            if let Via::Session { csrf_token } = &caller.via {
+                if !is_safe(req.method()) {
+                    let sent = req
+                        .headers()
+                        .get("X-CSRF-Token")
+                        .and_then(|v| v.to_str().ok());
+                    session::check_csrf(sent, csrf_token)?;
+                }
+            }
+            caller.require(S::SCOPE)?;
+            Ok(Need {
+                caller,
+                _scope: PhantomData,
+            })
+        })
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub fn state(req: &HttpRequest) -> web::Data<AppState> {
+    req.app_data::<web::Data<AppState>>()
+        .expect("AppState is registered in startup::build")
+        .clone()
+}
+
+/// The client's address as seen on the socket. Forwarded headers are not
+/// trusted: anyone can send them, and the rate limits key on this.
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// A token presented with the request, in whichever form it came.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Presented<'a> {
+    None,
+    Token(&'a str),
+    /// Something was sent as credentials but cannot be a token.
+    Malformed,
+}
+
+/// Finds a token in the `Authorization` header (Bearer, Token, apiToken or
+/// bare), the `API-KEY` header, or for GET the `api_token` query parameter.
+pub fn presented_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let Ok(value) = value.to_str() else {
+            return Presented::Malformed;
+        };
+        return parse_authorization(value);
+    }
+    if let Some(value) = req.headers().get("API-KEY") {
+        return match value.to_str() {
+            Ok(v) if !v.trim().is_empty() => Presented::Token(v.trim()),
+            _ => Presented::Malformed,
+        };
+    }
+    if allow_query && matches!(*req.method(), Method::GET | Method::HEAD) {
+        if let Some(v) = query_token(req.query_string()) {
+            return Presented::Token(v);
+        }
+    }
+    Presented::None
+}
+
+pub fn parse_authorization(value: &str) -> Presented<'_> {
+    let value = value.trim();
+    match value.split_once(char::is_whitespace) {
+        Some((scheme, rest)) => {
+            let known = ["bearer", "token", "apitoken"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s));
+            let rest = rest.trim();
+            if known && !rest.is_empty() && !rest.contains(char::is_whitespace) {
+                Presented::Token(rest)
+            } else {
+                Presented::Malformed
+            }
+        }
+        None if !value.is_empty() => Presented::Token(value),
+        None => Presented::Malformed,
+    }
+}
+
+pub fn query_token(query: &str) -> Option<&str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "api_token")
+        .map(|(_, v)| v)
+}
+
+/// Resolves the caller from a token, or failing that a browser session.
+pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
+    let state = state(req);
+    let ip = client_ip(req);
+    match presented_token(req, state.config.allow_query_token) {
+        Presented::Token(raw) => {
+            let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
+            let hash = token.hash(&state.config.secret_key);
+            let write_ip = ip.clone();
+            let (token, account) = state
+                .db
+                .run(move |conn| {
+                    let now = db::now();
+                    let found = token_db::find_live_by_hash(conn, &hash, now)?;
+                    if let Some((token, _)) = &found {
+                        // At most one write a minute per token; a failed
+                        // bookkeeping write must not fail the caller's read.
+                        let stale = now - time::Duration::minutes(1);
+                        if token.last_used_at.is_none_or(|at| at <= stale) {
+                            if let Err(e) = token_db::touch(conn, token.id, now, write_ip.as_deref()) {
+                                tracing::warn!(error = %e, token_id = token.id, "could not record token use");
+                            }
+                        }
+                    }
+                    Ok(found)
+                })
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            let scopes = token
+                .scope_set()
+                .intersect(ScopeSet::for_role(account.role()));
+            Ok(Caller {
+                account,
+                scopes,
+                via: Via::Token { token_id: token.id },
+                ip,
+            })
+        }
+        Presented::Malformed => Err(AppError::Unauthenticated),
+        Presented::None => {
+            let (session, account) = session::current(req, &state)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            Ok(Caller {
+                scopes: ScopeSet::for_role(account.role()),
+                account,
+                via: Via::Session {
+                    csrf_token: session.csrf_token,
+                },
+                ip,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_forms() {
+        let t = "tsr_abc";
+        assert_eq!(parse_authorization("Bearer tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("bearer  tsr_abc "), Presented::Token(t));
+        assert_eq!(parse_authorization("Token tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("apiToken tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("Basic dXNlcjpwYXNz"), Presented::Malformed);
+        assert_eq!(parse_authorization("Bearer a b"), Presented::Malformed);
+        assert_eq!(parse_authorization("Bearer"), Presented::Token("Bearer"));
+        assert_eq!(parse_authorization(""), Presented::Malformed);
+    }
+
+    #[test]
+    fn query_parameter() {
+        assert_eq!(query_token("a=1&api_token=tsr_x"), Some("tsr_x"));
+        assert_eq!(query_token("api_tokens=tsr_x"), None);
+        assert_eq!(query_token(""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn authorization_parser_never_panics(s in "\\PC{0,80}") {
+            let _ = parse_authorization(&s);
+            let _ = query_token(&s);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Browser sessions and CSRF.
+//!
+//! The session cookie (actix-session, signed and encrypted) carries only a
+//! random session secret, plus a CSRF token before sign-in. The database
+//! keeps the secret's HMAC with the account and the session's CSRF token, and
+//! every request is checked against it: signing out anywhere, or an admin
+//! deactivating the account, ends the session on every instance.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use subtle::ConstantTimeEq;
+
+use crate::auth::{Caller, Via, client_ip, state};
+use crate::db::models::accounts::Account;
+use crate::db::models::sessions::{self, Session as SessionRow};
+use crate::db::{self};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tokens::{ScopeSet, random_base62};
+
+const SID_KEY: &str = "sid";
+const ANON_CSRF_KEY: &str = "csrf";
+
+fn session_hash(state: &AppState, sid: &str) -> Vec<u8> {
+    let mut data = b"session:".to_vec();
+    data.extend_from_slice(sid.as_bytes());
+    state.config.secret_key.mac(&data).to_vec()
+}
+
+/// The signed-in session of this request, if any and still live.
+pub async fn current(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<(SessionRow, Account)>, AppError> {
+    let Ok(Some(sid)) = req.get_session().get::<String>(SID_KEY) else {
+        return Ok(None);
+    };
+    let hash = session_hash(state, &sid);
+    state
+        .db
+        .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
+        .await
+}
+
+/// Compares a submitted CSRF token with the session's in constant time.
+pub fn check_csrf(sent: Option<&str>, expected: &str) -> Result<(), AppError> {
+    match sent {
+        Some(sent) if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
+        _ => Err(AppError::forbidden(
+            Some("csrf_token"),
+            "the form has expired or did not come from this site; reload the page and try again",
+        )),
+    }
+}
+
+/// Starts a session for `account`: a new session secret and CSRF token,
+/// a renewed cookie (so no identifier from before sign-in survives).
+/// Call inside the sign-in transaction's closure with its connection.
+pub fn create(
+    conn: &mut db::DbConn,
+    state: &AppState,
+    account_id: i64,
+) -> Result<String, AppError> {
+    let sid = random_base62(43);
+    let csrf = random_base62(32);
+    let now = db::now();
+    let expires = now + time::Duration::hours(state.config.session_hours);
+    sessions::insert(
+        conn,
+        &session_hash(state, &sid),
+        account_id,
+        &csrf,
+        now,
+        expires,
+    )?;
+    Ok(sid)
+}
+
+/// Puts a freshly created session secret into the renewed cookie.
+pub fn attach(session: &Session, sid: String) -> Result<(), AppError> {
+    session.renew();
+    session.remove(ANON_CSRF_KEY);
+    session
+        .insert(SID_KEY, sid)
+        .map_err(|e| AppError::Internal(format!("session: {e}")))
+}
+
+/// Ends the session here and in the database.
+pub async fn destroy(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    let session = req.get_session();
+    if let Ok(Some(sid)) = session.get::<String>(SID_KEY) {
+        let hash = session_hash(state, &sid);
+        state
+            .db
+            .run(move |conn| Ok(sessions::delete(conn, &hash)?))
+            .await?;
+    }
+    session.purge();
+    Ok(())
+}
+
+/// The CSRF token for a visitor who is not signed in (the sign-in form),
+/// kept in the encrypted cookie.
+pub fn anonymous_csrf(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(ANON_CSRF_KEY) {
+        return token;
+    }
+    let token = random_base62(32);
+    // A failure here only means the next form post is refused with a clear
+    // message; the page itself can still be shown.
+    let _ = session.insert(ANON_CSRF_KEY, &token);
+    token
+}
+
+/// A signed-in browser user, for the HTML pages. Unlike [`super::Need`] it
+/// ignores API tokens: pages are for people.
+pub struct SignedIn(pub Caller);
+
+impl SignedIn {
+    pub fn csrf_token(&self) -> &str {
+        match &self.0.via {
+            Via::Session { csrf_token } => csrf_token,
+            Via::Token { .. } => "",
+        }
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state(&req);
+            let (session, account) = current(&req, &state)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            Ok(SignedIn(Caller {
+                scopes: ScopeSet::for_role(account.role()),
+                account,
+                via: Via::Session {
+                    csrf_token: session.csrf_token,
+                },
+                ip: client_ip(&req),
+            }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_must_match_exactly() {
+        assert!(check_csrf(Some("abc"), "abc").is_ok());
+        assert!(check_csrf(Some("abd"), "abc").is_err());
+        assert!(check_csrf(Some("ab"), "abc").is_err());
+        assert!(check_csrf(None, "abc").is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool,
+//! and the embedded migrations.
+//!
+//! All SQL lives under `db/models/`; each function there takes `&mut DbConn`
+//! so callers can compose several inside one `conn.transaction(...)`.
+//! Handlers reach the database only through [`Db::run`], which moves the
+//! blocking diesel call off actix's async workers.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Opens connections for the backend named by the URL scheme and prepares
+/// each SQLite connection (foreign keys, busy timeout, synchronous mode).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConn::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The pool, shared by every worker. Cloning is cheap.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+}
+
+impl Db {
+    /// Builds the pool without connecting yet, so a server can start (and
+    /// answer 503) while its database is down.
+    pub fn new(url: &DatabaseUrl, size: u32) -> Self {
+        let pool = Pool::builder()
+            .max_size(size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(5))
+            // A PostgreSQL server that restarted leaves dead connections in
+            // the pool; checking on checkout lets the same process recover.
+            .test_on_check_out(!url.is_sqlite())
+            .build_unchecked(Manager::new(url.clone()));
+        Self { pool }
+    }
+
+    /// Opens the database, turns on WAL for SQLite and applies migrations.
+    pub fn open(url: &DatabaseUrl, size: u32) -> Result<Self, String> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+            }
+        }
+        let db = Self::new(url, size);
+        let mut conn = db
+            .pool
+            .get()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        if let DbConn::Sqlite(c) = &mut *conn {
+            c.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot enable WAL: {e}"))?;
+        }
+        run_migrations(&mut conn)?;
+        Ok(db)
+    }
+
+    /// A connection for code that is already off the async workers (the CLI,
+    /// tests, startup).
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "database unavailable");
+            AppError::Unavailable
+        })
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| format!("cannot apply migrations: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(())
+}
+
+/// Undoes every migration (for tests of the down scripts).
+pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), String> {
+    let result = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| format!("cannot revert migrations: {e}"))
+}
+
+/// "Now", as stored: UTC, whole seconds. Passed into queries as a bind
+/// value so both backends agree and tests can reason about it.
+pub fn now() -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    PrimitiveDateTime::new(now.date(), now.time())
+}

@@ -1,0 +1,167 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConn;
+use crate::db::schema::{accounts, api_tokens};
+use crate::tokens::Role;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: i64,
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: PrimitiveDateTime,
+    pub last_login_at: Option<PrimitiveDateTime>,
+}
+
+impl Account {
+    pub fn role(&self) -> Role {
+        // The column has a CHECK constraint; anything else is treated as the
+        // lesser role rather than trusted.
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub account_id: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub active: bool,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewAccount<'_>) -> QueryResult<Account> {
+    diesel::insert_into(accounts::table)
+        .values(new)
+        // `as_returning()` does not pass through diesel's MultiConnection;
+        // a column tuple does.
+        .returning((
+            accounts::id,
+            accounts::account_id,
+            accounts::username,
+            accounts::display_name,
+            accounts::password_hash,
+            accounts::role,
+            accounts::active,
+            accounts::created_at,
+            accounts::last_login_at,
+        ))
+        .get_result(conn)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    accounts::table.count().get_result(conn)
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Account>> {
+    accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::username.eq(username))
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_account_id(conn: &mut DbConn, account_id: &str) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::account_id.eq(account_id))
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Takes the write lock on one account's row for the rest of the
+/// transaction, so checks such as the token cap or "last admin" cannot race
+/// (PostgreSQL: a row lock; SQLite: the database write lock).
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::id.eq(accounts::id))
+        .execute(conn)
+}
+
+pub fn set_last_login(conn: &mut DbConn, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::last_login_at.eq(Some(at)))
+        .execute(conn)
+}
+
+pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::role.eq(role.as_str()))
+        .execute(conn)
+}
+
+pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::active.eq(active))
+        .execute(conn)
+}
+
+pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    accounts::table
+        .filter(accounts::role.eq(Role::Admin.as_str()))
+        .filter(accounts::active.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+/// One page of accounts with their token counts, optionally those whose
+/// username contains `search`.
+pub fn list_with_token_counts(
+    conn: &mut DbConn,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<(Account, i64)>, i64)> {
+    let pattern = search.map(|s| format!("%{}%", escape_like(s)));
+    let mut total_query = accounts::table.count().into_boxed();
+    let mut page_query = accounts::table.select(Account::as_select()).into_boxed();
+    if let Some(p) = &pattern {
+        total_query = total_query.filter(accounts::username.like(p.clone()).escape('\\'));
+        page_query = page_query.filter(accounts::username.like(p.clone()).escape('\\'));
+    }
+    let total = total_query.get_result(conn)?;
+    let page: Vec<Account> = page_query
+        .order(accounts::username.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<i64> = page.iter().map(|a| a.id).collect();
+    let counts: Vec<(i64, i64)> = api_tokens::table
+        .filter(api_tokens::account_id.eq_any(&ids))
+        .group_by(api_tokens::account_id)
+        .select((api_tokens::account_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let rows = page
+        .into_iter()
+        .map(|a| {
+            let n = counts.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, n)| *n);
+            (a, n)
+        })
+        .collect();
+    Ok((rows, total))
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

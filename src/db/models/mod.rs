@@ -1,0 +1,8 @@
+//! Queries, one file per table. Finders return `QueryResult<Option<T>>`;
+//! nothing here swallows an error.
+
+pub mod accounts;
+pub mod audit;
+pub mod login_failures;
+pub mod sessions;
+pub mod tokens;

@@ -1,0 +1,66 @@
+//! Browser sessions. The cookie carries a random secret; the database holds
+//! its HMAC, so signing out (or deactivating the account) ends the session
+//! on every instance at once.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConn;
+use crate::db::models::accounts::Account;
+use crate::db::schema::{accounts, sessions};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub account_id: i64,
+    pub csrf_token: String,
+    pub expires_at: PrimitiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    hash: &[u8],
+    account_id: i64,
+    csrf_token: &str,
+    now: PrimitiveDateTime,
+    expires_at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::session_hash.eq(hash),
+            sessions::account_id.eq(account_id),
+            sessions::csrf_token.eq(csrf_token),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+}
+
+/// A live session and its account, if the account is still active.
+pub fn find_live(
+    conn: &mut DbConn,
+    hash: &[u8],
+    now: PrimitiveDateTime,
+) -> QueryResult<Option<(Session, Account)>> {
+    sessions::table
+        .inner_join(accounts::table)
+        .filter(sessions::session_hash.eq(hash))
+        .filter(sessions::expires_at.gt(now))
+        .filter(accounts::active.eq(true))
+        .select((Session::as_select(), Account::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn delete(conn: &mut DbConn, hash: &[u8]) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::session_hash.eq(hash))).execute(conn)
+}
+
+pub fn delete_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id))).execute(conn)
+}
+
+pub fn delete_expired(conn: &mut DbConn, now: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}

@@ -1,0 +1,244 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConn;
+use crate::db::models::accounts::Account;
+use crate::db::schema::{accounts, api_tokens};
+use crate::tokens::{ScopeSet, TokenHash};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub account_id: i64,
+    pub label: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub active: bool,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub last_used_ip: Option<String>,
+}
+
+/// A token's status as users see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Deactivated,
+    Expired,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Deactivated => "deactivated",
+            TokenStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Deactivated, Self::Expired]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+impl ApiToken {
+    pub fn scope_set(&self) -> ScopeSet {
+        ScopeSet::from_stored(&self.scopes)
+    }
+
+    pub fn status(&self, now: PrimitiveDateTime) -> TokenStatus {
+        if !self.active {
+            TokenStatus::Deactivated
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewToken<'a> {
+    pub account_id: i64,
+    pub label: &'a str,
+    pub prefix: &'a str,
+    pub token_hash: &'a [u8],
+    pub scopes: &'a str,
+    pub active: bool,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
+    diesel::insert_into(api_tokens::table)
+        .values(new)
+        // `as_returning()` does not pass through diesel's MultiConnection;
+        // a column tuple does.
+        .returning((
+            api_tokens::id,
+            api_tokens::account_id,
+            api_tokens::label,
+            api_tokens::prefix,
+            api_tokens::scopes,
+            api_tokens::active,
+            api_tokens::created_at,
+            api_tokens::expires_at,
+            api_tokens::last_used_at,
+            api_tokens::last_used_ip,
+        ))
+        .get_result(conn)
+}
+
+/// The one query on the authentication path: a token that is active, not
+/// expired, and whose owner is active, with that owner.
+pub fn find_live_by_hash(
+    conn: &mut DbConn,
+    hash: &TokenHash,
+    now: PrimitiveDateTime,
+) -> QueryResult<Option<(ApiToken, Account)>> {
+    api_tokens::table
+        .inner_join(accounts::table)
+        .filter(api_tokens::token_hash.eq(hash.as_bytes()))
+        .filter(api_tokens::active.eq(true))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .filter(accounts::active.eq(true))
+        .select((ApiToken::as_select(), Account::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Records a use, unless one was recorded less than a minute ago. The
+/// condition is in SQL too, so concurrent requests and instances write once.
+pub fn touch(
+    conn: &mut DbConn,
+    id: i64,
+    now: PrimitiveDateTime,
+    ip: Option<&str>,
+) -> QueryResult<usize> {
+    let stale = now - time::Duration::minutes(1);
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.le(stale)),
+        ),
+    )
+    .set((
+        api_tokens::last_used_at.eq(Some(now)),
+        api_tokens::last_used_ip.eq(ip),
+    ))
+    .execute(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table
+        .find(id)
+        .select(ApiToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A token only if it belongs to `account_id`: another account's token is
+/// indistinguishable from a missing one.
+pub fn find_owned(conn: &mut DbConn, account_id: i64, id: i64) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table
+        .find(id)
+        .filter(api_tokens::account_id.eq(account_id))
+        .select(ApiToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<Vec<ApiToken>> {
+    api_tokens::table
+        .filter(api_tokens::account_id.eq(account_id))
+        .select(ApiToken::as_select())
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .load(conn)
+}
+
+pub fn count_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<i64> {
+    api_tokens::table
+        .filter(api_tokens::account_id.eq(account_id))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::active.eq(active))
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(api_tokens::table.find(id)).execute(conn)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSort {
+    Created,
+    LastUsed,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    /// Internal id of the owner.
+    pub owner: Option<i64>,
+    pub status: Option<TokenStatus>,
+}
+
+/// One page of every account's tokens with their owners' public ids.
+pub fn list_all(
+    conn: &mut DbConn,
+    filter: &TokenFilter,
+    sort: TokenSort,
+    now: PrimitiveDateTime,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<(ApiToken, String)>, i64)> {
+    let build = || {
+        let mut q = api_tokens::table.inner_join(accounts::table).into_boxed();
+        if let Some(owner) = filter.owner {
+            q = q.filter(api_tokens::account_id.eq(owner));
+        }
+        match filter.status {
+            None => {}
+            Some(TokenStatus::Deactivated) => q = q.filter(api_tokens::active.eq(false)),
+            Some(TokenStatus::Active) => {
+                q = q.filter(api_tokens::active.eq(true)).filter(
+                    api_tokens::expires_at
+                        .is_null()
+                        .or(api_tokens::expires_at.gt(now)),
+                )
+            }
+            Some(TokenStatus::Expired) => {
+                q = q
+                    .filter(api_tokens::active.eq(true))
+                    .filter(api_tokens::expires_at.le(now))
+            }
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let query = build().select((ApiToken::as_select(), accounts::account_id));
+    let query = match sort {
+        TokenSort::Created => query.order((api_tokens::created_at.desc(), api_tokens::id.desc())),
+        // Never-used tokens last on both backends (NULL sorts differently).
+        TokenSort::LastUsed => query.order((
+            api_tokens::last_used_at.is_null().asc(),
+            api_tokens::last_used_at.desc(),
+            api_tokens::id.desc(),
+        )),
+    };
+    let items = query.offset(offset).limit(limit).load(conn)?;
+    Ok((items, total))
+}

@@ -1,0 +1,67 @@
+// One schema for both backends; only SQL types common to SQLite and
+// PostgreSQL appear here (see diesel.toml).
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        account_id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        label -> Text,
+        prefix -> Text,
+        token_hash -> Binary,
+        scopes -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        session_hash -> Binary,
+        account_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        event -> Text,
+        at -> Timestamp,
+        actor_account_id -> Nullable<Text>,
+        target_account_id -> Nullable<Text>,
+        token_prefix -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        key -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, api_tokens, sessions, audit_events, login_failures);

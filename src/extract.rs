@@ -1,0 +1,119 @@
+//! `JsonBody<T>`: the one way JSON bodies come in. It enforces the content
+//! type (415), the 16 KiB limit (413), and turns a parse failure into a 400
+//! that names the field at fault, found with `serde_path_to_error`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+pub struct JsonBody<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence.to_ascii_lowercase().starts_with("application/")
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+/// Reads the body up to [`BODY_LIMIT`], refusing early on a declared length
+/// over it.
+pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, AppError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::invalid("body", "the request body could not be read"))?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." || path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.split(['.', '[']).next().unwrap_or("body").to_owned()
+        };
+        AppError::invalid(&field, format!("invalid JSON: {inner}"))
+    })?;
+    de.end()
+        .map_err(|e| AppError::invalid("body", format!("invalid JSON: {e}")))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let body = read_limited(&req, &mut payload).await?;
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Req {
+        label: Option<String>,
+        expires_in_hours: Option<i64>,
+        scopes: Option<Vec<String>>,
+    }
+
+    fn field_of(body: &str) -> String {
+        parse_json::<Req>(body.as_bytes())
+            .unwrap_err()
+            .field()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(field_of(r#"{"label": 5}"#), "label");
+        assert_eq!(field_of(r#"{"expires_in_hours": 1e400}"#), "expires_in_hours");
+        assert_eq!(field_of(r#"{"expires_in_hours": 99999999999999999999}"#), "expires_in_hours");
+        assert_eq!(field_of(r#"{"scopes": ["a", 1]}"#), "scopes");
+        assert_eq!(field_of(r#"[1,2]"#), "body");
+        assert_eq!(field_of(r#"{"label": "x"} trailing"#), "body");
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(field_of(&format!(r#"{{"label": {deep}}}"#)), "label");
+    }
+}

@@ -1,0 +1,14 @@
+//! tessera: a self-hosted API-token manager. See docs/ARCHITECTURE.md.
+
+pub mod actions;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod tokens;
+pub mod views;

@@ -1,0 +1,24 @@
+use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// `GET /healthz`: 200 when the database answers, 503 when it does not.
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let result = state
+        .db
+        .run(|conn| Ok(conn.batch_execute("SELECT 1")?))
+        .await;
+    match result {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "unavailable",
+                "error": {"code": AppError::Unavailable.code(), "message": AppError::Unavailable.to_string(), "field": null}
+            }))
+        }
+    }
+}

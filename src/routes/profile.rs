@@ -1,0 +1,9 @@
+use actix_web::web::Json;
+
+use crate::auth::{Need, scope};
+use crate::views::profile::ProfileView;
+
+/// `GET /profile.json`.
+pub async fn profile_json(caller: Need<scope::ProfileRead>) -> Json<ProfileView> {
+    Json(ProfileView::new(&caller.caller.account))
+}

@@ -1,0 +1,113 @@
+//! The caller's own tokens, as JSON (`/profile/tokens...json`).
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
+
+use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
+use crate::auth::{Need, scope};
+use crate::db::{self, models::tokens as token_db};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::routes::no_store_json;
+use crate::state::AppState;
+use crate::views::tokens::{CreatedToken, TokenList, TokenView};
+
+/// `GET /profile/tokens.json`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Need<scope::TokensRead>,
+) -> Result<Json<TokenList>, AppError> {
+    let account = caller.caller.account;
+    let owner = account.id;
+    let tokens = state
+        .db
+        .run(move |conn| Ok(token_db::list_for_account(conn, owner)?))
+        .await?;
+    let now = db::now();
+    Ok(Json(TokenList {
+        tokens: tokens
+            .iter()
+            .map(|t| TokenView::new(t, &account.account_id, now))
+            .collect(),
+    }))
+}
+
+/// `POST /profile/tokens.json`: 201 with the secret, shown this once.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Need<scope::TokensWrite>,
+    JsonBody(request): JsonBody<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.caller;
+    let spec = request.check(&state.config, &caller.account, caller.scopes)?;
+    let state2 = state.clone();
+    let (token, secret, account_id) = state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            let (token, secret) =
+                actions::create_token(conn, &state2.config, &caller.account, &spec, actor)?;
+            Ok((token, secret, caller.account.account_id.clone()))
+        })
+        .await?;
+    let view = TokenView::new(&token, &account_id, db::now());
+    Ok(no_store_json(
+        StatusCode::CREATED,
+        &CreatedToken::new(view, secret),
+    ))
+}
+
+/// Parses a token id from the path; anything that is not one is a token
+/// that does not exist.
+pub fn token_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
+async fn change(
+    state: &AppState,
+    need: crate::auth::Caller,
+    raw_id: &str,
+    change: TokenChange,
+) -> Result<TokenView, AppError> {
+    let id = token_id(raw_id)?;
+    let (token, owner) = state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&need.account, need.ip.as_deref());
+            actions::change_token(conn, Reach::Own(need.account.id), id, change, actor)
+        })
+        .await?;
+    Ok(TokenView::new(&token, &owner, db::now()))
+}
+
+/// `DELETE /profile/tokens/{id}.json`: 204.
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Need<scope::TokensWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    change(&state, caller.caller, &id, TokenChange::Delete).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /profile/tokens/{id}/deactivate.json`.
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    caller: Need<scope::TokensWrite>,
+    id: web::Path<String>,
+) -> Result<Json<TokenView>, AppError> {
+    Ok(Json(change(&state, caller.caller, &id, TokenChange::Deactivate).await?))
+}
+
+/// `POST /profile/tokens/{id}/activate.json`.
+pub async fn activate(
+    state: web::Data<AppState>,
+    caller: Need<scope::TokensWrite>,
+    id: web::Path<String>,
+) -> Result<Json<TokenView>, AppError> {
+    Ok(Json(change(&state, caller.caller, &id, TokenChange::Activate).await?))
+}

@@ -1,0 +1,108 @@
+//! The HTTP server: middleware order and the one route table.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{App, HttpRequest, HttpServer, Resource, web};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::routes::{health, profile, tokens};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "tessera_session";
+
+/// Security headers on every response (SPEC §6). The policy allows no
+/// inline script: the pages load their behaviour from `/static/`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A resource that answers 405 (as JSON or a page) for methods it lacks.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(|| async { Err::<String, _>(AppError::MethodNotAllowed) }))
+}
+
+/// Every route of tessera, in one place.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use web::{delete, get, post};
+    cfg.service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/profile.json").route(get().to(profile::profile_json)))
+        .service(
+            resource("/profile/tokens.json")
+                .route(get().to(tokens::list))
+                .route(post().to(tokens::create)),
+        )
+        .service(resource("/profile/tokens/{id}.json").route(delete().to(tokens::delete)))
+        .service(
+            resource("/profile/tokens/{id}/deactivate.json").route(post().to(tokens::deactivate)),
+        )
+        .service(resource("/profile/tokens/{id}/activate.json").route(post().to(tokens::activate)));
+}
+
+/// Never logs the query string as sent: it may hold `api_token`.
+fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
+    let path = req.path();
+    match req.query_string() {
+        "" => format!("{} {}", req.method(), path),
+        query => {
+            let redacted: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some(("api_token", _)) => "api_token=[redacted]".to_owned(),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{} {}?{}", req.method(), path, redacted.join("&"))
+        }
+    }
+}
+
+async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Binds and builds the server; the caller awaits the returned `Server`.
+pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
+    let listener = TcpListener::bind(config.bind)?;
+    let addr = listener.local_addr()?;
+    let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
+    let cookie_secure = config.cookie_secure;
+    let state = web::Data::new(AppState { config, db });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| AppError::invalid("query", e.to_string()).into()),
+            )
+            .configure(configure)
+            .default_service(web::to(not_found))
+            .wrap(
+                SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
+                    .cookie_name(SESSION_COOKIE.to_owned())
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_secure(cookie_secure)
+                    .build(),
+            )
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
+            )
+            .wrap(
+                Logger::new("%a \"%{request}xi\" %s %b %Dms")
+                    .custom_request_replace("request", redacted_request_line),
+            )
+    })
+    .listen(listener)?
+    .run();
+    Ok((server, addr))
+}
