@@ -214,7 +214,13 @@ pub fn change_token(
             }
         };
         if let Some(event) = event {
-            record(conn, event, actor, Some(&owner.account_id), Some(&token.prefix))?;
+            record(
+                conn,
+                event,
+                actor,
+                Some(&owner.account_id),
+                Some(&token.prefix),
+            )?;
         }
         Ok((token, owner.account_id))
     })

@@ -16,11 +16,21 @@ use crate::tokens::{Role, ScopeSet};
 #[command(name = "tessera", version, about = "A self-hosted API-token manager")]
 pub struct Cli {
     /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
-    #[arg(long, env = "TESSERA_DATABASE_URL", default_value = "sqlite://tessera.db", global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://tessera.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// 64 hex characters; for SQLite, generated into a file beside the database when unset
-    #[arg(long, env = "TESSERA_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TESSERA_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub secret_key: Option<String>,
 
     /// Database connections per instance (default: 8 for SQLite, 16 for PostgreSQL)
@@ -169,7 +179,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
         None | Some(Command::Serve(_)) => {
             let args = match &cli.command {
                 Some(Command::Serve(args)) => args.bind,
-                _ => ServeArgs::try_parse_from(["tessera"]).map_err(|e| e.to_string())?.bind,
+                _ => {
+                    ServeArgs::try_parse_from(["tessera"])
+                        .map_err(|e| e.to_string())?
+                        .bind
+                }
             };
             serve(cli.config(args)?)
         }
@@ -246,8 +260,7 @@ fn token_command(
                 expires_in_hours: *expires_in_hours,
             }
             .check(config, &owner, ScopeSet::all())?;
-            let (_, secret) =
-                actions::create_token(conn, config, &owner, &spec, Actor::console())?;
+            let (_, secret) = actions::create_token(conn, config, &owner, &spec, Actor::console())?;
             println!("{}", secret.expose());
             Ok(())
         }
@@ -283,7 +296,10 @@ fn token_command(
                     token.prefix,
                     token.status(now).as_str(),
                     actions::rfc3339(token.created_at),
-                    token.expires_at.map(actions::rfc3339).unwrap_or_else(|| "never".into()),
+                    token
+                        .expires_at
+                        .map(actions::rfc3339)
+                        .unwrap_or_else(|| "never".into()),
                     token.scope_set().names().join(","),
                     token.label
                 );

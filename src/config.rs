@@ -18,7 +18,10 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err("TESSERA_DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://tessera.db".into());
+                return Err(
+                    "TESSERA_DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://tessera.db"
+                        .into(),
+                );
             }
             Ok(Self::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -136,9 +139,8 @@ fn key_file(path: &Path) -> Result<SecretKey, String> {
     use std::os::unix::fs::OpenOptionsExt;
 
     match std::fs::read_to_string(path) {
-        Ok(hex) => {
-            SecretKey::from_hex(&hex).map_err(|e| format!("secret key file {}: {e}", path.display()))
-        }
+        Ok(hex) => SecretKey::from_hex(&hex)
+            .map_err(|e| format!("secret key file {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
@@ -156,7 +158,10 @@ fn key_file(path: &Path) -> Result<SecretKey, String> {
                 .map_err(|e| format!("cannot write secret key file {}: {e}", path.display()))?;
             Ok(key)
         }
-        Err(e) => Err(format!("cannot read secret key file {}: {e}", path.display())),
+        Err(e) => Err(format!(
+            "cannot read secret key file {}: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -182,21 +187,28 @@ mod tests {
 
     #[test]
     fn postgres_needs_a_configured_key() {
-        let err = resolve_secret_key(None, &DatabaseUrl::Postgres("postgres://x".into())).unwrap_err();
+        let err =
+            resolve_secret_key(None, &DatabaseUrl::Postgres("postgres://x".into())).unwrap_err();
         assert!(err.contains("TESSERA_SECRET_KEY"));
-        assert!(resolve_secret_key(Some("00"), &DatabaseUrl::Postgres("postgres://x".into())).is_err());
+        assert!(
+            resolve_secret_key(Some("00"), &DatabaseUrl::Postgres("postgres://x".into())).is_err()
+        );
     }
 
     #[test]
     fn sqlite_key_file_is_created_once_with_mode_0600() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("tessera-key-{}", crate::tokens::random_base62(8)));
+        let dir =
+            std::env::temp_dir().join(format!("tessera-key-{}", crate::tokens::random_base62(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let db = DatabaseUrl::Sqlite(dir.join("t.db"));
         let first = resolve_secret_key(None, &db).unwrap();
         let second = resolve_secret_key(None, &db).unwrap();
         assert_eq!(first.to_hex(), second.to_hex());
-        let mode = std::fs::metadata(dir.join("t.db.secret-key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("t.db.secret-key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -133,7 +133,9 @@ impl ResponseError for AppError {
             AppError::MissingScope(scope) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope}\""),
+                    format!(
+                        "Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope}\""
+                    ),
                 ));
             }
             AppError::TooManyRequests { retry_after } => {
@@ -213,7 +215,14 @@ mod tests {
         let resp = AppError::Unauthenticated.error_response();
         let www = resp.headers().get(header::WWW_AUTHENTICATE).unwrap();
         assert!(www.to_str().unwrap().starts_with("Bearer"));
-        assert_eq!(AppError::MissingScope(Scope::AdminRead).field(), Some("scopes"));
-        assert!(AppError::MissingScope(Scope::AdminRead).to_string().contains("admin:read"));
+        assert_eq!(
+            AppError::MissingScope(Scope::AdminRead).field(),
+            Some("scopes")
+        );
+        assert!(
+            AppError::MissingScope(Scope::AdminRead)
+                .to_string()
+                .contains("admin:read")
+        );
     }
 }

@@ -42,7 +42,8 @@ pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Ve
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| AppError::invalid("body", "the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| AppError::invalid("body", "the request body could not be read"))?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(AppError::PayloadTooLarge);
         }
@@ -56,10 +57,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." || path.is_empty() {
-            "body".to_owned()
-        } else {
-            path.split(['.', '[']).next().unwrap_or("body").to_owned()
+        let field = match path.split(['.', '[']).next() {
+            Some(first) if !first.is_empty() && first != "?" => first.to_owned(),
+            _ => "body".to_owned(),
         };
         AppError::invalid(&field, format!("invalid JSON: {inner}"))
     })?;
@@ -108,8 +108,14 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         assert_eq!(field_of(r#"{"label": 5}"#), "label");
-        assert_eq!(field_of(r#"{"expires_in_hours": 1e400}"#), "expires_in_hours");
-        assert_eq!(field_of(r#"{"expires_in_hours": 99999999999999999999}"#), "expires_in_hours");
+        assert_eq!(
+            field_of(r#"{"expires_in_hours": 1e400}"#),
+            "expires_in_hours"
+        );
+        assert_eq!(
+            field_of(r#"{"expires_in_hours": 99999999999999999999}"#),
+            "expires_in_hours"
+        );
         assert_eq!(field_of(r#"{"scopes": ["a", 1]}"#), "scopes");
         assert_eq!(field_of(r#"[1,2]"#), "body");
         assert_eq!(field_of(r#"{"label": "x"} trailing"#), "body");

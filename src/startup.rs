@@ -23,7 +23,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// A resource that answers 405 (as JSON or a page) for methods it lacks.
 fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(|| async { Err::<String, _>(AppError::MethodNotAllowed) }))
+    web::resource(path).default_service(web::to(|| async {
+        Err::<String, _>(AppError::MethodNotAllowed)
+    }))
 }
 
 /// Every route of tessera, in one place.

@@ -424,10 +424,7 @@ mod tests {
         // Multi-byte characters must not panic on slicing.
         let unicode = format!("tsr_{}", "é".repeat(19));
         assert_eq!(unicode.len(), 42);
-        assert_eq!(
-            PlainToken::parse(&unicode),
-            Err(TokenFormatError::Alphabet)
-        );
+        assert_eq!(PlainToken::parse(&unicode), Err(TokenFormatError::Alphabet));
     }
 
     #[test]
@@ -446,7 +443,10 @@ mod tests {
         assert!(SecretKey::from_hex("abcd").is_err());
         assert!(SecretKey::from_hex(&"zz".repeat(32)).is_err());
         let k = SecretKey::generate();
-        assert_eq!(SecretKey::from_hex(&k.to_hex()).unwrap().to_hex(), k.to_hex());
+        assert_eq!(
+            SecretKey::from_hex(&k.to_hex()).unwrap().to_hex(),
+            k.to_hex()
+        );
     }
 
     #[test]
@@ -468,7 +468,14 @@ mod tests {
     fn labels_and_lifetimes_are_checked() {
         assert!(Label::parse("  ").is_err());
         assert!(Label::parse(&"x".repeat(101)).is_err());
-        assert_eq!(Label::parse(&"é".repeat(100)).unwrap().into_inner().chars().count(), 100);
+        assert_eq!(
+            Label::parse(&"é".repeat(100))
+                .unwrap()
+                .into_inner()
+                .chars()
+                .count(),
+            100
+        );
         assert_eq!(Lifetime::parse(None, None).unwrap().hours(), None);
         assert_eq!(Lifetime::parse(Some(0), None).unwrap().hours(), None);
         assert_eq!(Lifetime::parse(Some(24), None).unwrap().hours(), Some(24));

@@ -94,14 +94,14 @@ impl<S: ScopeMarker + 'static> FromRequest for Need<S> {
         let req = req.clone();
         Box::pin(async move {
             let caller = authenticate(&req).await?;
-            if let Via::Session { csrf_token } = &caller.via {
-                if !is_safe(req.method()) {
-                    let sent = req
-                        .headers()
-                        .get("X-CSRF-Token")
-                        .and_then(|v| v.to_str().ok());
-                    session::check_csrf(sent, csrf_token)?;
-                }
+            if let Via::Session { csrf_token } = &caller.via
+                && !is_safe(req.method())
+            {
+                let sent = req
+                    .headers()
+                    .get("X-CSRF-Token")
+                    .and_then(|v| v.to_str().ok());
+                session::check_csrf(sent, csrf_token)?;
             }
             caller.require(S::SCOPE)?;
             Ok(Need {
@@ -152,10 +152,11 @@ pub fn presented_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
             _ => Presented::Malformed,
         };
     }
-    if allow_query && matches!(*req.method(), Method::GET | Method::HEAD) {
-        if let Some(v) = query_token(req.query_string()) {
-            return Presented::Token(v);
-        }
+    if allow_query
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && let Some(v) = query_token(req.query_string())
+    {
+        return Presented::Token(v);
     }
     Presented::None
 }
@@ -205,11 +206,10 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
                         // At most one write a minute per token; a failed
                         // bookkeeping write must not fail the caller's read.
                         let stale = now - time::Duration::minutes(1);
-                        if token.last_used_at.is_none_or(|at| at <= stale) {
-                            if let Err(e) = token_db::touch(conn, token.id, now, write_ip.as_deref()) {
+                        if token.last_used_at.is_none_or(|at| at <= stale)
+                            && let Err(e) = token_db::touch(conn, token.id, now, write_ip.as_deref()) {
                                 tracing::warn!(error = %e, token_id = token.id, "could not record token use");
                             }
-                        }
                     }
                     Ok(found)
                 })
@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(parse_authorization("Token tsr_abc"), Presented::Token(t));
         assert_eq!(parse_authorization("apiToken tsr_abc"), Presented::Token(t));
         assert_eq!(parse_authorization("tsr_abc"), Presented::Token(t));
-        assert_eq!(parse_authorization("Basic dXNlcjpwYXNz"), Presented::Malformed);
+        assert_eq!(
+            parse_authorization("Basic dXNlcjpwYXNz"),
+            Presented::Malformed
+        );
         assert_eq!(parse_authorization("Bearer a b"), Presented::Malformed);
         assert_eq!(parse_authorization("Bearer"), Presented::Token("Bearer"));
         assert_eq!(parse_authorization(""), Presented::Malformed);

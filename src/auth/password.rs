@@ -2,10 +2,10 @@
 //! Hashing and verifying are slow on purpose; callers run them off the
 //! async workers (inside `Db::run` or `web::block`).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use crate::config::PasswordCost;
 use crate::error::AppError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 pub fn hash(password: &str, cost: PasswordCost) -> Result<String, AppError> {
     let params = Params::new(cost.memory_kib, cost.iterations, 1, None)

@@ -64,4 +64,10 @@ diesel::table! {
 
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, api_tokens, sessions, audit_events, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    api_tokens,
+    sessions,
+    audit_events,
+    login_failures
+);

@@ -1,8 +1,8 @@
 //! The caller's own tokens, as JSON (`/profile/tokens...json`).
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
-use actix_web::HttpResponse;
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::{Need, scope};
@@ -100,7 +100,9 @@ pub async fn deactivate(
     caller: Need<scope::TokensWrite>,
     id: web::Path<String>,
 ) -> Result<Json<TokenView>, AppError> {
-    Ok(Json(change(&state, caller.caller, &id, TokenChange::Deactivate).await?))
+    Ok(Json(
+        change(&state, caller.caller, &id, TokenChange::Deactivate).await?,
+    ))
 }
 
 /// `POST /profile/tokens/{id}/activate.json`.
@@ -109,5 +111,7 @@ pub async fn activate(
     caller: Need<scope::TokensWrite>,
     id: web::Path<String>,
 ) -> Result<Json<TokenView>, AppError> {
-    Ok(Json(change(&state, caller.caller, &id, TokenChange::Activate).await?))
+    Ok(Json(
+        change(&state, caller.caller, &id, TokenChange::Activate).await?,
+    ))
 }

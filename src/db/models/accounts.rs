@@ -95,7 +95,7 @@ pub fn find_by_account_id(conn: &mut DbConn, account_id: &str) -> QueryResult<Op
 /// (PostgreSQL: a row lock; SQLite: the database write lock).
 pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))
-        .set(accounts::id.eq(accounts::id))
+        .set(accounts::active.eq(accounts::active))
         .execute(conn)
 }
 
@@ -155,7 +155,10 @@ pub fn list_with_token_counts(
     let rows = page
         .into_iter()
         .map(|a| {
-            let n = counts.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, n)| *n);
+            let n = counts
+                .iter()
+                .find(|(id, _)| *id == a.id)
+                .map_or(0, |(_, n)| *n);
             (a, n)
         })
         .collect();
@@ -163,5 +166,7 @@ pub fn list_with_token_counts(
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

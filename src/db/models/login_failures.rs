@@ -16,7 +16,10 @@ pub fn recent(
     login_failures::table
         .filter(login_failures::key.eq(key))
         .filter(login_failures::at.gt(since))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(login_failures::at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::at),
+        ))
         .first(conn)
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   1. unit tests and the integration suite on SQLite;
+#   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh);
+#   3. the browser tests in headless Chromium (scripts/browser-test.sh).
+# Without PostgreSQL or Chromium a developer's run says SKIP loudly; with
+# CI=true a missing piece fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: $1 (required when CI=true)" >&2
+    exit 1
+  fi
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  printf '!!! SKIP: %s\n' "$1" >&2
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+}
+
+echo "== tests on SQLite"
+TEST_DATABASE_URL= cargo test --all-targets
+
+echo "== tests on PostgreSQL"
+if pg_url=$(scripts/pg.sh); then
+  TEST_DATABASE_URL="$pg_url" cargo test --test api
+else
+  skip_or_fail "PostgreSQL 15 could not be started; the suite did not run on PostgreSQL"
+fi
+
+if [ -x scripts/browser-test.sh ]; then
+  echo "== browser tests"
+  scripts/browser-test.sh || exit 1
+fi

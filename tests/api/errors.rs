@@ -1,0 +1,216 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+async fn create(app: &TestApp, token: &str, body: &str, content_type: &str) -> reqwest::Response {
+    app.request(Method::POST, "/profile/tokens.json", Some(token))
+        .header("Content-Type", content_type)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let cases: [(Value, &str); 9] = [
+        (json!({"scopes": ["tokens:read"]}), "label"),
+        (json!({"label": "", "scopes": ["tokens:read"]}), "label"),
+        (
+            json!({"label": "x".repeat(101), "scopes": ["tokens:read"]}),
+            "label",
+        ),
+        (json!({"label": 7, "scopes": ["tokens:read"]}), "label"),
+        (json!({"label": "x"}), "scopes"),
+        (json!({"label": "x", "scopes": []}), "scopes"),
+        (
+            json!({"label": "x", "scopes": ["tokens:everything"]}),
+            "scopes",
+        ),
+        (
+            json!({"label": "x", "scopes": ["tokens:read"], "expires_in_hours": 87601}),
+            "expires_in_hours",
+        ),
+        (
+            json!({"label": "x", "scopes": ["tokens:read"], "expires_in_hours": -5}),
+            "expires_in_hours",
+        ),
+    ];
+    for (body, field) in cases {
+        let resp = app.post_json("/profile/tokens.json", &token, &body).await;
+        assert_error(resp, 400, "invalid_input", Some(field)).await;
+    }
+    for (raw, field) in [
+        (
+            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": 1e999}"#,
+            "expires_in_hours",
+        ),
+        (
+            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": 123456789012345678901234567890}"#,
+            "expires_in_hours",
+        ),
+        (
+            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": "24"}"#,
+            "expires_in_hours",
+        ),
+        ("{not json", "body"),
+        ("", "body"),
+        ("\"just a string\"", "body"),
+    ] {
+        let resp = create(&app, &token, raw, "application/json").await;
+        assert_error(resp, 400, "invalid_input", Some(field)).await;
+    }
+    let deep = format!("{{\"label\": {}1{}}}", "[".repeat(5000), "]".repeat(5000));
+    assert_error(
+        create(&app, &token, &deep, "application/json").await,
+        400,
+        "invalid_input",
+        None,
+    )
+    .await;
+    let nul = "{\"label\": \"a\u{0}b\", \"scopes\": [\"tokens:read\"]}";
+    assert_error(
+        create(&app, &token, nul, "application/json").await,
+        400,
+        "invalid_input",
+        Some("label"),
+    )
+    .await;
+    let resp = app
+        .request(Method::POST, "/profile/tokens.json", Some(&token))
+        .header("Content-Type", "application/json")
+        .body(vec![b'{', 0xff, 0xfe, b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "invalid_input", None).await;
+
+    let list: Value = app
+        .get("/profile/tokens.json", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["tokens"].as_array().unwrap().len(),
+        1,
+        "no token was created"
+    );
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415_and_big_bodies_413() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write"]);
+    let body = r#"{"label": "x", "scopes": ["tokens:write"]}"#;
+    assert_error(
+        create(&app, &token, body, "text/plain").await,
+        415,
+        "unsupported_media_type",
+        None,
+    )
+    .await;
+    assert_error(
+        create(&app, &token, body, "application/x-www-form-urlencoded").await,
+        415,
+        "unsupported_media_type",
+        None,
+    )
+    .await;
+    let big = format!(
+        r#"{{"label": "{}", "scopes": ["tokens:write"]}}"#,
+        "x".repeat(17 * 1024)
+    );
+    assert_error(
+        create(&app, &token, &big, "application/json").await,
+        413,
+        "payload_too_large",
+        None,
+    )
+    .await;
+    assert_eq!(
+        create(&app, &token, body, "application/json; charset=utf-8")
+            .await
+            .status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn odd_ids_and_paths_are_404() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write"]);
+    for path in [
+        "/profile/tokens/abc.json",
+        "/profile/tokens/99999999999999999999999.json",
+        "/profile/tokens/-1.json",
+        "/profile/tokens/0.json",
+        "/profile/tokens/1%00.json",
+    ] {
+        let resp = app
+            .request(Method::DELETE, path, Some(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_error(resp, 404, "not_found", None).await;
+    }
+    let resp = app.get("/no/such/thing.json", &token).await;
+    assert_error(resp, 404, "not_found", None).await;
+}
+
+#[tokio::test]
+async fn a_huge_header_is_refused_with_a_4xx() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .api
+        .get(app.url("/profile.json"))
+        .header("Authorization", format!("Bearer {}", "a".repeat(64 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+}
+
+#[tokio::test]
+async fn healthz_says_ok() {
+    let app = TestApp::spawn().await;
+    let resp = app.api.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn database_down_is_503_within_bounded_time() {
+    // A server whose database cannot be reached: nothing listens on port 1.
+    let db = tessera::db::Db::new(
+        &tessera::config::DatabaseUrl::Postgres(
+            "postgres://tessera@127.0.0.1:1/none?connect_timeout=1".into(),
+        ),
+        2,
+    );
+    let test_db = crate::helpers::TestDb::new();
+    let config = crate::helpers::test_config(&test_db);
+    let (server, addr) = tessera::startup::build(config, db).unwrap();
+    tokio::spawn(server);
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let token = tessera::tokens::PlainToken::generate().into_exposed();
+    let (health, api) = tokio::join!(
+        client.get(format!("http://{addr}/healthz")).send(),
+        client
+            .get(format!("http://{addr}/profile.json"))
+            .bearer_auth(&token)
+            .send(),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(health.unwrap().status(), 503);
+    let api = api.unwrap();
+    assert_eq!(api.headers()["retry-after"], "5");
+    assert_error(api, 503, "unavailable", None).await;
+}

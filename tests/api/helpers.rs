@@ -1,0 +1,262 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+use tessera::actions::{self, Actor, TokenRequest};
+use tessera::config::{Config, DatabaseUrl, PasswordCost};
+use tessera::db::models::accounts::Account;
+use tessera::db::{Db, DbConn};
+use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
+
+/// A database of its own for one test: a SQLite file in a temporary
+/// directory, or a PostgreSQL schema dropped when the test ends.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    /// The URL as the command line takes it.
+    pub url_string: String,
+    dir: Option<PathBuf>,
+    pg_schema: Option<(String, String)>,
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        random_chars(b"abcdefghijklmnopqrstuvwxyz0123456789", 12)
+    )
+}
+
+pub fn backend_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        match backend_url() {
+            Some(base) if base.starts_with("postgres") => {
+                let schema = unique("t_");
+                let mut admin =
+                    PgConnection::establish(&base).expect("connect to TEST_DATABASE_URL");
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                TestDb {
+                    url: DatabaseUrl::parse(&url).unwrap(),
+                    url_string: url,
+                    dir: None,
+                    pg_schema: Some((base, schema)),
+                }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(unique("tessera-test-"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let path = dir.join("tessera.db");
+                let url_string = format!("sqlite://{}", path.display());
+                TestDb {
+                    url: DatabaseUrl::Sqlite(path),
+                    url_string,
+                    dir: Some(dir),
+                    pg_schema: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.is_sqlite()
+    }
+
+    pub fn sqlite_dir(&self) -> Option<&PathBuf> {
+        self.dir.as_ref()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((base, schema)) = &self.pg_schema
+            && let Ok(mut conn) = PgConnection::establish(base)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        database: db.url.clone(),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        secret_key: SecretKey::generate(),
+        pool_size: 4,
+        cookie_secure: false,
+        allow_query_token: true,
+        max_token_lifetime_days: None,
+        max_tokens_per_user: Config::DEFAULT_MAX_TOKENS_PER_USER,
+        password_cost: PasswordCost::CHEAP,
+        login_limit: Config::DEFAULT_LOGIN_LIMIT,
+        session_hours: 12,
+    }
+}
+
+#[allow(dead_code)] // fields used by some test modules only
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub config: Config,
+    pub db: Db,
+    /// A client without cookies, as API callers are.
+    pub api: reqwest::Client,
+    pub test_db: TestDb,
+}
+
+#[allow(dead_code)]
+pub struct TestUser {
+    pub account: Account,
+    pub password: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let test_db = TestDb::new();
+        let mut config = test_config(&test_db);
+        tweak(&mut config);
+        Self::start(test_db, config)
+    }
+
+    /// Starts a server on an existing database and settings (several
+    /// instances on one database, a restart).
+    pub fn start(test_db: TestDb, config: Config) -> Self {
+        let db = Db::open(&config.database, config.pool_size).expect("open test database");
+        let (server, addr) = tessera::startup::build(config.clone(), db.clone()).expect("bind");
+        tokio::spawn(server);
+        TestApp {
+            addr,
+            config,
+            db,
+            api: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<tessera::db::Manager> {
+        self.db.get().expect("database connection")
+    }
+
+    pub fn create_user(&self, username: &str, role: Role) -> TestUser {
+        let (account, password) = actions::create_account(
+            &mut self.conn(),
+            self.config.password_cost,
+            username,
+            None,
+            role,
+            Actor::console(),
+        )
+        .expect("create account");
+        TestUser { account, password }
+    }
+
+    pub fn user(&self) -> TestUser {
+        self.create_user(&unique("user"), Role::User)
+    }
+
+    pub fn admin(&self) -> TestUser {
+        self.create_user(&unique("admin"), Role::Admin)
+    }
+
+    /// A token for `account` with these scopes, made as the CLI makes them.
+    pub fn token(&self, account: &Account, scopes: &[&str]) -> String {
+        let spec = TokenRequest {
+            label: Some("test token".into()),
+            scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
+            expires_in_hours: self
+                .config
+                .max_token_lifetime_days
+                .map(|d| i64::from(d) * 24),
+        }
+        .check(&self.config, account, ScopeSet::all())
+        .expect("token request");
+        let (_, plain) = actions::create_token(
+            &mut self.conn(),
+            &self.config,
+            account,
+            &spec,
+            Actor::console(),
+        )
+        .expect("create token");
+        plain.into_exposed()
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let req = self.api.request(method, self.url(path));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_token_api(&self, token: &str, body: Value) -> (StatusCode, Value) {
+        let resp = self.post_json("/profile/tokens.json", token, &body).await;
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Runs SQL through the app's own pool (both backends).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
+        f(&mut self.conn())
+    }
+}
+
+/// Asserts the body is a JSON error with this code (and field, if given).
+pub async fn assert_error(resp: Response, status: u16, code: &str, field: Option<&str>) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "content type {ct}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    if let Some(field) = field {
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    body
+}

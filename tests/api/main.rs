@@ -1,0 +1,11 @@
+//! The integration suite: the real server on 127.0.0.1:0, a fresh database
+//! per test, real HTTP. Runs on SQLite by default and on PostgreSQL when
+//! TEST_DATABASE_URL is a postgres:// URL (scripts/test.sh runs both).
+
+mod helpers;
+
+mod auth_forms;
+mod cli;
+mod errors;
+mod migrations;
+mod tokens_api;

@@ -1,0 +1,430 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+use tessera::db::models::accounts;
+use tessera::tokens::{PlainToken, Role};
+
+use crate::helpers::{TestApp, assert_error};
+
+#[tokio::test]
+async fn profile_json_shows_the_account() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["profile:read"]);
+    let resp = app.get("/profile.json", &token).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers().get("set-cookie").is_none(),
+        "token calls never set a cookie"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["account_id"], user.account.account_id);
+    assert_eq!(body["username"], user.account.username);
+    assert_eq!(body["display_name"], user.account.username);
+    assert_eq!(body["role"], "user");
+    assert!(body["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(body["account_id"].as_str().unwrap().starts_with("acc_"));
+}
+
+#[tokio::test]
+async fn create_list_deactivate_activate_delete() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let master = app.token(&user.account, &["tokens:read", "tokens:write"]);
+
+    let resp = app
+        .post_json(
+            "/profile/tokens.json",
+            &master,
+            &json!({"label": "CI deploy", "scopes": ["tokens:read"], "expires_in_hours": 48}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let created: Value = resp.json().await.unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(PlainToken::parse(&secret).is_ok());
+    assert_eq!(created["account_id"], user.account.account_id);
+    let token = &created["token"];
+    assert_eq!(token["label"], "CI deploy");
+    assert_eq!(token["prefix"], &secret[..12]);
+    assert_eq!(token["scopes"], json!(["tokens:read"]));
+    assert_eq!(token["status"], "active");
+    assert_eq!(token["account_id"], user.account.account_id);
+    assert!(token["last_used_at"].is_null());
+    let created_at = time::OffsetDateTime::parse(
+        token["created_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let expires_at = time::OffsetDateTime::parse(
+        token["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(expires_at - created_at, time::Duration::hours(48));
+    let id = token["id"].as_i64().unwrap();
+
+    // The new token works and sees both tokens, newest first; its use is recorded.
+    let resp = app.get("/profile/tokens.json", &secret).await;
+    assert_eq!(resp.status(), 200);
+    let list: Value = resp.json().await.unwrap();
+    let tokens = list["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0]["id"], id);
+    assert!(tokens[0]["last_used_at"].is_string());
+    assert!(tokens.iter().all(|t| t.get("secret").is_none()));
+    let keys: Vec<&str> = tokens[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "id",
+        "label",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "status",
+        "account_id",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+
+    // Deactivate: the next call with it is refused.
+    let resp = app
+        .request(
+            Method::POST,
+            &format!("/profile/tokens/{id}/deactivate.json"),
+            Some(&master),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "deactivated");
+    assert_error(
+        app.get("/profile/tokens.json", &secret).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+
+    // Activate again: it works again.
+    let resp = app
+        .request(
+            Method::POST,
+            &format!("/profile/tokens/{id}/activate.json"),
+            Some(&master),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["status"], "active");
+    assert_eq!(app.get("/profile/tokens.json", &secret).await.status(), 200);
+
+    // Delete: 204, gone from the list, refused at once.
+    let resp = app
+        .request(
+            Method::DELETE,
+            &format!("/profile/tokens/{id}.json"),
+            Some(&master),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_error(
+        app.get("/profile/tokens.json", &secret).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+    let list: Value = app
+        .get("/profile/tokens.json", &master)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
+    let resp = app
+        .request(
+            Method::DELETE,
+            &format!("/profile/tokens/{id}.json"),
+            Some(&master),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 404, "not_found", None).await;
+}
+
+#[tokio::test]
+async fn another_accounts_token_looks_missing() {
+    let app = TestApp::spawn().await;
+    let alice = app.user();
+    let bob = app.user();
+    let alice_token = app.token(&alice.account, &["tokens:read", "tokens:write"]);
+    let bob_token = app.token(&bob.account, &["tokens:read", "tokens:write"]);
+    let bob_list: Value = app
+        .get("/profile/tokens.json", &bob_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bob_id = bob_list["tokens"][0]["id"].as_i64().unwrap();
+
+    for (method, path) in [
+        (Method::DELETE, format!("/profile/tokens/{bob_id}.json")),
+        (
+            Method::POST,
+            format!("/profile/tokens/{bob_id}/deactivate.json"),
+        ),
+        (
+            Method::POST,
+            format!("/profile/tokens/{bob_id}/activate.json"),
+        ),
+        (Method::DELETE, "/profile/tokens/999999.json".to_owned()),
+    ] {
+        let resp = app
+            .request(method, &path, Some(&alice_token))
+            .send()
+            .await
+            .unwrap();
+        let body = assert_error(resp, 404, "not_found", None).await;
+        assert_eq!(body["error"]["message"], "not found");
+    }
+    // Bob's token is untouched.
+    assert_eq!(
+        app.get("/profile/tokens.json", &bob_token).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn scopes_are_enforced_and_named() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let read_only = app.token(&user.account, &["tokens:read"]);
+    let body = assert_error(
+        app.get("/profile.json", &read_only).await,
+        403,
+        "insufficient_scope",
+        Some("scopes"),
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("profile:read")
+    );
+    let resp = app
+        .post_json(
+            "/profile/tokens.json",
+            &read_only,
+            &json!({"label": "x", "scopes": ["tokens:read"]}),
+        )
+        .await;
+    let body = assert_error(resp, 403, "insufficient_scope", None).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tokens:write")
+    );
+}
+
+#[tokio::test]
+async fn a_token_cannot_mint_broader_scopes() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let writer = app.token(&user.account, &["tokens:write"]);
+    let (status, body) = app
+        .create_token_api(
+            &writer,
+            json!({"label": "x", "scopes": ["tokens:write", "profile:read"]}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["field"], "scopes");
+    let (status, _) = app
+        .create_token_api(&writer, json!({"label": "x", "scopes": ["tokens:write"]}))
+        .await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn a_user_cannot_mint_admin_scopes_and_a_demoted_admin_loses_them() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (status, body) = app
+        .create_token_api(&token, json!({"label": "x", "scopes": ["admin:read"]}))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["field"], "scopes");
+
+    let admin = app.admin();
+    let admin_token = app.token(&admin.account, &["tokens:write", "admin:read"]);
+    let (status, _) = app
+        .create_token_api(
+            &admin_token,
+            json!({"label": "a", "scopes": ["admin:read"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Demoted: the same token may no longer hand on admin:read.
+    app.with_conn(|c| accounts::set_role(c, admin.account.id, Role::User).unwrap());
+    let (status, _) = app
+        .create_token_api(
+            &admin_token,
+            json!({"label": "b", "scopes": ["admin:read"]}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn deactivated_owner_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["profile:read"]);
+    assert_eq!(app.get("/profile.json", &token).await.status(), 200);
+    app.with_conn(|c| accounts::set_active(c, user.account.id, false).unwrap());
+    assert_error(
+        app.get("/profile.json", &token).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_and_shown_expired() {
+    use diesel::prelude::*;
+    use tessera::db::schema::api_tokens;
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let reader = app.token(&user.account, &["tokens:read"]);
+    let old = app.token(&user.account, &["profile:read"]);
+    let past = tessera::db::now() - time::Duration::hours(1);
+    app.with_conn(|c| {
+        diesel::update(api_tokens::table.filter(api_tokens::prefix.eq(&old[..12])))
+            .set(api_tokens::expires_at.eq(Some(past)))
+            .execute(c)
+            .unwrap()
+    });
+    assert_error(
+        app.get("/profile.json", &old).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+    let list: Value = app
+        .get("/profile/tokens.json", &reader)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"expired"), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn the_token_cap_is_enforced() {
+    let app = TestApp::spawn_with(|c| c.max_tokens_per_user = 3).await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write"]);
+    for i in 0..2 {
+        let (status, _) = app
+            .create_token_api(
+                &token,
+                json!({"label": format!("t{i}"), "scopes": ["tokens:write"]}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let resp = app
+        .post_json(
+            "/profile/tokens.json",
+            &token,
+            &json!({"label": "one too many", "scopes": ["tokens:write"]}),
+        )
+        .await;
+    let body = assert_error(resp, 409, "conflict", None).await;
+    assert!(body["error"]["message"].as_str().unwrap().contains('3'));
+    let n = app
+        .with_conn(|c| tessera::db::models::tokens::count_for_account(c, user.account.id).unwrap());
+    assert_eq!(n, 3, "nothing was half-created");
+}
+
+#[tokio::test]
+async fn lifetime_limits_and_never() {
+    let app = TestApp::spawn_with(|c| c.max_token_lifetime_days = Some(30)).await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write"]);
+    let (status, body) = app
+        .create_token_api(&token, json!({"label": "x", "scopes": ["tokens:write"]}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["field"], "expires_in_hours");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("30 days")
+    );
+    let (status, _) = app
+        .create_token_api(
+            &token,
+            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 24 * 31}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, body) = app
+        .create_token_api(
+            &token,
+            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 24 * 30}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let open = TestApp::spawn().await;
+    let u = open.user();
+    let t = open.token(&u.account, &["tokens:write"]);
+    let (status, body) = open
+        .create_token_api(
+            &t,
+            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 0}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(body["token"]["expires_at"].is_null());
+}
+
+#[tokio::test]
+async fn labels_are_any_unicode_and_kept_verbatim() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let label = "<script>alert('x')</script> 🚀 日本語";
+    let (status, body) = app
+        .create_token_api(&token, json!({"label": label, "scopes": ["tokens:read"]}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["token"]["label"], label);
+}
