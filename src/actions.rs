@@ -5,7 +5,7 @@
 use diesel::Connection;
 use time::PrimitiveDateTime;
 
-use crate::auth::password;
+use crate::auth::{password, rate_limit, session};
 use crate::config::{Config, PasswordCost};
 use crate::db::models::accounts::{self, Account, NewAccount};
 use crate::db::models::audit::{self, Event, NewAuditEvent};
@@ -324,6 +324,58 @@ pub fn ensure_first_admin(
         Actor::console(),
     )?;
     Ok(Some(password))
+}
+
+/// Checks a sign-in attempt, all on one connection:
+/// `Ok(Some(session secret))` signed in; `Ok(None)` wrong username or
+/// password, or a deactivated account (recorded and counted, and not told
+/// apart); `Err(TooManyRequests)` while the username or the client IP is
+/// throttled.
+pub fn sign_in(
+    conn: &mut DbConn,
+    config: &Config,
+    username: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    let keys = rate_limit::keys(username, ip);
+    let now = db::now();
+    rate_limit::check(conn, config.login_limit, &keys, now)?;
+    let account = accounts::find_by_username(conn, username)?;
+    let ok = match &account {
+        Some(a) => password::verify(password, &a.password_hash) && a.active,
+        None => {
+            password::verify_dummy(password, config.password_cost);
+            false
+        }
+    };
+    let target = account.as_ref().map(|a| a.account_id.clone());
+    let Some(account) = account.filter(|_| ok) else {
+        conn.transaction::<_, AppError, _>(|conn| {
+            rate_limit::record_failure(conn, config.login_limit, &keys, now)?;
+            record(
+                conn,
+                Event::LoginFailed,
+                Actor { account: None, ip },
+                target.as_deref(),
+                None,
+            )
+        })?;
+        return Ok(None);
+    };
+    conn.transaction(|conn| {
+        rate_limit::record_success(conn, username)?;
+        accounts::set_last_login(conn, account.id, now)?;
+        let sid = session::create(conn, config, account.id)?;
+        record(
+            conn,
+            Event::LoginSucceeded,
+            Actor::new(&account, ip),
+            Some(&account.account_id),
+            None,
+        )?;
+        Ok(Some(sid))
+    })
 }
 
 /// A timestamp as RFC 3339 in UTC.

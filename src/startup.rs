@@ -12,7 +12,7 @@ use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::{health, profile, tokens};
+use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -31,7 +31,22 @@ fn resource(path: &str) -> Resource {
 /// Every route of tessera, in one place.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{delete, get, post};
-    cfg.service(resource("/healthz").route(get().to(health::healthz)))
+    cfg.service(resource("/").route(get().to(preferences::home)))
+        .service(resource("/static/app.css").route(get().to(assets::css)))
+        .service(resource("/static/app.js").route(get().to(assets::js)))
+        .service(
+            resource("/login")
+                .route(get().to(auth::show))
+                .route(post().to(auth::submit)),
+        )
+        .service(resource("/logout").route(post().to(auth::logout)))
+        .service(resource("/profile").route(get().to(preferences::show)))
+        .service(resource("/profile/tokens").route(post().to(preferences::create)))
+        .service(
+            resource("/profile/tokens/{id}/{action:deactivate|activate|delete}")
+                .route(post().to(preferences::token_action)),
+        )
+        .service(resource("/healthz").route(get().to(health::healthz)))
         .service(resource("/profile.json").route(get().to(profile::profile_json)))
         .service(
             resource("/profile/tokens.json")
@@ -84,6 +99,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             )
             .configure(configure)
             .default_service(web::to(not_found))
+            .wrap(actix_web::middleware::from_fn(errors::html_errors))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())

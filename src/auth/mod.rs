@@ -6,7 +6,7 @@
 //! allows *now*, or for a session everything the role allows. Handlers state
 //! the scope they need in their signature with [`Need`]:
 //!
-//! ```ignore
+//! ```text
 //! async fn list(caller: Need<scope::TokensRead>, ...) -> Result<..., AppError>
 //! ```
 //!

@@ -13,6 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use subtle::ConstantTimeEq;
 
 use crate::auth::{Caller, Via, client_ip, state};
+use crate::config::Config;
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions::{self, Session as SessionRow};
 use crate::db::{self};
@@ -23,10 +24,10 @@ use crate::tokens::{ScopeSet, random_base62};
 const SID_KEY: &str = "sid";
 const ANON_CSRF_KEY: &str = "csrf";
 
-fn session_hash(state: &AppState, sid: &str) -> Vec<u8> {
+fn session_hash(config: &Config, sid: &str) -> Vec<u8> {
     let mut data = b"session:".to_vec();
     data.extend_from_slice(sid.as_bytes());
-    state.config.secret_key.mac(&data).to_vec()
+    config.secret_key.mac(&data).to_vec()
 }
 
 /// The signed-in session of this request, if any and still live.
@@ -37,7 +38,7 @@ pub async fn current(
     let Ok(Some(sid)) = req.get_session().get::<String>(SID_KEY) else {
         return Ok(None);
     };
-    let hash = session_hash(state, &sid);
+    let hash = session_hash(&state.config, &sid);
     state
         .db
         .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
@@ -58,18 +59,14 @@ pub fn check_csrf(sent: Option<&str>, expected: &str) -> Result<(), AppError> {
 /// Starts a session for `account`: a new session secret and CSRF token,
 /// a renewed cookie (so no identifier from before sign-in survives).
 /// Call inside the sign-in transaction's closure with its connection.
-pub fn create(
-    conn: &mut db::DbConn,
-    state: &AppState,
-    account_id: i64,
-) -> Result<String, AppError> {
+pub fn create(conn: &mut db::DbConn, config: &Config, account_id: i64) -> Result<String, AppError> {
     let sid = random_base62(43);
     let csrf = random_base62(32);
     let now = db::now();
-    let expires = now + time::Duration::hours(state.config.session_hours);
+    let expires = now + time::Duration::hours(config.session_hours);
     sessions::insert(
         conn,
-        &session_hash(state, &sid),
+        &session_hash(config, &sid),
         account_id,
         &csrf,
         now,
@@ -91,7 +88,7 @@ pub fn attach(session: &Session, sid: String) -> Result<(), AppError> {
 pub async fn destroy(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     let session = req.get_session();
     if let Ok(Some(sid)) = session.get::<String>(SID_KEY) {
-        let hash = session_hash(state, &sid);
+        let hash = session_hash(&state.config, &sid);
         state
             .db
             .run(move |conn| Ok(sessions::delete(conn, &hash)?))

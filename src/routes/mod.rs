@@ -1,13 +1,40 @@
 //! HTTP handlers, one file per area. Handlers extract, call `actions::` or
 //! `db::`, and render; the route table is `startup::configure`.
 
+pub mod assets;
+pub mod auth;
+pub mod errors;
 pub mod health;
+pub mod preferences;
 pub mod profile;
 pub mod tokens;
 
 use actix_web::HttpResponse;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
 use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Renders a page. Every page carries a CSRF token and some show secrets,
+/// so none is stored by a cache.
+pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = page
+        .render()
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// 303 See Other: where a form post goes next.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
 
 /// A JSON answer that must not be stored by any cache (it shows a secret).
 pub fn no_store_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {

@@ -4,6 +4,7 @@ use time::PrimitiveDateTime;
 use crate::actions::rfc3339;
 use crate::db::models::tokens::ApiToken;
 use crate::tokens::PlainToken;
+use crate::views::page::{exact_utc, human_date};
 
 /// A token as API callers and pages see it (never its secret).
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +37,42 @@ impl TokenView {
 
     pub fn is_active(&self) -> bool {
         self.status == "active"
+    }
+
+    pub fn is_deactivated(&self) -> bool {
+        self.status == "deactivated"
+    }
+
+    pub fn created_human(&self) -> String {
+        human_date(&self.created_at)
+    }
+
+    pub fn created_exact(&self) -> String {
+        exact_utc(&self.created_at)
+    }
+
+    pub fn expires_human(&self) -> String {
+        self.expires_at
+            .as_deref()
+            .map_or_else(|| "Never".to_owned(), human_date)
+    }
+
+    pub fn expires_exact(&self) -> String {
+        self.expires_at
+            .as_deref()
+            .map_or_else(|| "This token does not expire".to_owned(), exact_utc)
+    }
+
+    pub fn last_used_human(&self) -> String {
+        self.last_used_at
+            .as_deref()
+            .map_or_else(|| "Never used".to_owned(), human_date)
+    }
+
+    pub fn last_used_exact(&self) -> String {
+        self.last_used_at
+            .as_deref()
+            .map_or_else(|| "Never used".to_owned(), exact_utc)
     }
 }
 

@@ -1,0 +1,128 @@
+//! Signing in and out (HTML forms).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::actions;
+use crate::auth::{client_ip, session};
+use crate::error::AppError;
+use crate::extract::FormBody;
+use crate::routes::{html, see_other};
+use crate::state::AppState;
+use crate::views::auth::LoginPage;
+use crate::views::page::{Flash, PageCtx};
+
+fn login_page(
+    status: StatusCode,
+    session: &Session,
+    username: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let csrf = session::anonymous_csrf(session);
+    html(
+        status,
+        &LoginPage {
+            ctx: PageCtx::new("Sign in", "login", session, None, &csrf),
+            username: username.to_owned(),
+            error,
+        },
+    )
+}
+
+/// `GET /login`.
+pub async fn show(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if session::current(&req, &state).await?.is_some() {
+        return Ok(see_other("/profile"));
+    }
+    login_page(StatusCode::OK, &session, "", None)
+}
+
+/// `POST /login`: 303 to Account Preferences, or the form again with a
+/// message (401 wrong credentials, 403 stale form, 429 throttled).
+pub async fn submit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: FormBody,
+) -> Result<HttpResponse, AppError> {
+    let username = form.get("username").unwrap_or("").trim().to_owned();
+    let password = form.get("password").unwrap_or("").to_owned();
+    let expected = session
+        .get::<String>("csrf")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if expected.is_empty() || session::check_csrf(form.get("csrf_token"), &expected).is_err() {
+        return login_page(
+            StatusCode::FORBIDDEN,
+            &session,
+            &username,
+            Some("This sign-in form has expired. Please try again.".into()),
+        );
+    }
+    if username.is_empty() || password.is_empty() {
+        return login_page(
+            StatusCode::BAD_REQUEST,
+            &session,
+            &username,
+            Some("Enter your username and password.".into()),
+        );
+    }
+    let ip = client_ip(&req);
+    let name = username.clone();
+    let state2 = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| actions::sign_in(conn, &state2.config, &name, &password, ip.as_deref()))
+        .await;
+    match outcome {
+        Ok(Some(sid)) => {
+            session::attach(&session, sid)?;
+            Flash::set(&session, "success", format!("Signed in as {username}."));
+            Ok(see_other("/profile"))
+        }
+        Ok(None) => login_page(
+            StatusCode::UNAUTHORIZED,
+            &session,
+            &username,
+            Some("Incorrect username or password.".into()),
+        ),
+        Err(AppError::TooManyRequests { retry_after }) => {
+            let mut resp = login_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &session,
+                &username,
+                Some(format!(
+                    "Too many failed sign-in attempts. Try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                )),
+            )?;
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /logout`: ends the session everywhere, back to the sign-in page.
+pub async fn logout(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: FormBody,
+) -> Result<HttpResponse, AppError> {
+    if let Some((row, _)) = session::current(&req, &state).await? {
+        session::check_csrf(form.get("csrf_token"), &row.csrf_token)?;
+        session::destroy(&req, &state).await?;
+    } else {
+        session.purge();
+    }
+    Ok(see_other("/login"))
+}

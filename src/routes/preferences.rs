@@ -1,0 +1,229 @@
+//! Account Preferences: the page and its token forms.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
+use crate::auth::session::{self, SignedIn};
+use crate::db::{self, models::tokens as token_db};
+use crate::error::AppError;
+use crate::extract::FormBody;
+use crate::routes::tokens::token_id;
+use crate::routes::{html, see_other};
+use crate::state::AppState;
+use crate::views::page::{Flash, PageCtx};
+use crate::views::profile::{
+    ConfirmDeletePage, FieldErrors, ProfilePage, ProfileView, Reveal, TokenForm,
+};
+use crate::views::tokens::{TokenList, TokenView};
+
+const REVEAL_KEY: &str = "reveal";
+
+/// Builds the page around a form (fresh, or as typed with its errors).
+async fn page(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    user: &SignedIn,
+    form: TokenForm,
+    reveal: Option<Reveal>,
+) -> Result<ProfilePage, AppError> {
+    let account = user.0.account.clone();
+    let owner = account.id;
+    let tokens = state
+        .db
+        .run(move |conn| Ok(token_db::list_for_account(conn, owner)?))
+        .await?;
+    let now = db::now();
+    let info = req.connection_info();
+    Ok(ProfilePage {
+        ctx: PageCtx::new(
+            "Account Preferences",
+            "profile",
+            session,
+            Some(&user.0),
+            user.csrf_token(),
+        ),
+        profile: ProfileView::new(&account),
+        tokens: TokenList {
+            tokens: tokens
+                .iter()
+                .map(|t| TokenView::new(t, &account.account_id, now))
+                .collect(),
+        },
+        token_cap: state.config.max_tokens_per_user,
+        form,
+        reveal,
+        base_url: format!("{}://{}", info.scheme(), info.host()),
+    })
+}
+
+/// `GET /profile`. Shows a new token's secret once: it was put in the
+/// encrypted session by the post that created it and is removed here.
+pub async fn show(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let reveal = session.remove_as::<Reveal>(REVEAL_KEY).and_then(Result::ok);
+    let form = TokenForm::new(
+        &user.0.account,
+        state.config.max_token_lifetime_days,
+        "",
+        None,
+        None,
+    );
+    let page = page(&req, &session, &state, &user, form, reveal).await?;
+    html(StatusCode::OK, &page)
+}
+
+/// `POST /profile/tokens`: the "Generate new token" form.
+pub async fn create(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: FormBody,
+) -> Result<HttpResponse, AppError> {
+    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
+    let label = form.get("label").unwrap_or("").to_owned();
+    let scopes = form.all("scopes");
+    let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
+    let result = match parse_hours(&hours_raw) {
+        Ok(hours) => {
+            let request = TokenRequest {
+                label: Some(label.clone()),
+                scopes: Some(scopes.clone()),
+                expires_in_hours: hours,
+            };
+            create_checked(&state, &user, request).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(reveal) => {
+            session
+                .insert(REVEAL_KEY, reveal)
+                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+            Flash::set(
+                &session,
+                "success",
+                format!("Token “{}” created.", label.trim()),
+            );
+            Ok(see_other("/profile"))
+        }
+        Err(
+            err @ (AppError::Invalid { .. } | AppError::Forbidden { .. } | AppError::Conflict(_)),
+        ) => {
+            let mut form = TokenForm::new(
+                &user.0.account,
+                state.config.max_token_lifetime_days,
+                &label,
+                Some(&scopes),
+                Some(&hours_raw),
+            );
+            form.open = true;
+            form.errors = FieldErrors::from_error(&err);
+            let page = page(&req, &session, &state, &user, form, None).await?;
+            html(err.status_code(), &page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn parse_hours(raw: &str) -> Result<Option<i64>, AppError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i64>()
+        .map(Some)
+        .map_err(|_| AppError::invalid("expires_in_hours", "choose how long the token should last"))
+}
+
+async fn create_checked(
+    state: &web::Data<AppState>,
+    user: &SignedIn,
+    request: TokenRequest,
+) -> Result<Reveal, AppError> {
+    let caller = user.0.clone();
+    let spec = request.check(&state.config, &caller.account, caller.scopes)?;
+    let state2 = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            let (_, secret) =
+                actions::create_token(conn, &state2.config, &caller.account, &spec, actor)?;
+            Ok(Reveal {
+                secret: secret.into_exposed(),
+                account_id: caller.account.account_id.clone(),
+            })
+        })
+        .await
+}
+
+/// `POST /profile/tokens/{id}/{deactivate|activate|delete}`. A deletion
+/// without `confirmed=yes` (no JavaScript to ask) gets a confirmation page.
+pub async fn token_action(
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+    form: FormBody,
+) -> Result<HttpResponse, AppError> {
+    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
+    let (raw_id, action) = path.into_inner();
+    let id = token_id(&raw_id)?;
+    let change = match action.as_str() {
+        "deactivate" => TokenChange::Deactivate,
+        "activate" => TokenChange::Activate,
+        "delete" => TokenChange::Delete,
+        _ => return Err(AppError::NotFound),
+    };
+    let caller = user.0.clone();
+    let owner = caller.account.id;
+    if change == TokenChange::Delete && form.get("confirmed") != Some("yes") {
+        let token = state
+            .db
+            .run(move |conn| token_db::find_owned(conn, owner, id)?.ok_or(AppError::NotFound))
+            .await?;
+        let page = ConfirmDeletePage {
+            ctx: PageCtx::new(
+                "Delete token",
+                "profile",
+                &session,
+                Some(&user.0),
+                user.csrf_token(),
+            ),
+            token: TokenView::new(&token, &caller.account.account_id, db::now()),
+            action: format!("/profile/tokens/{id}/delete"),
+            cancel: "/profile".into(),
+        };
+        return html(StatusCode::OK, &page);
+    }
+    let (token, _) = state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            actions::change_token(conn, Reach::Own(owner), id, change, actor)
+        })
+        .await?;
+    let verb = match change {
+        TokenChange::Deactivate => "deactivated",
+        TokenChange::Activate => "activated",
+        TokenChange::Delete => "deleted",
+    };
+    Flash::set(
+        &session,
+        "success",
+        format!("Token “{}” {verb}.", token.label),
+    );
+    Ok(see_other("/profile"))
+}
+
+/// `GET /`: people land on their preferences (or the sign-in page).
+pub async fn home() -> HttpResponse {
+    see_other("/profile")
+}

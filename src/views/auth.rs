@@ -1,0 +1,22 @@
+use askama::Template;
+
+use crate::views::page::PageCtx;
+
+/// `GET /login`.
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+/// Any error, as a page.
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage {
+    pub ctx: PageCtx,
+    pub status: u16,
+    pub heading: String,
+    pub message: String,
+}

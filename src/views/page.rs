@@ -1,0 +1,105 @@
+//! What every HTML page carries: who is signed in, the CSRF token for its
+//! forms and `<meta name="csrf-token">`, and a one-time flash message.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::auth::Caller;
+
+const FLASH_KEY: &str = "flash";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    /// `success` or `error`: styles the message.
+    pub kind: String,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn set(session: &Session, kind: &str, message: impl Into<String>) {
+        // Losing a flash message is harmless; the action itself is done.
+        let _ = session.insert(
+            FLASH_KEY,
+            Flash {
+                kind: kind.to_owned(),
+                message: message.into(),
+            },
+        );
+    }
+
+    pub fn take(session: &Session) -> Option<Flash> {
+        session.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NavUser {
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageCtx {
+    pub title: String,
+    pub csrf_token: String,
+    pub user: Option<NavUser>,
+    pub flash: Option<Flash>,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+}
+
+impl PageCtx {
+    pub fn new(
+        title: impl Into<String>,
+        section: &'static str,
+        session: &Session,
+        caller: Option<&Caller>,
+        csrf_token: &str,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            csrf_token: csrf_token.to_owned(),
+            user: caller.map(|c| NavUser {
+                username: c.account.username.clone(),
+                display_name: c.account.display_name.clone(),
+                is_admin: c.account.is_admin(),
+            }),
+            flash: Flash::take(session),
+            section,
+        }
+    }
+}
+
+/// "Nov 23, 2026" for an RFC 3339 time; the exact time goes in a title.
+pub fn human_date(rfc3339: &str) -> String {
+    let format = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
+/// "2026-11-23 16:32:46 UTC", for hovering over a date.
+pub fn exact_utc(rfc3339: &str) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_well() {
+        assert_eq!(human_date("2026-11-03T16:32:46Z"), "Nov 3, 2026");
+        assert_eq!(exact_utc("2026-11-03T16:32:46Z"), "2026-11-03 16:32:46 UTC");
+        assert_eq!(human_date("garbage"), "garbage");
+    }
+}

@@ -1,0 +1,95 @@
+// tessera's only script: copy buttons, the reveal dialog, delete confirmation.
+// Every page works without it.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain-HTTP deployments: the older selection-based copy.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    });
+  }
+
+  function setupCopyButtons(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.getElementById(button.getAttribute("data-copy"));
+        var status = root.querySelector(".copy-status");
+        if (!source) { return; }
+        copyText(source.textContent.trim()).then(function () {
+          var original = button.textContent;
+          button.textContent = "Copied";
+          button.classList.add("copied");
+          if (status) { status.textContent = button.getAttribute("aria-label").replace("Copy", "Copied") + " to the clipboard."; }
+          setTimeout(function () { button.textContent = original; button.classList.remove("copied"); }, 2000);
+        }, function () {
+          if (status) { status.textContent = "Copying failed: select the text and copy it by hand."; }
+        });
+      });
+    });
+  }
+
+  function setupRevealDialog() {
+    var dialog = document.getElementById("token-reveal");
+    if (!dialog || typeof dialog.showModal !== "function") { return; }
+    // Shown open for browsers without JavaScript; with it, make it modal.
+    dialog.close();
+    dialog.showModal();
+    dialog.addEventListener("close", function () {
+      // Nothing of the secret stays in the page once the dialog is closed.
+      dialog.querySelectorAll("#token-secret, pre.example code").forEach(function (el) { el.textContent = ""; });
+      dialog.remove();
+      var heading = document.getElementById("tokens-title");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    });
+  }
+
+  function setupConfirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+          return;
+        }
+        if (!form.querySelector("input[name=confirmed]")) {
+          var input = document.createElement("input");
+          input.type = "hidden";
+          input.name = "confirmed";
+          input.value = "yes";
+          form.appendChild(input);
+        }
+      });
+    });
+  }
+
+  function setupGenerateForm() {
+    var details = document.getElementById("generate");
+    if (!details) { return; }
+    details.addEventListener("toggle", function () {
+      if (details.open) {
+        var label = document.getElementById("label");
+        if (label) { label.focus(); }
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupCopyButtons(document);
+    setupRevealDialog();
+    setupConfirmations();
+    setupGenerateForm();
+  });
+})();
