@@ -9,6 +9,7 @@ use crate::auth::{password, rate_limit, session};
 use crate::config::{Config, PasswordCost};
 use crate::db::models::accounts::{self, Account, NewAccount};
 use crate::db::models::audit::{self, Event, NewAuditEvent};
+use crate::db::models::sessions;
 use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
@@ -315,15 +316,20 @@ pub fn ensure_first_admin(
     if accounts::count(conn)? > 0 {
         return Ok(None);
     }
-    let (_, password) = create_account(
+    // Several instances may start at once on a new database: one creates
+    // the admin, the others find the name taken and go on.
+    match create_account(
         conn,
         cost,
         "admin",
         Some("Administrator"),
         Role::Admin,
         Actor::console(),
-    )?;
-    Ok(Some(password))
+    ) {
+        Ok((_, password)) => Ok(Some(password)),
+        Err(AppError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks a sign-in attempt, all on one connection:
@@ -366,6 +372,7 @@ pub fn sign_in(
     conn.transaction(|conn| {
         rate_limit::record_success(conn, username)?;
         accounts::set_last_login(conn, account.id, now)?;
+        sessions::delete_expired(conn, now)?;
         let sid = session::create(conn, config, account.id)?;
         record(
             conn,

@@ -168,6 +168,11 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(error = %info.message(), "database connection lost");
                 AppError::Unavailable
             }
+            // Two requests raced for the same unique value; the loser
+            // learns it conflicts, as it would have a moment later.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::Conflict("that already exists".into())
+            }
             // SQLite's "database is locked" after the busy timeout.
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 tracing::warn!("database busy");
