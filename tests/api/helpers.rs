@@ -75,6 +75,18 @@ impl TestDb {
     pub fn sqlite_dir(&self) -> Option<&PathBuf> {
         self.dir.as_ref()
     }
+
+    /// The same database for a second server (a multi-instance deployment,
+    /// a restart); only the original cleans up when dropped.
+    #[allow(dead_code)]
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            url_string: self.url_string.clone(),
+            dir: None,
+            pg_schema: None,
+        }
+    }
 }
 
 impl Drop for TestDb {

@@ -8,4 +8,5 @@ mod auth_forms;
 mod cli;
 mod errors;
 mod migrations;
+mod multi_instance;
 mod tokens_api;
