@@ -46,9 +46,12 @@
     var dialog = document.getElementById("token-reveal");
     if (!dialog || typeof dialog.showModal !== "function") { return; }
     // Shown open for browsers without JavaScript; with it, make it modal.
+    // close() queues a "close" event that arrives after showModal(): the
+    // listener below must not take that one for the user closing it.
     dialog.close();
     dialog.showModal();
     dialog.addEventListener("close", function () {
+      if (dialog.open) { return; }
       // Nothing of the secret stays in the page once the dialog is closed.
       dialog.querySelectorAll("#token-secret, pre.example code").forEach(function (el) { el.textContent = ""; });
       dialog.remove();
