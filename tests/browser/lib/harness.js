@@ -1,0 +1,169 @@
+// Shared plumbing for the browser tests: a tessera server of its own for
+// every test (fresh SQLite file, port 0), one headless Chromium per test
+// file, and the few steps every flow starts with.
+"use strict";
+
+const { spawn, execFile } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const readline = require("node:readline");
+const { chromium } = require("playwright-core");
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+const BIN = process.env.TESSERA_BIN || path.join(REPO, "target", "debug", "tessera");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SCREENSHOTS = process.env.TESSERA_SCREENSHOT_DIR || path.join(REPO, "target", "screenshots");
+
+const TOKEN_RE = /^tsr_[0-9A-Za-z]{38}$/;
+
+// The flags the machine notes ask for: without the background-networking
+// ones Chromium keeps dialling Google from a closed network.
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Starts `tessera serve` on a fresh database in a temp folder and waits for
+ * its listening line. Resolves to { url, password, dbUrl, stop() }.
+ */
+async function startServer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-browser-"));
+  const dbUrl = `sqlite://${path.join(dir, "t.db")}`;
+  const child = spawn(BIN, ["--database-url", dbUrl, "serve", "--bind", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-8000);
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const { url, password } = await new Promise((resolve, reject) => {
+      let password = null;
+      const lines = readline.createInterface({ input: child.stdout });
+      const timer = setTimeout(() => reject(new Error(`tessera did not start in 20 s\n${stderr}`)), 20000);
+      child.once("error", (err) => {
+        clearTimeout(timer);
+        reject(new Error(`could not start ${BIN}: ${err.message}`));
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tessera exited with ${code} before listening\n${stderr}`));
+      });
+      lines.on("line", (line) => {
+        const created = line.match(/^Created the first account: username admin, password (\S+)/);
+        if (created) password = created[1];
+        const listening = line.match(/^tessera listening on (http:\/\/\S+)/);
+        if (listening) {
+          clearTimeout(timer);
+          resolve({ url: listening[1], password });
+        }
+      });
+    });
+    if (!password) throw new Error("tessera did not print the first account's password");
+    return { url, password, dbUrl, stop, stderr: () => stderr };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** `tessera user create NAME`: resolves to the printed password (its last word). */
+function createUser(server, name) {
+  return new Promise((resolve, reject) => {
+    execFile(BIN, ["--database-url", server.dbUrl, "user", "create", name], (err, stdout, stderr) => {
+      if (err) return reject(new Error(`user create failed: ${stderr}`));
+      resolve(stdout.trim().split(/\s+/).pop());
+    });
+  });
+}
+
+// Playwright gives every launch a new empty --user-data-dir of its own (and
+// refuses one passed in args), which is the fresh profile the notes ask for.
+function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A server and a fresh browser context for one test, both torn down when the
+ * test ends. `options` go to browser.newContext().
+ */
+async function setup(t, browser, options = {}) {
+  const server = await startServer();
+  let context;
+  t.after(async () => {
+    if (context) await context.close();
+    await server.stop();
+  });
+  context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 }, ...options });
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  return { server, context, page };
+}
+
+async function signIn(page, username, password) {
+  await page.goto("/login");
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForURL("**/profile"), page.click("button[type=submit]")]);
+}
+
+/**
+ * Fills and sends the "Generate new token" form. `scopes`, when given,
+ * replaces the default ticks; `expiry` is the visible option text.
+ */
+async function generateToken(page, { label, expiry, scopes } = {}) {
+  const details = page.locator("details#generate");
+  if (!(await details.evaluate((d) => d.open))) {
+    await page.click("details#generate > summary");
+  }
+  await page.fill("#label", label ?? "");
+  if (expiry) await page.selectOption("#expires_in_hours", { label: expiry });
+  if (scopes) {
+    for (const box of await page.locator("input[name=scopes]").all()) {
+      await box.setChecked(scopes.includes(await box.getAttribute("value")));
+    }
+  }
+  await Promise.all([
+    page.waitForNavigation(),
+    page.click("form[action='/profile/tokens'] button[type=submit]"),
+  ]);
+}
+
+/** The row of the token whose label is `label`. */
+function row(page, label) {
+  return page.locator("tr[data-token-id]", { has: page.locator(".token-label", { hasText: label }) });
+}
+
+module.exports = {
+  REPO,
+  SCREENSHOTS,
+  TOKEN_RE,
+  startServer,
+  createUser,
+  launchBrowser,
+  setup,
+  signIn,
+  generateToken,
+  row,
+};
