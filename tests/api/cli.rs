@@ -9,7 +9,7 @@ use crate::helpers::{TestDb, backend_url};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
-fn tessera(db: &TestDb, args: &[&str]) -> Command {
+pub(crate) fn tessera(db: &TestDb, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -21,7 +21,7 @@ fn tessera(db: &TestDb, args: &[&str]) -> Command {
     cmd
 }
 
-fn run_ok(db: &TestDb, args: &[&str]) -> String {
+pub(crate) fn run_ok(db: &TestDb, args: &[&str]) -> String {
     let out = tessera(db, args).output().unwrap();
     assert!(
         out.status.success(),

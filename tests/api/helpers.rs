@@ -53,18 +53,22 @@ impl TestDb {
                     pg_schema: Some((base, schema)),
                 }
             }
-            _ => {
-                let dir = std::env::temp_dir().join(unique("tessera-test-"));
-                std::fs::create_dir_all(&dir).unwrap();
-                let path = dir.join("tessera.db");
-                let url_string = format!("sqlite://{}", path.display());
-                TestDb {
-                    url: DatabaseUrl::Sqlite(path),
-                    url_string,
-                    dir: Some(dir),
-                    pg_schema: None,
-                }
-            }
+            _ => Self::sqlite(),
+        }
+    }
+
+    /// A SQLite file in a temporary directory, whatever TEST_DATABASE_URL
+    /// says (for tests about SQLite itself).
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(unique("tessera-test-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tessera.db");
+        let url_string = format!("sqlite://{}", path.display());
+        TestDb {
+            url: DatabaseUrl::Sqlite(path),
+            url_string,
+            dir: Some(dir),
+            pg_schema: None,
         }
     }
 

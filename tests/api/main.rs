@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth_forms;
 mod cli;
+mod crash;
 mod errors;
 mod migrations;
 mod multi_instance;
