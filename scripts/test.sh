@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
 #   1. unit tests and the integration suite on SQLite;
-#   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh);
+#   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
+#      then the database-outage test on a throwaway cluster;
 #   3. the browser tests in headless Chromium (scripts/browser-test.sh).
 # Without PostgreSQL or Chromium a developer's run says SKIP loudly; with
 # CI=true a missing piece fails the run.
@@ -26,6 +27,19 @@ if pg_url=$(scripts/pg.sh); then
   TEST_DATABASE_URL="$pg_url" cargo test --test api
 else
   skip_or_fail "PostgreSQL 15 could not be started; the suite did not run on PostgreSQL"
+fi
+
+# Stops and starts a whole cluster, so it gets a throwaway one of its own,
+# never the shared `15 main` above (tests/api/outage.rs).
+echo "== database outage on a throwaway PostgreSQL cluster"
+if outage_url=$(scripts/pg-outage.sh up); then
+  trap 'scripts/pg-outage.sh drop || true' EXIT
+  TEST_OUTAGE_DATABASE_URL="$outage_url" cargo test --test api \
+    outage::postgres_stopped_and_started_while_serving -- --ignored --exact
+  scripts/pg-outage.sh drop
+  trap - EXIT
+else
+  skip_or_fail "no throwaway PostgreSQL cluster (scripts/pg-outage.sh); the outage test did not run"
 fi
 
 if [ -x scripts/browser-test.sh ]; then

@@ -37,23 +37,25 @@ pub fn backend_url() -> Option<String> {
 impl TestDb {
     pub fn new() -> Self {
         match backend_url() {
-            Some(base) if base.starts_with("postgres") => {
-                let schema = unique("t_");
-                let mut admin =
-                    PgConnection::establish(&base).expect("connect to TEST_DATABASE_URL");
-                admin
-                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .expect("create schema");
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-                TestDb {
-                    url: DatabaseUrl::parse(&url).unwrap(),
-                    url_string: url,
-                    dir: None,
-                    pg_schema: Some((base, schema)),
-                }
-            }
+            Some(base) if base.starts_with("postgres") => Self::postgres(&base),
             _ => Self::sqlite(),
+        }
+    }
+
+    /// A schema of its own in the PostgreSQL database at `base`.
+    pub fn postgres(base: &str) -> Self {
+        let schema = unique("t_");
+        let mut admin = PgConnection::establish(base).expect("connect to the test database");
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+        TestDb {
+            url: DatabaseUrl::parse(&url).unwrap(),
+            url_string: url,
+            dir: None,
+            pg_schema: Some((base.to_owned(), schema)),
         }
     }
 

@@ -10,4 +10,5 @@ mod crash;
 mod errors;
 mod migrations;
 mod multi_instance;
+mod outage;
 mod tokens_api;
