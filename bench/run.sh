@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# tessera's load benchmark: one command, about three minutes once built.
+#
+#   bench/run.sh
+#
+# Builds the release binary and the bare actix-web ceiling (bench/ceiling),
+# seeds accounts and tokens, and drives each scenario with wrk on 127.0.0.1:
+# the server (and, for PostgreSQL, the backends serving it) on CPU 0, wrk on
+# CPU 1. Every run lasts BENCH_WARMUP + BENCH_DURATION seconds; nothing is
+# unbounded. Prints a table and PASS/FAIL for each target of
+# docs/PERFORMANCE.md, and exits 1 if any target fails.
+#
+# Scenarios:
+#   (f) the ceiling: actix-web answering a fixed JSON body as large as (a)'s
+#   (a) GET /profile/tokens.json, Bearer token, 10 tokens listed, SQLite
+#   (b) the same on PostgreSQL (scripts/pg.sh, database tessera_bench)
+#   (c) (a) with 1,000 and with 1,000,000 tokens in the database
+#   (d) POST /profile/tokens.json: token creation, spread over 1,000 accounts
+#   (e) GET /profile: the Account Preferences page, signed in, 50 tokens
+#
+# The servers run with TESSERA_LOG=warn: the per-request access log line
+# is measured separately (BENCH_LOG=info runs everything with it on).
+#
+# Settings (environment): BENCH_DURATION (10), BENCH_WARMUP (2),
+# BENCH_CONNECTIONS (32), BENCH_LOG (warn), BENCH_SKIP_PG=1 to leave out (b),
+# BENCH_KEEP=1 to keep the work directory, BENCH_BIG (1000000) for (c).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+LOG_LEVEL=${BENCH_LOG:-warn}
+BIG=${BENCH_BIG:-1000000}
+SERVER_CPU=0
+LOAD_CPU=1
+PORT=18480
+CEILING_PORT=18481
+STARTED=$(date +%s)
+
+say() { printf '== %s\n' "$*" >&2; }
+# 1000000 -> 1,000,000, whatever the locale.
+commas() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
+
+# --- tools -----------------------------------------------------------------
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v curl >/dev/null || need+=(curl)
+command -v taskset >/dev/null || need+=(util-linux)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >&2
+fi
+[ "$(nproc --all)" -ge 2 ] || die "needs two CPUs: one for the server, one for wrk"
+
+# --- build -----------------------------------------------------------------
+say "building (cargo build --release; bench/ceiling into the same target/)"
+cargo build --release --quiet
+cargo build --release --quiet --manifest-path bench/ceiling/Cargo.toml --target-dir target
+TESSERA=$ROOT/target/release/tessera
+CEILING=$ROOT/target/release/tessera-ceiling
+BUILT=$(date +%s)
+
+WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
+SERVER_PID=
+cleanup() {
+  stop_server
+  if [ -n "${BENCH_KEEP:-}" ]; then
+    echo "bench: work directory kept: $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One key for every database of this run: PostgreSQL requires one, and the
+# minted tokens of (d) are hashed with it.
+KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export TESSERA_SECRET_KEY=$KEY
+
+# --- servers ---------------------------------------------------------------
+# start_server NAME URL [VAR=VALUE...]: tessera on CPU 0, waits for /healthz.
+start_server() {
+  local name=$1 url=$2
+  shift 2
+  env "$@" TESSERA_LOG="$LOG_LEVEL" TESSERA_DATABASE_URL="$url" \
+    taskset -c $SERVER_CPU "$TESSERA" serve --bind 127.0.0.1:$PORT \
+    >"$WORK/$name.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$PORT/healthz" "$WORK/$name.log"
+}
+
+start_ceiling() {
+  taskset -c $SERVER_CPU "$CEILING" 127.0.0.1:$CEILING_PORT "$1" >"$WORK/ceiling.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$CEILING_PORT/" "$WORK/ceiling.log"
+}
+
+wait_ready() {
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "server exited"; }
+    sleep 0.1
+  done
+  cat "$2" >&2
+  die "server did not answer $1 within 10 s"
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+# --- load ------------------------------------------------------------------
+declare -A RPS P50 P99 NON2XX LABEL
+ORDER=()
+
+# measure KEY LABEL URL [wrk args...] -- [script args]: a warm-up run, then
+# the measured run; keeps its figures under KEY.
+measure() {
+  local key=$1 label=$2 url=$3
+  shift 3
+  local wrk_args=() script_args=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do wrk_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  script_args=("${@:-get}")
+  say "$label"
+  local common=(-t1 -c"$CONNECTIONS" --timeout 5s -s "$ROOT/bench/lua/bench.lua")
+  taskset -c $LOAD_CPU wrk "${common[@]}" -d"${WARMUP}s" "${wrk_args[@]}" "$url" \
+    -- "${script_args[@]}" >"$WORK/$key.warmup" 2>&1
+  taskset -c $LOAD_CPU wrk "${common[@]}" -d"${DURATION}s" --latency "${wrk_args[@]}" "$url" \
+    -- "${script_args[@]}" >"$WORK/$key.wrk" 2>&1
+  local line
+  line=$(grep '^RESULT ' "$WORK/$key.wrk") || { cat "$WORK/$key.wrk" >&2; die "wrk failed for $key"; }
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+  RPS[$key]=$(field rps)
+  P50[$key]=$(field p50_us)
+  P99[$key]=$(field p99_us)
+  # Socket errors and timeouts count as failures too.
+  NON2XX[$key]=$(($(field non2xx) + $(field socket_errors)))
+  LABEL[$key]=$label
+  ORDER+=("$key")
+}
+
+# --- seeding ---------------------------------------------------------------
+SQLITE_DB=$WORK/bench.db
+SQLITE_URL=sqlite://$SQLITE_DB
+
+# sqlite_fill DB TOTAL: new accounts seedNNNNNNN, each holding 100 tokens
+# (the per-user cap), until the table has TOTAL rows; hashes are random 32-byte
+# blobs, unique by the table's constraint. Nobody can present these tokens:
+# they are there to make the index and the table as large as a real one.
+sqlite_fill() {
+  local db=$1 target=$2
+  sqlite3 "$db" <<SQL
+PRAGMA synchronous = OFF;
+-- Keep the whole index being built in memory: written once, at commit.
+PRAGMA cache_size = -1000000;
+BEGIN;
+CREATE TEMP TABLE want AS SELECT $target - (SELECT count(*) FROM api_tokens) AS n,
+  (SELECT coalesce(max(id), 0) FROM accounts) AS base;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+                        WHERE i < ((SELECT n FROM want) + 99) / 100)
+INSERT INTO accounts (id, account_id, username, display_name, password_hash, role, active, created_at)
+SELECT base + i, printf('acc_seed%07d', base + i), printf('seed%07d', base + i), 'Seeded', '!', 'user', 1,
+       '2026-01-01 00:00:00'
+FROM k, want WHERE (SELECT n FROM want) > 0;
+WITH RECURSIVE t(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM t WHERE i + 1 < (SELECT n FROM want))
+INSERT INTO api_tokens (account_id, label, prefix, token_hash, scopes, active, created_at)
+SELECT (SELECT base FROM want) + 1 + i / 100, 'seeded ' || i,
+       'tsr_' || substr(hex(randomblob(4)), 1, 8), randomblob(32), 'profile:read tokens:read', 1,
+       '2026-01-01 00:00:00'
+FROM t WHERE (SELECT n FROM want) > 0;
+COMMIT;
+SQL
+}
+
+# sqlite_tokens_for DB USERNAME N: N more tokens for one account (they show
+# in its list; their secrets are unknown).
+sqlite_tokens_for() {
+  sqlite3 "$1" <<SQL
+WITH RECURSIVE t(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM t WHERE i < $3)
+INSERT INTO api_tokens (account_id, label, prefix, token_hash, scopes, active, created_at, expires_at)
+SELECT (SELECT id FROM accounts WHERE username = '$2'), 'Token number ' || i,
+       'tsr_' || substr(hex(randomblob(4)), 1, 8), randomblob(32),
+       'profile:read tokens:read', 1, datetime('now', '-' || i || ' hours'),
+       CASE WHEN i % 2 = 0 THEN datetime('now', '+30 days') END
+FROM t;
+SQL
+}
+
+# mint N: N tokens in tessera's format (SPEC §2), one per line, with the
+# hex of their HMAC under this run's key: "token hash". Only (d) needs
+# tokens whose secrets are known in bulk; the CLI makes them one at a time.
+mint() {
+  python3 - "$1" "$KEY" <<'PY'
+import hashlib, hmac, secrets, sys, zlib
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+n, key = int(sys.argv[1]), bytes.fromhex(sys.argv[2])
+for _ in range(n):
+    body = "tsr_" + "".join(secrets.choice(B62) for _ in range(32))
+    c, sum_ = zlib.crc32(body.encode()), ""
+    for _ in range(6):
+        sum_, c = B62[c % 62] + sum_, c // 62
+    token = body + sum_
+    print(token, hmac.new(key, token.encode(), hashlib.sha256).hexdigest())
+PY
+}
+
+cli() { TESSERA_DATABASE_URL=$1 "$TESSERA" "${@:2}"; }
+
+say "seeding SQLite: account bench with 10 tokens"
+cli "$SQLITE_URL" migrate >/dev/null
+cli "$SQLITE_URL" user create bench >/dev/null
+CALLER=$(cli "$SQLITE_URL" token create --user bench --label "bench caller" \
+  --scope profile:read --scope tokens:read)
+sqlite_tokens_for "$SQLITE_DB" bench 9
+
+# --- (f) the ceiling, with a body as large as (a)'s ------------------------
+start_server a "$SQLITE_URL"
+curl -fsS -H "Authorization: Bearer $CALLER" "http://127.0.0.1:$PORT/profile/tokens.json" \
+  >"$WORK/a-body.json"
+stop_server
+BODY_BYTES=$(wc -c <"$WORK/a-body.json")
+start_ceiling "$WORK/a-body.json"
+measure f "(f) ceiling: bare actix-web, ${BODY_BYTES} B JSON" \
+  "http://127.0.0.1:$CEILING_PORT/profile/tokens.json"
+stop_server
+
+# --- (a) -------------------------------------------------------------------
+start_server a "$SQLITE_URL"
+measure a "(a) tokens.json, SQLite, 10 tokens" "http://127.0.0.1:$PORT/profile/tokens.json" \
+  -H "Authorization: Bearer $CALLER"
+RSS_A=$(rss_kb)
+
+# --- (e) the Account Preferences page, signed in, 50 tokens ----------------
+say "signing in as pages (50 tokens)"
+PAGES_PASSWORD=$(cli "$SQLITE_URL" user create pages | awk '{print $NF}')
+sqlite_tokens_for "$SQLITE_DB" pages 50
+JAR=$WORK/cookies.txt
+BASE=http://127.0.0.1:$PORT
+E_STATUS=skipped
+if LOGIN_PAGE=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/login" 2>/dev/null); then
+  CSRF=$(sed -n 's/.*<meta name="csrf-token" content="\([^"]*\)".*/\1/p' <<<"$LOGIN_PAGE" | head -n1)
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -c "$JAR" -b "$JAR" \
+    --data-urlencode username=pages --data-urlencode "password=$PAGES_PASSWORD" \
+    --data-urlencode "csrf_token=$CSRF" "$BASE/login")
+  # The first visit shows (and so removes) the "Signed in" message; the
+  # cookie after it is the one an ordinary page view carries.
+  page_code=$(curl -sS -o "$WORK/e-page.html" -w '%{http_code}' -c "$JAR" -b "$JAR" "$BASE/profile")
+  page_code=$(curl -sS -o "$WORK/e-page.html" -w '%{http_code}' -c "$JAR" -b "$JAR" "$BASE/profile")
+  rows=$(grep -c '<tr data-token-id=' "$WORK/e-page.html" || true)
+  COOKIE=$(awk '$6 == "tessera_session" {print $7}' "$JAR")
+  if [ "$code" = 303 ] && [ "$page_code" = 200 ] && [ "$rows" = 50 ] && [ -n "$COOKIE" ]; then
+    measure e "(e) /profile page, signed in, 50 tokens" "$BASE/profile" \
+      -H "Cookie: tessera_session=$COOKIE"
+    E_STATUS=ran
+  else
+    say "(e) skipped: sign-in answered $code, /profile $page_code with $rows token rows"
+    E_STATUS="not run (sign-in $code, /profile $page_code, $rows rows)"
+  fi
+else
+  say "(e) skipped: no /login page"
+  E_STATUS="not run (no /login page)"
+fi
+stop_server
+
+# --- (c) 1,000 and 1,000,000 tokens in the database ------------------------
+say "seeding SQLite to 1,000 tokens"
+sqlite_fill "$SQLITE_DB" 1000
+start_server c1k "$SQLITE_URL"
+measure c1k "(c) tokens.json, SQLite, 1,000 tokens in db" "$BASE/profile/tokens.json" \
+  -H "Authorization: Bearer $CALLER"
+stop_server
+say "seeding SQLite to $BIG tokens"
+t0=$(date +%s)
+sqlite_fill "$SQLITE_DB" "$BIG"
+SEED_SECS=$(($(date +%s) - t0))
+start_server c1m "$SQLITE_URL"
+measure c1m "(c) tokens.json, SQLite, $(commas "$BIG") tokens in db" \
+  "$BASE/profile/tokens.json" -H "Authorization: Bearer $CALLER"
+RSS_C=$(rss_kb)
+stop_server
+
+# --- (d) token creation, spread over 1,000 accounts ------------------------
+say "seeding SQLite for (d): 1,000 accounts with a tokens:write token each"
+D_DB=$WORK/create.db
+cli "sqlite://$D_DB" migrate >/dev/null
+mint 1000 >"$WORK/d-minted.txt"
+cut -d' ' -f1 "$WORK/d-minted.txt" >"$WORK/d-tokens.txt"
+{
+  echo "BEGIN;"
+  n=0
+  while read -r token hash; do
+    n=$((n + 1))
+    printf "INSERT INTO accounts (account_id, username, display_name, password_hash, role, active, created_at) VALUES ('acc_make%06d', 'make%06d', 'Maker', '!', 'user', 1, '2026-01-01 00:00:00');\n" $n $n
+    printf "INSERT INTO api_tokens (account_id, label, prefix, token_hash, scopes, active, created_at) VALUES (last_insert_rowid(), 'maker', '%s', X'%s', 'tokens:read tokens:write', 1, '2026-01-01 00:00:00');\n" "${token:0:12}" "$hash"
+  done <"$WORK/d-minted.txt"
+  echo "COMMIT;"
+} | sqlite3 "$D_DB"
+start_server d "sqlite://$D_DB"
+curl -fsS -o /dev/null -H "Authorization: Bearer $(head -n1 "$WORK/d-tokens.txt")" \
+  "$BASE/profile/tokens.json" || die "a minted token was refused"
+measure d "(d) POST tokens.json (create), SQLite" "$BASE/profile/tokens.json" \
+  -- create "$WORK/d-tokens.txt"
+stop_server
+
+# --- (b) PostgreSQL --------------------------------------------------------
+B_STATUS=skipped
+if [ -z "${BENCH_SKIP_PG:-}" ] && PG_URL=$(PG_DB=tessera_bench scripts/pg.sh); then
+  say "seeding PostgreSQL: account bench with 10 tokens"
+  psql -qX "$PG_URL" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null 2>&1
+  cli "$PG_URL" migrate >/dev/null
+  cli "$PG_URL" user create bench >/dev/null
+  PG_CALLER=$(cli "$PG_URL" token create --user bench --label "bench caller" \
+    --scope profile:read --scope tokens:read)
+  psql -qX "$PG_URL" >/dev/null <<SQL
+INSERT INTO api_tokens (account_id, label, prefix, token_hash, scopes, active, created_at)
+SELECT (SELECT id FROM accounts WHERE username = 'bench'), 'Token number ' || i,
+       'tsr_' || substr(md5(random()::text), 1, 8),
+       decode(md5(random()::text) || md5(random()::text), 'hex'),
+       'profile:read tokens:read', true, now() - i * interval '1 hour'
+FROM generate_series(1, 9) AS i;
+SQL
+  start_server b "$PG_URL"
+  # Warm the pool, then pin the PostgreSQL backends that serve it to the
+  # server's CPU; the rest of the cluster (shared with tests) is left alone.
+  taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d1s -H "Authorization: Bearer $PG_CALLER" \
+    "$BASE/profile/tokens.json" >/dev/null 2>&1
+  PINNED=0
+  for pid in $(psql -qtAX "$PG_URL" -c \
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+    taskset -p -c $SERVER_CPU "$pid" >/dev/null 2>&1 && PINNED=$((PINNED + 1))
+  done
+  say "pinned $PINNED PostgreSQL backends to CPU $SERVER_CPU"
+  measure b "(b) tokens.json, PostgreSQL, 10 tokens" "$BASE/profile/tokens.json" \
+    -H "Authorization: Bearer $PG_CALLER"
+  stop_server
+  B_STATUS=ran
+else
+  say "(b) skipped: PostgreSQL not available"
+fi
+
+# --- report ----------------------------------------------------------------
+ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
+FAILS=0
+verdict() { # verdict OK TEXT
+  if [ "$1" = 1 ]; then echo "PASS  $2"; else echo "FAIL  $2"; FAILS=$((FAILS + 1)); fi
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}' && echo 1 || echo 0; }
+
+echo
+echo "tessera load benchmark: $(nproc) CPUs, server on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU," \
+  "$CONNECTIONS connections, ${DURATION}s per run after ${WARMUP}s warm-up, TESSERA_LOG=$LOG_LEVEL"
+printf '%-46s %10s %9s %9s %8s %7s\n' scenario "req/s" "p50 ms" "p99 ms" non-2xx "vs (f)"
+for k in "${ORDER[@]}"; do
+  printf '%-46s %10.0f %9s %9s %8d %7s\n' "${LABEL[$k]}" "${RPS[$k]}" "$(ms "${P50[$k]}")" \
+    "$(ms "${P99[$k]}")" "${NON2XX[$k]}" "$(pct "${RPS[$k]}" "${RPS[f]}")"
+done
+echo
+echo "server RSS after (a): $((RSS_A / 1024)) MB; after (c) at $(commas "$BIG") tokens: $((RSS_C / 1024)) MB"
+echo "seeding $(commas "$BIG") tokens took ${SEED_SECS}s; build $((BUILT - STARTED))s," \
+  "benchmark $(($(date +%s) - BUILT))s"
+echo
+f=${RPS[f]}
+verdict "$(ge "${RPS[a]}" "$(awk -v f="$f" 'BEGIN {print f * 0.5}')")" \
+  "(a) >= 50% of (f): $(pct "${RPS[a]}" "$f")"
+verdict "$(ge 5000 "${P99[a]}")" "(a) p99 <= 5 ms: $(ms "${P99[a]}") ms"
+if [ "$B_STATUS" = ran ]; then
+  verdict "$(ge "${RPS[b]}" "$(awk -v f="$f" 'BEGIN {print f * 0.2}')")" \
+    "(b) >= 20% of (f): $(pct "${RPS[b]}" "$f")"
+else
+  verdict 0 "(b) >= 20% of (f): not run (PostgreSQL unavailable or BENCH_SKIP_PG set)"
+fi
+verdict "$(ge "${RPS[c1m]}" "$(awk -v r="${RPS[c1k]}" 'BEGIN {print r * 0.9}')")" \
+  "(c) $(commas "$BIG") tokens >= 90% of 1,000 tokens: $(pct "${RPS[c1m]}" "${RPS[c1k]}")"
+if [ "$E_STATUS" = ran ]; then
+  verdict "$(ge "${RPS[e]}" "$(awk -v f="$f" 'BEGIN {print f * 0.25}')")" \
+    "(e) >= 25% of (f): $(pct "${RPS[e]}" "$f")"
+else
+  verdict 0 "(e) >= 25% of (f): $E_STATUS"
+fi
+verdict "$(ge 65536 "$RSS_A")" "server RSS after (a) <= 64 MB: $((RSS_A / 1024)) MB"
+total_bad=0
+for k in "${ORDER[@]}"; do total_bad=$((total_bad + NON2XX[$k])); done
+verdict "$([ "$total_bad" = 0 ] && echo 1 || echo 0)" "zero non-2xx responses: $total_bad"
+[ "$FAILS" = 0 ]
