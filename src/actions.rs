@@ -59,7 +59,11 @@ pub fn record(
 
 /// What a caller asks for when generating a token; fields are checked here
 /// so that the JSON API, the form and the CLI give the same answers.
+///
+/// Unknown fields are refused: a misspelt `expires_in_hour` must not quietly
+/// create a token that never expires.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub label: Option<String>,
     pub scopes: Option<Vec<String>>,

@@ -59,11 +59,12 @@ pub async fn create(
 }
 
 /// Parses a token id from the path; anything that is not one is a token
-/// that does not exist.
+/// that does not exist. Only the canonical spelling counts: `+1` or `01`
+/// are not another name for token 1.
 pub fn token_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>()
         .ok()
-        .filter(|id| *id > 0)
+        .filter(|id| *id > 0 && id.to_string() == raw)
         .ok_or(AppError::NotFound)
 }
 

@@ -8,6 +8,7 @@ mod auth_forms;
 mod cli;
 mod crash;
 mod errors;
+mod hostile;
 mod migrations;
 mod multi_instance;
 mod outage;
