@@ -58,6 +58,15 @@ pub struct Cli {
     #[arg(long, env = "TESSERA_MAX_TOKENS_PER_USER", global = true, default_value_t = Config::DEFAULT_MAX_TOKENS_PER_USER)]
     pub max_tokens_per_user: u32,
 
+    /// Comma-separated addresses of load balancers whose X-Forwarded-For is trusted
+    #[arg(
+        long,
+        env = "TESSERA_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -139,6 +148,7 @@ impl Cli {
             password_cost: PasswordCost::DEFAULT,
             login_limit: Config::DEFAULT_LOGIN_LIMIT,
             session_hours: 12,
+            trusted_proxies: self.trusted_proxies.clone(),
         })
     }
 }

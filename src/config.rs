@@ -2,7 +2,7 @@
 //! validated with messages that name the variable, then passed around as
 //! part of the application state. Tests build a `Config` literal.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::tokens::SecretKey;
@@ -103,6 +103,10 @@ pub struct Config {
     pub login_limit: LoginLimit,
     /// How long a browser session lasts without signing in again.
     pub session_hours: i64,
+    /// Load balancers whose `X-Forwarded-For` is believed. From anyone
+    /// else the header is ignored: it could be forged to dodge the sign-in
+    /// limits.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Config {

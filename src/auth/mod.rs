@@ -122,10 +122,43 @@ pub fn state(req: &HttpRequest) -> web::Data<AppState> {
         .clone()
 }
 
-/// The client's address as seen on the socket. Forwarded headers are not
-/// trusted: anyone can send them, and the rate limits key on this.
+/// The client's address: the socket's peer, or behind a trusted load
+/// balancer (`TESSERA_TRUSTED_PROXIES`) the one it forwarded for. The
+/// sign-in limits key on this, so nobody else's `X-Forwarded-For` counts.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let trusted = &state(req).config.trusted_proxies;
+    if trusted.is_empty() {
+        return Some(peer.to_string());
+    }
+    let forwarded = req
+        .headers()
+        .get_all("X-Forwarded-For")
+        .filter_map(|v| v.to_str().ok());
+    Some(forwarded_client(peer, forwarded, trusted).to_string())
+}
+
+/// Walks `X-Forwarded-For` from the nearest hop outwards and returns the
+/// first address that is not one of our proxies. Anything unreadable ends
+/// the walk: what lies beyond it cannot be trusted.
+pub fn forwarded_client<'a>(
+    peer: std::net::IpAddr,
+    headers: impl Iterator<Item = &'a str>,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers.flat_map(|h| h.split(',')).map(str::trim).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A token presented with the request, in whichever form it came.
@@ -261,6 +294,38 @@ mod tests {
         assert_eq!(parse_authorization("Bearer a b"), Presented::Malformed);
         assert_eq!(parse_authorization("Bearer"), Presented::Token("Bearer"));
         assert_eq!(parse_authorization(""), Presented::Malformed);
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let lb = [ip("10.0.0.1")];
+        // Not from the balancer: the header is ignored.
+        assert_eq!(
+            forwarded_client(ip("192.0.2.7"), ["1.2.3.4"].into_iter(), &lb),
+            ip("192.0.2.7")
+        );
+        // From the balancer: the nearest address it did not add itself.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), ["6.6.6.6, 198.51.100.9"].into_iter(), &lb),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            forwarded_client(
+                ip("10.0.0.1"),
+                ["198.51.100.9", "10.0.0.1"].into_iter(),
+                &lb
+            ),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), ["garbage"].into_iter(), &lb),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), std::iter::empty(), &lb),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]

@@ -143,9 +143,17 @@ impl Db {
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConn::Postgres(c) => {
+            // Instances starting together on one database take turns, so
+            // no two apply the same migration.
+            c.batch_execute("SELECT pg_advisory_lock(7427355)")
+                .map_err(|e| format!("cannot lock for migrations: {e}"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            let _ = c.batch_execute("SELECT pg_advisory_unlock(7427355)");
+            result
+        }
     }
     .map_err(|e| format!("cannot apply migrations: {e}"))?;
     if applied > 0 {

@@ -73,9 +73,12 @@ impl PageCtx {
     }
 }
 
-/// "Nov 23, 2026" for an RFC 3339 time; the exact time goes in a title.
+/// "Nov 23, 2026, 16:32 UTC" for an RFC 3339 time; the exact time, to
+/// the second, goes in a title.
 pub fn human_date(rfc3339: &str) -> String {
-    let format = time::macros::format_description!("[month repr:short] [day padding:none], [year]");
+    let format = time::macros::format_description!(
+        "[month repr:short] [day padding:none], [year], [hour]:[minute] UTC"
+    );
     OffsetDateTime::parse(rfc3339, &Rfc3339)
         .ok()
         .and_then(|t| t.format(format).ok())
@@ -98,7 +101,7 @@ mod tests {
 
     #[test]
     fn dates_read_well() {
-        assert_eq!(human_date("2026-11-03T16:32:46Z"), "Nov 3, 2026");
+        assert_eq!(human_date("2026-11-03T16:32:46Z"), "Nov 3, 2026, 16:32 UTC");
         assert_eq!(exact_utc("2026-11-03T16:32:46Z"), "2026-11-03 16:32:46 UTC");
         assert_eq!(human_date("garbage"), "garbage");
     }
