@@ -19,6 +19,8 @@ skip_or_fail() {
   printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
 }
 
+scripts/deps.sh
+
 echo "== tests on SQLite"
 TEST_DATABASE_URL= cargo test --all-targets
 
