@@ -25,16 +25,29 @@
 
   function setupCopyButtons(root) {
     root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      // Hidden in the markup: without this script they could not work.
+      button.hidden = false;
       button.addEventListener("click", function () {
         var source = document.getElementById(button.getAttribute("data-copy"));
         var status = root.querySelector(".copy-status");
+        // Only the visible word changes, so the accessible name ("Copy
+        // token", "Copied token") always contains what is on screen.
+        var word = button.querySelector(".copy-text") || button;
+        var label = button.getAttribute("aria-label");
         if (!source) { return; }
         copyText(source.textContent.trim()).then(function () {
-          var original = button.textContent;
-          button.textContent = "Copied";
+          word.textContent = "Copied";
+          if (label) { button.setAttribute("aria-label", label.replace(/^Copy/, "Copied")); }
           button.classList.add("copied");
-          if (status) { status.textContent = button.getAttribute("aria-label").replace("Copy", "Copied") + " to the clipboard."; }
-          setTimeout(function () { button.textContent = original; button.classList.remove("copied"); }, 2000);
+          if (status) {
+            var name = button.getAttribute("aria-label") || button.textContent.trim();
+            status.textContent = name + " to the clipboard.";
+          }
+          setTimeout(function () {
+            word.textContent = "Copy";
+            if (label) { button.setAttribute("aria-label", label); }
+            button.classList.remove("copied");
+          }, 2000);
         }, function () {
           if (status) { status.textContent = "Copying failed: select the text and copy it by hand."; }
         });
