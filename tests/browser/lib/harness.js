@@ -9,6 +9,7 @@ const os = require("node:os");
 const path = require("node:path");
 const readline = require("node:readline");
 const { chromium } = require("playwright-core");
+const AXE_SOURCE = require("axe-core").source;
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 const BIN = process.env.TESSERA_BIN || path.join(REPO, "target", "debug", "tessera");
@@ -155,7 +156,57 @@ function row(page, label) {
   return page.locator("tr[data-token-id]", { has: page.locator(".token-label", { hasText: label }) });
 }
 
+/**
+ * Gives the signed-in account a table worth looking at: several tokens with
+ * different scopes and lifetimes, one deactivated, one used by a program.
+ */
+async function populate(page, server) {
+  const tokens = [
+    { label: "CI deploy (GitHub Actions)", expiry: "90 days", scopes: ["profile:read", "tokens:read"] },
+    { label: "Grafana dashboard", expiry: "Never", scopes: ["profile:read"] },
+    { label: "Nightly backup script", expiry: "7 days", scopes: ["profile:read", "tokens:read", "tokens:write"] },
+    { label: "Old laptop", expiry: "30 days", scopes: ["tokens:read"] },
+    { label: "Audit export", expiry: "365 days", scopes: ["admin:read"] },
+  ];
+  const secrets = {};
+  for (const spec of tokens) {
+    await generateToken(page, spec);
+    secrets[spec.label] = (await page.locator("#token-secret").innerText()).trim();
+    if (await page.evaluate(() => typeof HTMLDialogElement !== "undefined" && !!document.querySelector("dialog:modal"))) {
+      await page.keyboard.press("Escape");
+    }
+  }
+  // A program uses one of them, so "Last used" has something to say.
+  const res = await fetch(`${server.url}/profile/tokens.json`, {
+    headers: { Authorization: `Bearer ${secrets["CI deploy (GitHub Actions)"]}` },
+  });
+  if (res.status !== 200) throw new Error(`the API refused a fresh token: ${res.status}`);
+  const old = row(page, "Old laptop");
+  await Promise.all([page.waitForNavigation(), old.getByRole("button", { name: /^Deactivate/ }).click()]);
+  await page.goto("/profile");
+  return secrets;
+}
+
+/**
+ * Runs axe-core in the page and returns its violations. Injected through the
+ * DevTools protocol, which the page's CSP (script-src 'self') does not see.
+ */
+async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary.replace(/\s+/g, " ")}`),
+    }));
+  });
+}
+
 module.exports = {
+  populate,
+  axeViolations,
   REPO,
   SCREENSHOTS,
   TOKEN_RE,
