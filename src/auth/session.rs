@@ -2,9 +2,11 @@
 //!
 //! The session cookie (actix-session, signed and encrypted) carries only a
 //! random session secret, plus a CSRF token before sign-in. The database
-//! keeps the secret's HMAC with the account and the session's CSRF token, and
-//! every request is checked against it: signing out anywhere, or an admin
-//! deactivating the account, ends the session on every instance.
+//! keeps the secret's HMAC with the account, and every request is checked
+//! against it: signing out anywhere, or an admin deactivating the account,
+//! ends the session on every instance. The session's CSRF token is another
+//! HMAC of the secret, so it is recomputed on each request and the database
+//! holds nothing that a forged form could carry.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -30,19 +32,39 @@ fn session_hash(config: &Config, sid: &str) -> Vec<u8> {
     config.secret_key.mac(&data).to_vec()
 }
 
+/// The session's CSRF token: an HMAC of its secret under another label than
+/// [`session_hash`], so neither the stored hash nor the token in a page
+/// tells anything about the other or about the secret.
+fn session_csrf(config: &Config, sid: &str) -> String {
+    let mut data = b"csrf:".to_vec();
+    data.extend_from_slice(sid.as_bytes());
+    hex::encode(config.secret_key.mac(&data))
+}
+
+/// A live signed-in session: its row and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub row: SessionRow,
+    pub csrf_token: String,
+}
+
 /// The signed-in session of this request, if any and still live.
 pub async fn current(
     req: &HttpRequest,
     state: &AppState,
-) -> Result<Option<(SessionRow, Account)>, AppError> {
+) -> Result<Option<(Live, Account)>, AppError> {
     let Ok(Some(sid)) = req.get_session().get::<String>(SID_KEY) else {
         return Ok(None);
     };
     let hash = session_hash(&state.config, &sid);
-    state
+    let found = state
         .db
         .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
-        .await
+        .await?;
+    Ok(found.map(|(row, account)| {
+        let csrf_token = session_csrf(&state.config, &sid);
+        (Live { row, csrf_token }, account)
+    }))
 }
 
 /// Compares a submitted CSRF token with the session's in constant time.
@@ -56,22 +78,15 @@ pub fn check_csrf(sent: Option<&str>, expected: &str) -> Result<(), AppError> {
     }
 }
 
-/// Starts a session for `account`: a new session secret and CSRF token,
-/// a renewed cookie (so no identifier from before sign-in survives).
-/// Call inside the sign-in transaction's closure with its connection.
+/// Starts a session for `account`: a new session secret (and with it a new
+/// CSRF token), a renewed cookie (so no identifier from before sign-in
+/// survives). Call inside the sign-in transaction's closure with its
+/// connection.
 pub fn create(conn: &mut db::DbConn, config: &Config, account_id: i64) -> Result<String, AppError> {
     let sid = random_base62(43);
-    let csrf = random_base62(32);
     let now = db::now();
     let expires = now + time::Duration::hours(config.session_hours);
-    sessions::insert(
-        conn,
-        &session_hash(config, &sid),
-        account_id,
-        &csrf,
-        now,
-        expires,
-    )?;
+    sessions::insert(conn, &session_hash(config, &sid), account_id, now, expires)?;
     Ok(sid)
 }
 

@@ -12,4 +12,6 @@ mod hostile;
 mod migrations;
 mod multi_instance;
 mod outage;
+mod security;
+mod sessions;
 mod tokens_api;

@@ -1,6 +1,10 @@
 //! Browser sessions. The cookie carries a random secret; the database holds
 //! its HMAC, so signing out (or deactivating the account) ends the session
 //! on every instance at once.
+//!
+//! The `csrf_token` column is left empty: the token is derived from the
+//! session secret (see `auth::session`), so a copy of the database holds no
+//! token a forged form could use. A later migration may drop the column.
 
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
@@ -14,7 +18,6 @@ use crate::db::schema::{accounts, sessions};
 pub struct Session {
     pub id: i64,
     pub account_id: i64,
-    pub csrf_token: String,
     pub expires_at: PrimitiveDateTime,
 }
 
@@ -22,7 +25,6 @@ pub fn insert(
     conn: &mut DbConn,
     hash: &[u8],
     account_id: i64,
-    csrf_token: &str,
     now: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -30,7 +32,7 @@ pub fn insert(
         .values((
             sessions::session_hash.eq(hash),
             sessions::account_id.eq(account_id),
-            sessions::csrf_token.eq(csrf_token),
+            sessions::csrf_token.eq(""),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
