@@ -41,6 +41,8 @@ test("screenshots: the sign-in page", async (t) => {
 test("screenshots: Account Preferences with tokens, the form, the dialog", async (t) => {
   const { server, page } = await setup(t, browser);
   await signIn(page, "admin", server.password);
+  await page.goto("/profile");
+  await shoot(t, page, "profile-empty");
   await populate(page, server);
   await shoot(t, page, "profile", { fullPage: true });
 
