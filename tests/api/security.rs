@@ -3,6 +3,7 @@
 //! security headers, and secrets that never reach the disk or the log.
 
 use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 use diesel::prelude::*;
@@ -406,6 +407,65 @@ async fn an_address_is_throttled_across_usernames_and_forwarded_headers_do_not_h
             .unwrap()
     });
     assert_eq!(ips, vec![Some("127.0.0.7".to_owned()); 3]);
+}
+
+/// A sign-in attempt relayed by a load balancer for `client`.
+async fn sign_in_via(browser: &Browser, client: &str, username: &str, password: &str) -> Response {
+    let csrf = browser.csrf("/login").await;
+    browser
+        .client
+        .post(browser.url("/login"))
+        .header("X-Forwarded-For", client)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_balancer_each_forwarded_client_is_counted_apart() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_limit = THREE_A_MINUTE;
+        c.trusted_proxies = vec![IpAddr::from([127, 0, 0, 9])];
+    })
+    .await;
+    let user = app.user();
+    let balancer = Browser::from_ip(&app, 9);
+    for i in 0..3 {
+        let resp = sign_in_via(&balancer, "198.51.100.1", &format!("victim{i}"), "guess").await;
+        assert_eq!(resp.status(), 401);
+    }
+    let resp = sign_in_via(
+        &balancer,
+        "198.51.100.1",
+        &user.account.username,
+        &user.password,
+    )
+    .await;
+    assert_eq!(resp.status(), 429, "the guessing client is stopped");
+    let resp = sign_in_via(
+        &balancer,
+        "198.51.100.2",
+        &user.account.username,
+        &user.password,
+    )
+    .await;
+    assert_see_other(&resp, "/profile");
+    let ips: Vec<Option<String>> = app.with_conn(|c| {
+        audit_events::table
+            .filter(audit_events::event.like("login.%"))
+            .order(audit_events::id)
+            .select(audit_events::ip)
+            .load(c)
+            .unwrap()
+    });
+    let mut expected = vec![Some("198.51.100.1".to_owned()); 3];
+    expected.push(Some("198.51.100.2".to_owned()));
+    assert_eq!(ips, expected);
 }
 
 #[tokio::test]
