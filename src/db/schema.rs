@@ -36,7 +36,6 @@ diesel::table! {
         id -> BigInt,
         session_hash -> Binary,
         account_id -> BigInt,
-        csrf_token -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
     }

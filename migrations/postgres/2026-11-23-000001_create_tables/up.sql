@@ -30,7 +30,6 @@ CREATE TABLE sessions (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     session_hash BYTEA NOT NULL UNIQUE,
     account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    csrf_token TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );

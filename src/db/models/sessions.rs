@@ -2,9 +2,9 @@
 //! its HMAC, so signing out (or deactivating the account) ends the session
 //! on every instance at once.
 //!
-//! The `csrf_token` column is left empty: the token is derived from the
-//! session secret (see `auth::session`), so a copy of the database holds no
-//! token a forged form could use. A later migration may drop the column.
+//! No CSRF token is stored: it is derived from the session secret (see
+//! `auth::session`), so a copy of the database holds no token a forged form
+//! could use.
 
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
@@ -32,7 +32,6 @@ pub fn insert(
         .values((
             sessions::session_hash.eq(hash),
             sessions::account_id.eq(account_id),
-            sessions::csrf_token.eq(""),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
