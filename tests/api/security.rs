@@ -755,6 +755,34 @@ async fn every_response_carries_the_security_headers() {
     let resp = app.api.get(app.url("/profile.json")).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert_security_headers(&resp, "401 JSON");
+    // No CORS: another origin's script cannot read what a session sees.
+    let resp = browser
+        .client
+        .get(browser.url("/profile/tokens.json"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        200,
+        "still signed in: the sign-out was refused"
+    );
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    let resp = browser
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            browser.url("/profile/tokens.json"),
+        )
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "x-csrf-token")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    assert!(resp.headers().get("access-control-allow-headers").is_none());
     let resp = app.api.get(app.url("/healthz")).send().await.unwrap();
     assert_security_headers(&resp, "/healthz");
 

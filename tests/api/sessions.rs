@@ -224,6 +224,10 @@ async fn sign_in_sets_an_http_only_same_site_cookie() {
     assert!(attrs.contains(&"HttpOnly"), "{cookie}");
     assert!(attrs.contains(&"SameSite=Lax"), "{cookie}");
     assert!(attrs.contains(&"Path=/"), "{cookie}");
+    assert!(
+        !attrs.iter().any(|a| a.starts_with("Domain=")),
+        "host-only: {cookie}"
+    );
     assert!(!attrs.contains(&"Secure"), "not configured: {cookie}");
 
     let page = browser.page("/profile").await;
