@@ -31,6 +31,13 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+// Servers still running when this process ends (a crash, a timeout) are
+// killed with it rather than left behind.
+const live = new Set();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 /**
  * Starts `tessera serve` on a fresh database in a temp folder and waits for
  * its listening line. Resolves to { url, password, dbUrl, stop() }.
@@ -46,7 +53,9 @@ async function startServer() {
   child.stderr.on("data", (chunk) => {
     stderr = (stderr + chunk).slice(-8000);
   });
+  live.add(child);
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.once("exit", () => live.delete(child));
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
