@@ -132,7 +132,7 @@ pub fn create_token(
         .lifetime
         .hours()
         .map(|h| now + time::Duration::hours(h));
-    let token = conn.transaction::<_, AppError, _>(|conn| {
+    let token = db::write_transaction::<_, AppError, _>(conn, |conn| {
         accounts::lock(conn, owner.id)?;
         let held = token_db::count_for_account(conn, owner.id)?;
         if held >= i64::from(config.max_tokens_per_user) {
@@ -191,7 +191,7 @@ pub fn change_token(
     change: TokenChange,
     actor: Actor<'_>,
 ) -> Result<(ApiToken, String), AppError> {
-    conn.transaction(|conn| {
+    db::write_transaction(conn, |conn| {
         let mut token = match reach {
             Reach::Own(owner) => token_db::find_owned(conn, owner, id)?,
             Reach::Any => token_db::find(conn, id)?,
@@ -274,7 +274,7 @@ pub fn create_account(
     };
     let password = password::generate();
     let hash = password::hash(&password, cost)?;
-    let account = conn.transaction::<_, AppError, _>(|conn| {
+    let account = db::write_transaction::<_, AppError, _>(conn, |conn| {
         if accounts::find_by_username(conn, username)?.is_some() {
             return Err(AppError::Conflict(format!(
                 "the username {username:?} is taken"

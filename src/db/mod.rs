@@ -140,6 +140,46 @@ impl Db {
     }
 }
 
+/// A transaction that writes. Use it instead of `conn.transaction` for any
+/// transaction that may read before it writes.
+///
+/// On SQLite it takes the write lock at the start (`BEGIN IMMEDIATE`). A
+/// plain `BEGIN` reads from a snapshot; when it then wants to write after
+/// another connection has committed, SQLite cannot let it wait (its snapshot
+/// is stale) and fails at once with "database is locked", busy timeout or
+/// not: a 503 under any concurrent writing. Waiting for the lock up front
+/// is what the busy timeout is for. PostgreSQL needs nothing special.
+/// Nested calls become savepoints, as with `transaction`.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+
+    let DbConn::Sqlite(c) = &mut *conn else {
+        return conn.transaction(f);
+    };
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()?
+        .is_some();
+    if nested {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth_forms;
 mod cli;
+mod contention;
 mod crash;
 mod errors;
 mod hostile;

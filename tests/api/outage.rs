@@ -130,9 +130,7 @@ async fn postgres_stopped_and_started_while_serving() {
         during.extend(caller.await.unwrap());
     }
     assert!(
-        during
-            .iter()
-            .any(|s| *s == Ok(StatusCode::SERVICE_UNAVAILABLE)),
+        during.contains(&Ok(StatusCode::SERVICE_UNAVAILABLE)),
         "the callers saw the outage: {during:?}"
     );
     for seen in &during {
