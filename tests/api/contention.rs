@@ -38,7 +38,10 @@ async fn concurrent_creations_changes_and_deletions_never_answer_503() {
                 continue;
             };
             for (method, path) in [
-                (Method::POST, format!("/profile/tokens/{id}/deactivate.json")),
+                (
+                    Method::POST,
+                    format!("/profile/tokens/{id}/deactivate.json"),
+                ),
                 (Method::POST, format!("/profile/tokens/{id}/activate.json")),
                 (Method::DELETE, format!("/profile/tokens/{id}.json")),
             ] {
