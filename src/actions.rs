@@ -291,7 +291,16 @@ pub fn create_account(
                 active: true,
                 created_at: db::now(),
             },
-        )?;
+        )
+        .map_err(|e| match e {
+            // Two requests for the same name at once: the unique index
+            // decides, and the loser hears the same as above.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => AppError::Conflict(format!("the username {username:?} is taken")),
+            other => other.into(),
+        })?;
         record(
             conn,
             Event::AccountCreated,
@@ -302,6 +311,68 @@ pub fn create_account(
         Ok(account)
     })?;
     Ok((account, password))
+}
+
+/// What an admin may change about an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Role(Role),
+    Deactivate,
+    Activate,
+}
+
+/// Changes an account's role or active flag, with its audit entry, and
+/// returns the account as it is afterwards. Deactivating also deletes the
+/// account's sessions, so it is signed out on every instance at once (its
+/// tokens stop by themselves: authentication checks the owner is active).
+/// A change that would leave no active admin is refused with a conflict.
+/// Asking for what already is changes and records nothing.
+pub fn change_account(
+    conn: &mut DbConn,
+    account_id: &str,
+    change: AccountChange,
+    actor: Actor<'_>,
+) -> Result<Account, AppError> {
+    db::write_transaction(conn, |conn| {
+        accounts::lock_with_admins(conn, account_id)?;
+        let mut account =
+            accounts::find_by_account_id(conn, account_id)?.ok_or(AppError::NotFound)?;
+        let (role, active) = match change {
+            AccountChange::Role(role) => (role, account.active),
+            AccountChange::Deactivate => (account.role(), false),
+            AccountChange::Activate => (account.role(), true),
+        };
+        if role == account.role() && active == account.active {
+            return Ok(account);
+        }
+        let loses_an_admin = account.is_admin() && account.active;
+        if loses_an_admin && accounts::count_active_admins(conn)? <= 1 {
+            return Err(AppError::Conflict(format!(
+                "{} is the last active admin; make another account an admin first",
+                account.username
+            )));
+        }
+        let event = match change {
+            AccountChange::Role(role) => {
+                accounts::set_role(conn, account.id, role)?;
+                account.role = role.as_str().to_owned();
+                Event::AccountRoleChanged
+            }
+            AccountChange::Deactivate => {
+                accounts::set_active(conn, account.id, false)?;
+                sessions::delete_for_account(conn, account.id)?;
+                account.active = false;
+                Event::AccountDeactivated
+            }
+            AccountChange::Activate => {
+                accounts::set_active(conn, account.id, true)?;
+                account.active = true;
+                Event::AccountActivated
+            }
+        };
+        record(conn, event, actor, Some(&account.account_id), None)?;
+        Ok(account)
+    })
 }
 
 /// `acc_` and 12 lowercase letters and digits: opaque, URL-safe, fixed.

@@ -12,7 +12,7 @@ use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::{admin, assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -58,6 +58,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/profile/tokens/{id}/deactivate.json").route(post().to(tokens::deactivate)),
         )
         .service(resource("/profile/tokens/{id}/activate.json").route(post().to(tokens::activate)));
+    configure_admin(cfg);
+}
+
+/// The admin area (SPEC §4). Each `.json` twin comes before its page,
+/// whose `{account_id}` would otherwise also match `acc_x.json`.
+fn configure_admin(cfg: &mut web::ServiceConfig) {
+    use admin::{audit, tokens, users};
+    use web::{delete, get, post};
+    cfg.service(
+        resource("/admin/users.json")
+            .route(get().to(users::list_json))
+            .route(post().to(users::create_json)),
+    )
+    .service(
+        resource("/admin/users")
+            .route(get().to(users::list_page))
+            .route(post().to(users::create_form)),
+    )
+    .service(resource("/admin/users/{account_id}.json").route(get().to(users::show_json)))
+    .service(resource("/admin/users/{account_id}/role.json").route(post().to(users::role_json)))
+    .service(
+        resource("/admin/users/{account_id}/{action:deactivate|activate}.json")
+            .route(post().to(users::activation_json)),
+    )
+    .service(resource("/admin/users/{account_id}").route(get().to(users::show_page)))
+    .service(
+        resource("/admin/users/{account_id}/{action:role|deactivate|activate}")
+            .route(post().to(users::change_form)),
+    )
+    .service(resource("/admin/tokens.json").route(get().to(tokens::list_json)))
+    .service(resource("/admin/tokens").route(get().to(tokens::list_page)))
+    .service(resource("/admin/tokens/{id}.json").route(delete().to(tokens::delete_json)))
+    .service(
+        resource("/admin/tokens/{id}/{action:deactivate|activate}.json")
+            .route(post().to(tokens::activation_json)),
+    )
+    .service(
+        resource("/admin/tokens/{id}/{action:deactivate|activate|delete}")
+            .route(post().to(tokens::action_form)),
+    )
+    .service(resource("/admin/audit.json").route(get().to(audit::list_json)))
+    .service(resource("/admin/audit").route(get().to(audit::list_page)));
 }
 
 /// Never logs the query string as sent: it may hold `api_token`.

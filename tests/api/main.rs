@@ -4,7 +4,9 @@
 
 mod helpers;
 
+mod admin;
 mod auth_forms;
+mod authz_matrix;
 mod cli;
 mod contention;
 mod crash;

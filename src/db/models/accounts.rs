@@ -170,3 +170,30 @@ fn escape_like(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// Locks the row of `account_id` and of every active admin for the rest of
+/// the transaction, before anything is read. Used by the changes that could
+/// leave no active admin: two requests each demoting "the other" admin must
+/// not both count two admins. On SQLite this is the database write lock; on
+/// PostgreSQL the row locks, after which a count sees what the other request
+/// committed. One statement, so concurrent callers lock in the same (scan)
+/// order.
+pub fn lock_with_admins(conn: &mut DbConn, account_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        accounts::table.filter(
+            accounts::account_id.eq(account_id).or(accounts::role
+                .eq(Role::Admin.as_str())
+                .and(accounts::active.eq(true))),
+        ),
+    )
+    .set(accounts::active.eq(accounts::active))
+    .execute(conn)
+}
+
+/// Usernames of these public account ids, as `(account_id, username)`.
+pub fn usernames(conn: &mut DbConn, account_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    accounts::table
+        .filter(accounts::account_id.eq_any(account_ids))
+        .select((accounts::account_id, accounts::username))
+        .load(conn)
+}

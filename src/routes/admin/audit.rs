@@ -1,0 +1,119 @@
+//! `/admin/audit`: the audit log, newest first.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Json};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::session::SignedIn;
+use crate::auth::{Need, scope};
+use crate::db::models::audit::{self, AuditFilter, Event};
+use crate::error::AppError;
+use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, require_admin};
+use crate::routes::html;
+use crate::state::AppState;
+use crate::views::admin::{AuditEntryView, AuditPage, Paged, Pager, event_choices};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    pub event: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl AuditQuery {
+    fn check(&self) -> Result<(AuditFilter, Paging), AppError> {
+        let event = given(&self.event)
+            .map(|e| {
+                Event::parse(e)
+                    .map(|e| e.as_str().to_owned())
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "event",
+                            format!(
+                                "unknown event {e:?}; events: {}",
+                                Event::ALL.map(Event::as_str).join(", ")
+                            ),
+                        )
+                    })
+            })
+            .transpose()?;
+        let filter = AuditFilter {
+            event,
+            actor: account_filter(&self.actor, "actor")?,
+            target: account_filter(&self.target, "target")?,
+        };
+        Ok((
+            filter,
+            Paging::parse(given(&self.page), given(&self.per_page))?,
+        ))
+    }
+}
+
+async fn load(
+    state: &AppState,
+    filter: AuditFilter,
+    paging: Paging,
+) -> Result<Paged<AuditEntryView>, AppError> {
+    let (rows, total) = state
+        .db
+        .run(move |conn| {
+            Ok(audit::list(
+                conn,
+                &filter,
+                paging.offset(),
+                paging.per_page,
+            )?)
+        })
+        .await?;
+    Ok(Paged {
+        items: rows.iter().map(AuditEntryView::new).collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    })
+}
+
+/// `GET /admin/audit.json`.
+pub async fn list_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Need<scope::AdminRead>,
+) -> Result<Json<Paged<AuditEntryView>>, AppError> {
+    let raw: AuditQuery = query(&req)?;
+    let (filter, paging) = raw.check()?;
+    Ok(Json(load(&state, filter, paging).await?))
+}
+
+/// `GET /admin/audit`.
+pub async fn list_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let raw: AuditQuery = query(&req)?;
+    let (filter, paging) = raw.check()?;
+    let event = filter.event.clone().unwrap_or_default();
+    let actor = filter.actor.clone().unwrap_or_default();
+    let target = filter.target.clone().unwrap_or_default();
+    let list = load(&state, filter, paging).await?;
+    let pager = Pager::new(
+        &list,
+        "/admin/audit",
+        &[("event", &event), ("actor", &actor), ("target", &target)],
+    );
+    let page = AuditPage {
+        ctx: page_ctx("Audit log", &session, &user),
+        list,
+        pager,
+        events: event_choices(&event),
+        actor,
+        target,
+    };
+    html(StatusCode::OK, &page)
+}

@@ -1,0 +1,281 @@
+//! `/admin/tokens...`: every account's tokens, and the buttons that
+//! deactivate, activate and delete any of them.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Json};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::actions::{self, Actor, Reach, TokenChange};
+use crate::auth::session::SignedIn;
+use crate::auth::{Caller, Need, scope};
+use crate::db::models::accounts;
+use crate::db::models::tokens::{self as token_db, TokenFilter, TokenSort, TokenStatus};
+use crate::db::{self};
+use crate::error::AppError;
+use crate::routes::admin::{
+    Paging, account_filter, admin_form, given, page_ctx, query, require_admin, safe_next,
+};
+use crate::routes::tokens::token_id;
+use crate::routes::{html, see_other};
+use crate::state::AppState;
+use crate::views::admin::{Choice, Paged, Pager, TokensPage};
+use crate::views::page::Flash;
+use crate::views::profile::ConfirmDeletePage;
+use crate::views::tokens::TokenView;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokensQuery {
+    pub account_id: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+struct Filter {
+    account_id: Option<String>,
+    status: Option<TokenStatus>,
+    sort: TokenSort,
+    paging: Paging,
+}
+
+impl TokensQuery {
+    fn check(&self) -> Result<Filter, AppError> {
+        let status = given(&self.status)
+            .map(|s| {
+                TokenStatus::parse(s).ok_or_else(|| {
+                    AppError::invalid("status", "status is active, deactivated or expired")
+                })
+            })
+            .transpose()?;
+        let sort = match given(&self.sort) {
+            None | Some("created") => TokenSort::Created,
+            Some("last_used") => TokenSort::LastUsed,
+            Some(_) => return Err(AppError::invalid("sort", "sort is created or last_used")),
+        };
+        Ok(Filter {
+            account_id: account_filter(&self.account_id, "account_id")?,
+            status,
+            sort,
+            paging: Paging::parse(given(&self.page), given(&self.per_page))?,
+        })
+    }
+}
+
+/// A page of tokens and the usernames of their owners.
+async fn load(
+    state: &AppState,
+    filter: &Filter,
+) -> Result<(Paged<TokenView>, Vec<(String, String)>), AppError> {
+    let paging = filter.paging;
+    let (account_id, status, sort) = (filter.account_id.clone(), filter.status, filter.sort);
+    let now = db::now();
+    let (rows, total, owners) = state
+        .db
+        .run(move |conn| {
+            let owner = match &account_id {
+                Some(public) => match accounts::find_by_account_id(conn, public)? {
+                    Some(account) => Some(account.id),
+                    // Nobody by that id holds any token.
+                    None => return Ok((Vec::new(), 0, Vec::new())),
+                },
+                None => None,
+            };
+            let (rows, total) = token_db::list_all(
+                conn,
+                &TokenFilter { owner, status },
+                sort,
+                now,
+                paging.offset(),
+                paging.per_page,
+            )?;
+            let mut ids: Vec<String> = rows.iter().map(|(_, owner)| owner.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            let owners = accounts::usernames(conn, &ids)?;
+            Ok((rows, total, owners))
+        })
+        .await?;
+    let list = Paged {
+        items: rows
+            .iter()
+            .map(|(t, owner)| TokenView::new(t, owner, now))
+            .collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    };
+    Ok((list, owners))
+}
+
+/// `GET /admin/tokens.json`.
+pub async fn list_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Need<scope::AdminRead>,
+) -> Result<Json<Paged<TokenView>>, AppError> {
+    let raw: TokensQuery = query(&req)?;
+    Ok(Json(load(&state, &raw.check()?).await?.0))
+}
+
+/// `GET /admin/tokens`.
+pub async fn list_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let raw: TokensQuery = query(&req)?;
+    let filter = raw.check()?;
+    let (list, owners) = load(&state, &filter).await?;
+    let account_id = filter.account_id.clone().unwrap_or_default();
+    let status = filter.status.map_or("", TokenStatus::as_str);
+    let sort = match filter.sort {
+        TokenSort::Created => "created",
+        TokenSort::LastUsed => "last_used",
+    };
+    let pager = Pager::new(
+        &list,
+        "/admin/tokens",
+        &[
+            ("account_id", &account_id),
+            ("status", status),
+            ("sort", sort),
+        ],
+    );
+    let next = match req.query_string() {
+        "" => "/admin/tokens".to_owned(),
+        q => format!("/admin/tokens?{q}"),
+    };
+    let page = TokensPage {
+        ctx: page_ctx("All tokens", &session, &user),
+        list,
+        pager,
+        account_id,
+        statuses: Choice::list(
+            &[
+                ("", "Any status"),
+                ("active", "Active"),
+                ("deactivated", "Deactivated"),
+                ("expired", "Expired"),
+            ],
+            status,
+        ),
+        sorts: Choice::list(
+            &[("created", "Newest first"), ("last_used", "Recently used")],
+            sort,
+        ),
+        owners,
+        next,
+    };
+    html(StatusCode::OK, &page)
+}
+
+async fn apply(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    change: TokenChange,
+) -> Result<TokenView, AppError> {
+    let (token, owner) = state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            actions::change_token(conn, Reach::Any, id, change, actor)
+        })
+        .await?;
+    Ok(TokenView::new(&token, &owner, db::now()))
+}
+
+/// `DELETE /admin/tokens/{id}.json`: 204.
+pub async fn delete_json(
+    state: web::Data<AppState>,
+    caller: Need<scope::AdminWrite>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    apply(&state, caller.caller, token_id(&id)?, TokenChange::Delete).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/tokens/{id}/deactivate.json` and `activate.json`: the token
+/// as it is now.
+pub async fn activation_json(
+    state: web::Data<AppState>,
+    caller: Need<scope::AdminWrite>,
+    path: web::Path<(String, String)>,
+) -> Result<Json<TokenView>, AppError> {
+    let (raw_id, action) = path.into_inner();
+    let change = match action.as_str() {
+        "deactivate" => TokenChange::Deactivate,
+        "activate" => TokenChange::Activate,
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(Json(
+        apply(&state, caller.caller, token_id(&raw_id)?, change).await?,
+    ))
+}
+
+/// The `next` of a token button: a form field, or the action's query.
+#[derive(Debug, Default, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// `POST /admin/tokens/{id}/{deactivate|activate|delete}`, then 303 back to
+/// the admin page the button was on. A deletion without `confirmed=yes`
+/// (no JavaScript to ask) gets a confirmation page first.
+pub async fn action_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let form = admin_form(&req, &user, payload).await?;
+    let (raw_id, action) = path.into_inner();
+    let id = token_id(&raw_id)?;
+    let change = match action.as_str() {
+        "deactivate" => TokenChange::Deactivate,
+        "activate" => TokenChange::Activate,
+        "delete" => TokenChange::Delete,
+        _ => return Err(AppError::NotFound),
+    };
+    let from_query: NextQuery = query(&req).unwrap_or_default();
+    let next = safe_next(form.get("next").or(from_query.next.as_deref())).to_owned();
+    if change == TokenChange::Delete && form.get("confirmed") != Some("yes") {
+        let (token, owner) = state
+            .db
+            .run(move |conn| {
+                let token = token_db::find(conn, id)?.ok_or(AppError::NotFound)?;
+                let owner =
+                    accounts::find_by_id(conn, token.account_id)?.ok_or(AppError::NotFound)?;
+                Ok((token, owner.account_id))
+            })
+            .await?;
+        let mut back = form_urlencoded::Serializer::new(String::new());
+        back.append_pair("next", &next);
+        let page = ConfirmDeletePage {
+            ctx: page_ctx("Delete token", &session, &user),
+            token: TokenView::new(&token, &owner, db::now()),
+            action: format!("/admin/tokens/{id}/delete?{}", back.finish()),
+            cancel: next,
+        };
+        return html(StatusCode::OK, &page);
+    }
+    let token = apply(&state, user.0.clone(), id, change).await?;
+    let verb = match change {
+        TokenChange::Deactivate => "deactivated",
+        TokenChange::Activate => "activated",
+        TokenChange::Delete => "deleted",
+    };
+    Flash::set(
+        &session,
+        "success",
+        format!("Token “{}” ({}…) {verb}.", token.label, token.prefix),
+    );
+    Ok(see_other(&next))
+}

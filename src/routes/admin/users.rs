@@ -1,0 +1,420 @@
+//! `/admin/users...`: every account; creating accounts, changing their role,
+//! deactivating and activating them.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Json};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Deserialize;
+
+use crate::actions::{self, AccountChange, Actor};
+use crate::auth::session::SignedIn;
+use crate::auth::{Caller, Need, scope};
+use crate::db::models::{accounts, tokens as token_db};
+use crate::db::{self};
+use crate::error::AppError;
+use crate::routes::admin::{
+    Paging, account_id, admin_form, given, json_body, page_ctx, query, require_admin,
+};
+use crate::routes::{html, no_store_json, see_other};
+use crate::state::AppState;
+use crate::tokens::Role;
+use crate::views::admin::{
+    AccountDetail, AccountFieldErrors, AccountForm, AccountView, CreatedAccount, Paged, Pager,
+    PasswordReveal, UserPage, UsersPage,
+};
+use crate::views::page::Flash;
+use crate::views::tokens::TokenView;
+
+const REVEAL_KEY: &str = "admin_password_reveal";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UsersQuery {
+    pub q: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+struct UsersFilter {
+    search: Option<String>,
+    paging: Paging,
+}
+
+impl UsersQuery {
+    fn check(&self) -> Result<UsersFilter, AppError> {
+        let search = given(&self.q).map(str::to_owned);
+        if search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 64 || s.chars().any(char::is_control))
+        {
+            return Err(AppError::invalid(
+                "q",
+                "search for part of a username: at most 64 characters, no control characters",
+            ));
+        }
+        Ok(UsersFilter {
+            search,
+            paging: Paging::parse(given(&self.page), given(&self.per_page))?,
+        })
+    }
+}
+
+async fn load_users(state: &AppState, filter: UsersFilter) -> Result<Paged<AccountView>, AppError> {
+    let paging = filter.paging;
+    let (rows, total) = state
+        .db
+        .run(move |conn| {
+            Ok(accounts::list_with_token_counts(
+                conn,
+                filter.search.as_deref(),
+                paging.offset(),
+                paging.per_page,
+            )?)
+        })
+        .await?;
+    Ok(Paged {
+        items: rows.iter().map(|(a, n)| AccountView::new(a, *n)).collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    })
+}
+
+async fn users_page(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    user: &SignedIn,
+    form: AccountForm,
+) -> Result<UsersPage, AppError> {
+    let raw: UsersQuery = query(req)?;
+    let filter = raw.check()?;
+    let q = filter.search.clone().unwrap_or_default();
+    let list = load_users(state, filter).await?;
+    Ok(UsersPage {
+        ctx: page_ctx("Users", session, user),
+        pager: Pager::new(&list, "/admin/users", &[("q", &q)]),
+        list,
+        q,
+        form,
+    })
+}
+
+/// `GET /admin/users.json`.
+pub async fn list_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Need<scope::AdminRead>,
+) -> Result<Json<Paged<AccountView>>, AppError> {
+    let raw: UsersQuery = query(&req)?;
+    Ok(Json(load_users(&state, raw.check()?).await?))
+}
+
+/// `GET /admin/users`.
+pub async fn list_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let form = AccountForm {
+        role: "user".into(),
+        ..AccountForm::default()
+    };
+    html(
+        StatusCode::OK,
+        &users_page(&req, &session, &state, &user, form).await?,
+    )
+}
+
+async fn load_detail(state: &AppState, raw_id: String) -> Result<AccountDetail, AppError> {
+    let account_id = account_id(&raw_id)?;
+    let (account, tokens) = state
+        .db
+        .run(move |conn| {
+            let account =
+                accounts::find_by_account_id(conn, &account_id)?.ok_or(AppError::NotFound)?;
+            let tokens = token_db::list_for_account(conn, account.id)?;
+            Ok((account, tokens))
+        })
+        .await?;
+    let now = db::now();
+    Ok(AccountDetail {
+        account: AccountView::new(&account, tokens.len() as i64),
+        tokens: tokens
+            .iter()
+            .map(|t| TokenView::new(t, &account.account_id, now))
+            .collect(),
+    })
+}
+
+/// `GET /admin/users/{account_id}.json`.
+pub async fn show_json(
+    state: web::Data<AppState>,
+    _caller: Need<scope::AdminRead>,
+    path: web::Path<String>,
+) -> Result<Json<AccountDetail>, AppError> {
+    Ok(Json(load_detail(&state, path.into_inner()).await?))
+}
+
+async fn user_page(
+    session: &Session,
+    state: &AppState,
+    user: &SignedIn,
+    account_id: String,
+) -> Result<UserPage, AppError> {
+    let detail = load_detail(state, account_id).await?;
+    // The password is shown once, on its account's page: the first admin
+    // page of that account after the post that made it.
+    let reveal = session
+        .remove_as::<PasswordReveal>(REVEAL_KEY)
+        .and_then(Result::ok)
+        .filter(|r| r.account_id == detail.account.account_id);
+    Ok(UserPage {
+        ctx: page_ctx(detail.account.username.clone(), session, user),
+        is_self: detail.account.account_id == user.0.account.account_id,
+        next: format!("/admin/users/{}", detail.account.account_id),
+        detail,
+        reveal,
+    })
+}
+
+/// `GET /admin/users/{account_id}`.
+pub async fn show_page(
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let page = user_page(&session, &state, &user, path.into_inner()).await?;
+    html(StatusCode::OK, &page)
+}
+
+/// `POST /admin/users.json` and the form: `{"username", "display_name",
+/// "role"}`; the role defaults to `user`. Unknown fields are refused, as
+/// for tokens: a misspelt `rol` must not quietly make a plain user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRequest {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+}
+
+/// `{"role": "user" | "admin"}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Option<String>,
+}
+
+fn parse_role(raw: Option<&str>, default: Option<Role>) -> Result<Role, AppError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(name) => Role::parse(name),
+        None => default,
+    }
+    .ok_or_else(|| AppError::invalid("role", "the role is \"user\" or \"admin\""))
+}
+
+async fn create(
+    state: &AppState,
+    caller: Caller,
+    request: AccountRequest,
+) -> Result<(AccountView, String), AppError> {
+    let role = parse_role(request.role.as_deref(), Some(Role::User))?;
+    let username = request.username.unwrap_or_default();
+    actions::check_username(&username)?;
+    let cost = state.config.password_cost;
+    let (account, password) = state
+        .db
+        .run(move |conn| {
+            actions::create_account(
+                conn,
+                cost,
+                &username,
+                request.display_name.as_deref(),
+                role,
+                Actor::new(&caller.account, caller.ip.as_deref()),
+            )
+        })
+        .await?;
+    Ok((AccountView::new(&account, 0), password))
+}
+
+/// `POST /admin/users.json`: 201 with the initial password, shown once.
+pub async fn create_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Need<scope::AdminWrite>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let request: AccountRequest = json_body(&req, payload).await?;
+    let (account, password) = create(&state, caller.caller, request).await?;
+    Ok(no_store_json(
+        StatusCode::CREATED,
+        &CreatedAccount { account, password },
+    ))
+}
+
+/// `POST /admin/users`: the "Create account" form. On success the new
+/// account's page shows the password once; on a mistake the form comes
+/// back with what was typed.
+pub async fn create_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let form = admin_form(&req, &user, payload).await?;
+    let request = AccountRequest {
+        username: form.get("username").map(|u| u.trim().to_owned()),
+        display_name: form.get("display_name").map(str::to_owned),
+        role: form.get("role").map(str::to_owned),
+    };
+    let typed = AccountForm {
+        open: true,
+        username: request.username.clone().unwrap_or_default(),
+        display_name: request.display_name.clone().unwrap_or_default(),
+        role: request.role.clone().unwrap_or_default(),
+        errors: AccountFieldErrors::default(),
+    };
+    match create(&state, user.0.clone(), request).await {
+        Ok((account, password)) => {
+            session
+                .insert(
+                    REVEAL_KEY,
+                    PasswordReveal {
+                        account_id: account.account_id.clone(),
+                        username: account.username.clone(),
+                        password,
+                    },
+                )
+                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+            Flash::set(
+                &session,
+                "success",
+                format!("Account {} created.", account.username),
+            );
+            Ok(see_other(&format!("/admin/users/{}", account.account_id)))
+        }
+        Err(err @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let form = AccountForm {
+                errors: AccountFieldErrors::from_error(&err),
+                ..typed
+            };
+            let page = users_page(&req, &session, &state, &user, form).await?;
+            html(err.status_code(), &page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn change(
+    state: &AppState,
+    caller: Caller,
+    raw_id: String,
+    change: AccountChange,
+) -> Result<AccountView, AppError> {
+    let account_id = account_id(&raw_id)?;
+    let account = state
+        .db
+        .run(move |conn| {
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            let account = actions::change_account(conn, &account_id, change, actor)?;
+            let tokens = token_db::count_for_account(conn, account.id)?;
+            Ok((account, tokens))
+        })
+        .await?;
+    Ok(AccountView::new(&account.0, account.1))
+}
+
+/// `POST /admin/users/{account_id}/role.json`.
+pub async fn role_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Need<scope::AdminWrite>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<Json<AccountView>, AppError> {
+    let request: RoleRequest = json_body(&req, payload).await?;
+    let role = parse_role(request.role.as_deref(), None)?;
+    let account = change(
+        &state,
+        caller.caller,
+        path.into_inner(),
+        AccountChange::Role(role),
+    )
+    .await?;
+    Ok(Json(account))
+}
+
+/// `POST /admin/users/{account_id}/deactivate.json` and `activate.json`.
+pub async fn activation_json(
+    state: web::Data<AppState>,
+    caller: Need<scope::AdminWrite>,
+    path: web::Path<(String, String)>,
+) -> Result<Json<AccountView>, AppError> {
+    let (account_id, action) = path.into_inner();
+    let account_change = match action.as_str() {
+        "deactivate" => AccountChange::Deactivate,
+        "activate" => AccountChange::Activate,
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(Json(
+        change(&state, caller.caller, account_id, account_change).await?,
+    ))
+}
+
+/// `POST /admin/users/{account_id}/{role|deactivate|activate}`: the buttons
+/// on an account's page. A refusal (the last admin) shows the page again
+/// with the reason.
+pub async fn change_form(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let form = admin_form(&req, &user, payload).await?;
+    let (account_id, action) = path.into_inner();
+    let account_change = match action.as_str() {
+        "role" => AccountChange::Role(parse_role(form.get("role"), None)?),
+        "deactivate" => AccountChange::Deactivate,
+        "activate" => AccountChange::Activate,
+        _ => return Err(AppError::NotFound),
+    };
+    match change(&state, user.0.clone(), account_id.clone(), account_change).await {
+        Ok(account) => {
+            let done = match account_change {
+                AccountChange::Role(role) => {
+                    format!("{} is now {}.", account.username, role.as_str())
+                }
+                AccountChange::Deactivate => format!(
+                    "{} is deactivated: signed out everywhere, and its tokens stopped working.",
+                    account.username
+                ),
+                AccountChange::Activate => format!("{} is active again.", account.username),
+            };
+            Flash::set(&session, "success", done);
+            let is_self = account.account_id == user.0.account.account_id;
+            if is_self && (!account.is_admin() || !account.active) {
+                // No longer an admin (or signed out): the admin pages are gone.
+                return Ok(see_other("/profile"));
+            }
+            Ok(see_other(&format!("/admin/users/{}", account.account_id)))
+        }
+        Err(err @ AppError::Conflict(_)) => {
+            let mut page = user_page(&session, &state, &user, account_id).await?;
+            page.ctx.flash = Some(Flash {
+                kind: "error".into(),
+                message: err.to_string(),
+            });
+            html(err.status_code(), &page)
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,364 @@
+//! The admin pages: every account, every token, the audit log. As
+//! elsewhere, each page's data is one serde struct that is the page's
+//! `.json` twin; the page structs add only what a browser needs around it
+//! (navigation, filter forms, pagination links).
+
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use crate::actions::rfc3339;
+use crate::db::models::accounts::Account;
+use crate::db::models::audit::{AuditEvent, Event};
+use crate::error::AppError;
+use crate::views::page::{PageCtx, exact_utc, human_date};
+use crate::views::tokens::TokenView;
+
+/// An account as admins see it (`/admin/users.json` items).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub active: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub token_count: i64,
+}
+
+impl AccountView {
+    pub fn new(account: &Account, token_count: i64) -> Self {
+        Self {
+            account_id: account.account_id.clone(),
+            username: account.username.clone(),
+            display_name: account.display_name.clone(),
+            role: account.role().as_str(),
+            active: account.active,
+            created_at: rfc3339(account.created_at),
+            last_login_at: account.last_login_at.map(rfc3339),
+            token_count,
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        if self.active { "active" } else { "deactivated" }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+
+    pub fn created_human(&self) -> String {
+        human_date(&self.created_at)
+    }
+
+    pub fn created_exact(&self) -> String {
+        exact_utc(&self.created_at)
+    }
+
+    pub fn last_login_human(&self) -> String {
+        self.last_login_at
+            .as_deref()
+            .map_or_else(|| "Never".to_owned(), human_date)
+    }
+
+    pub fn last_login_exact(&self) -> String {
+        self.last_login_at
+            .as_deref()
+            .map_or_else(|| "Never signed in".to_owned(), exact_utc)
+    }
+}
+
+/// One page of a list: `{"items", "page", "per_page", "total"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+/// `GET /admin/users/{account_id}.json`: the account and all its tokens.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountDetail {
+    pub account: AccountView,
+    pub tokens: Vec<TokenView>,
+}
+
+/// `POST /admin/users.json`: the new account and its initial password,
+/// shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedAccount {
+    pub account: AccountView,
+    pub password: String,
+}
+
+/// An audit entry (`/admin/audit.json` items). Ids and a token prefix,
+/// never a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub event: String,
+    pub at: String,
+    pub actor_account_id: Option<String>,
+    pub target_account_id: Option<String>,
+    pub token_prefix: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl AuditEntryView {
+    pub fn new(entry: &AuditEvent) -> Self {
+        Self {
+            id: entry.id,
+            event: entry.event.clone(),
+            at: rfc3339(entry.at),
+            actor_account_id: entry.actor_account_id.clone(),
+            target_account_id: entry.target_account_id.clone(),
+            token_prefix: entry.token_prefix.clone(),
+            ip: entry.ip.clone(),
+        }
+    }
+
+    pub fn at_exact(&self) -> String {
+        exact_utc(&self.at)
+    }
+}
+
+/// Links to the neighbouring pages of a list, keeping its filters.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    /// The 1-based positions of the first and last item shown.
+    pub first: i64,
+    pub last: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `path` is the page's path; `params` its filters (empty ones are
+    /// left out of the links).
+    pub fn new<T>(list: &Paged<T>, path: &str, params: &[(&str, &str)]) -> Self {
+        let pages = ((list.total + list.per_page - 1) / list.per_page).max(1);
+        let link = |page: i64| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
+            query.append_pair("page", &page.to_string());
+            query.append_pair("per_page", &list.per_page.to_string());
+            format!("{path}?{}", query.finish())
+        };
+        let first = (list.page - 1).saturating_mul(list.per_page) + 1;
+        let shown = list.items.len() as i64;
+        Self {
+            page: list.page,
+            pages,
+            total: list.total,
+            first: if shown == 0 { 0 } else { first },
+            last: if shown == 0 { 0 } else { first + shown - 1 },
+            prev: (list.page > 1).then(|| link((list.page - 1).min(pages))),
+            next: (list.page < pages).then(|| link(list.page + 1)),
+        }
+    }
+}
+
+/// Messages beside the fields of the "Create account" form.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountFieldErrors {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    /// Not about one field (a taken name, an expired form).
+    pub form: Option<String>,
+}
+
+impl AccountFieldErrors {
+    pub fn from_error(err: &AppError) -> Self {
+        let message = Some(err.to_string());
+        match err.field() {
+            Some("username") => Self {
+                username: message,
+                ..Self::default()
+            },
+            Some("display_name") => Self {
+                display_name: message,
+                ..Self::default()
+            },
+            Some("role") => Self {
+                role: message,
+                ..Self::default()
+            },
+            _ => Self {
+                form: message,
+                ..Self::default()
+            },
+        }
+    }
+}
+
+/// The "Create account" form, with what the admin typed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountForm {
+    pub open: bool,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub errors: AccountFieldErrors,
+}
+
+impl AccountForm {
+    pub fn admin_selected(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+/// A new account's initial password, kept in the encrypted session from
+/// the post that made it until the account's page shows it, once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordReveal {
+    pub account_id: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// `GET /admin/users`.
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    pub ctx: PageCtx,
+    pub list: Paged<AccountView>,
+    pub pager: Pager,
+    pub q: String,
+    pub form: AccountForm,
+}
+
+/// `GET /admin/users/{account_id}`.
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct UserPage {
+    pub ctx: PageCtx,
+    pub detail: AccountDetail,
+    /// Whether this is the signed-in admin's own account.
+    pub is_self: bool,
+    pub reveal: Option<PasswordReveal>,
+    /// Where the token buttons come back to.
+    pub next: String,
+}
+
+/// One choice in a filter's `<select>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn list(options: &[(&'static str, &'static str)], current: &str) -> Vec<Choice> {
+        options
+            .iter()
+            .map(|(value, label)| Choice {
+                value,
+                label,
+                selected: *value == current,
+            })
+            .collect()
+    }
+}
+
+/// `GET /admin/tokens`.
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+pub struct TokensPage {
+    pub ctx: PageCtx,
+    pub list: Paged<TokenView>,
+    pub pager: Pager,
+    pub account_id: String,
+    pub statuses: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    /// `(account_id, username)` of the owners on this page.
+    pub owners: Vec<(String, String)>,
+    /// This page's own address, for the token buttons to come back to.
+    pub next: String,
+}
+
+impl TokensPage {
+    pub fn owner_name(&self, account_id: &str) -> String {
+        self.owners
+            .iter()
+            .find(|(id, _)| id == account_id)
+            .map_or(account_id, |(_, name)| name.as_str())
+            .to_owned()
+    }
+}
+
+/// `GET /admin/audit`.
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct AuditPage {
+    pub ctx: PageCtx,
+    pub list: Paged<AuditEntryView>,
+    pub pager: Pager,
+    pub events: Vec<Choice>,
+    pub actor: String,
+    pub target: String,
+}
+
+/// The audit log's event filter: every event, and "any".
+pub fn event_choices(current: &str) -> Vec<Choice> {
+    let mut options = vec![("", "Any event")];
+    options.extend(Event::ALL.iter().map(|e| (e.as_str(), e.as_str())));
+    Choice::list(&options, current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(page: i64, per_page: i64, total: i64, shown: usize) -> Paged<()> {
+        Paged {
+            items: vec![(); shown],
+            page,
+            per_page,
+            total,
+        }
+    }
+
+    #[test]
+    fn pager_links_keep_filters_and_stop_at_the_ends() {
+        let p = Pager::new(
+            &list(1, 2, 5, 2),
+            "/admin/tokens",
+            &[("status", "active"), ("account_id", "")],
+        );
+        assert_eq!(p.pages, 3);
+        assert_eq!((p.first, p.last), (1, 2));
+        assert_eq!(p.prev, None);
+        assert_eq!(
+            p.next.as_deref(),
+            Some("/admin/tokens?status=active&page=2&per_page=2")
+        );
+        let last = Pager::new(&list(3, 2, 5, 1), "/x", &[]);
+        assert_eq!((last.first, last.last), (5, 5));
+        assert_eq!(last.next, None);
+        assert_eq!(last.prev.as_deref(), Some("/x?page=2&per_page=2"));
+        let beyond = Pager::new(&list(9, 2, 5, 0), "/x", &[]);
+        assert_eq!(beyond.prev.as_deref(), Some("/x?page=3&per_page=2"));
+        assert_eq!((beyond.first, beyond.last), (0, 0));
+        let empty = Pager::new(&list(1, 50, 0, 0), "/x", &[]);
+        assert_eq!(empty.pages, 1);
+        assert_eq!((empty.prev, empty.next), (None, None));
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        let p = Pager::new(&list(1, 1, 2, 1), "/admin/users", &[("q", "a&b c")]);
+        assert_eq!(
+            p.next.as_deref(),
+            Some("/admin/users?q=a%26b+c&page=2&per_page=1")
+        );
+    }
+}
