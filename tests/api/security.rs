@@ -1149,3 +1149,207 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
         assert!(!log.contains(secret), "{what} in the log:\n{log}");
     }
 }
+
+// --- The admin area -------------------------------------------------------
+
+#[tokio::test]
+async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let mut accounts = Vec::new();
+    for (i, payload) in PAYLOADS.into_iter().enumerate() {
+        let (account, _) = actions::create_account(
+            &mut app.conn(),
+            app.config.password_cost,
+            &format!("xss{i}"),
+            Some(payload),
+            Role::User,
+            Actor::console(),
+        )
+        .unwrap();
+        let spec = actions::TokenRequest {
+            label: Some(payload.to_owned()),
+            scopes: Some(vec!["tokens:read".into()]),
+            expires_in_hours: None,
+        }
+        .check(&app.config, &account, tessera::tokens::ScopeSet::all())
+        .unwrap();
+        actions::create_token(
+            &mut app.conn(),
+            &app.config,
+            &account,
+            &spec,
+            Actor::console(),
+        )
+        .unwrap();
+        accounts.push(account);
+    }
+    let browser = Browser::new(&app);
+    let csrf = browser.sign_in(&admin).await;
+
+    // Every payload as a display name (users) or a label (tokens).
+    for path in ["/admin/users", "/admin/users?q=xss", "/admin/tokens"] {
+        let page = browser.page(path).await;
+        for payload in PAYLOADS {
+            assert_escaped(&page, payload, path);
+        }
+    }
+    // Each account's page and token filter show its own name and label.
+    for (account, payload) in accounts.iter().zip(PAYLOADS) {
+        for path in [
+            format!("/admin/users/{}", account.account_id),
+            format!("/admin/tokens?account_id={}", account.account_id),
+        ] {
+            assert_escaped(&browser.page(&path).await, payload, &path);
+        }
+    }
+    let audit = browser.page("/admin/audit").await;
+    for raw in ["<script>alert", "<img src=x", "<svg onload"] {
+        assert!(!audit.contains(raw), "/admin/audit: {raw}");
+    }
+
+    // What was typed into a filter comes back escaped (or is refused).
+    for payload in PAYLOADS {
+        let encoded: String = form_urlencoded::byte_serialize(payload.as_bytes()).collect();
+        for path in [
+            format!("/admin/users?q={encoded}"),
+            format!("/admin/tokens?account_id={encoded}"),
+            format!("/admin/audit?actor={encoded}&target={encoded}"),
+        ] {
+            let resp = browser.get(&path).await;
+            assert!(
+                [200, 400].contains(&resp.status().as_u16()),
+                "{path}: {}",
+                resp.status()
+            );
+            let page = resp.text().await.unwrap();
+            for raw in ["<script>alert", "<img src=x", "<svg onload", payload] {
+                assert!(!page.contains(raw), "{path}: {raw:?} unescaped");
+            }
+        }
+    }
+
+    // The create-account form: a hostile username is refused and shown back
+    // escaped; a hostile display name is kept and shown escaped.
+    for (i, payload) in PAYLOADS.into_iter().enumerate() {
+        let resp = browser
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", payload),
+                    ("display_name", payload),
+                    ("role", "user"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), 400, "{payload}");
+        assert_escaped(&resp.text().await.unwrap(), payload, "refused form");
+
+        let resp = browser
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", &format!("made{i}")),
+                    ("display_name", payload),
+                    ("role", "user"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), 303, "{payload}");
+        let next = resp.headers()["location"].to_str().unwrap().to_owned();
+        let resp = browser.get(&next).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        assert_escaped(&resp.text().await.unwrap(), payload, &next);
+    }
+}
+
+/// Every account's (username, role, active) and every token's (id, active).
+type AdminSnapshot = (Vec<(String, String, bool)>, Vec<(i64, bool)>);
+
+/// What the admin forms can change, to see that a refused post changed
+/// nothing.
+fn admin_snapshot(app: &TestApp) -> AdminSnapshot {
+    use tessera::db::schema::accounts;
+    app.with_conn(|c| {
+        let people = accounts::table
+            .order(accounts::id)
+            .select((accounts::username, accounts::role, accounts::active))
+            .load(c)
+            .unwrap();
+        let tokens = api_tokens::table
+            .order(api_tokens::id)
+            .select((api_tokens::id, api_tokens::active))
+            .load(c)
+            .unwrap();
+        (people, tokens)
+    })
+}
+
+#[tokio::test]
+async fn every_admin_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let browser = Browser::new(&app);
+    let csrf = browser.sign_in(&admin).await;
+    let borrowed = Browser::new(&app).sign_in(&app.admin()).await;
+    let target = app.user();
+    let dormant = app.user();
+    app.token(&target.account, &["tokens:read"]);
+    app.token(&target.account, &["tokens:read"]);
+    let ids = token_ids(&app, &target);
+    let (live, sleeping) = (ids[0].0, ids[1].0);
+    app.with_conn(|c| {
+        token_db::set_active(c, sleeping, false).unwrap();
+        tessera::db::models::accounts::set_active(c, dormant.account.id, false).unwrap();
+    });
+
+    let acc = &target.account.account_id;
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/admin/users".into(),
+            vec![
+                ("username", "newcomer"),
+                ("display_name", "New"),
+                ("role", "user"),
+            ],
+        ),
+        (format!("/admin/users/{acc}/role"), vec![("role", "admin")]),
+        (format!("/admin/users/{acc}/deactivate"), vec![]),
+        (
+            format!("/admin/users/{}/activate", dormant.account.account_id),
+            vec![],
+        ),
+        (format!("/admin/tokens/{live}/deactivate"), vec![]),
+        (format!("/admin/tokens/{sleeping}/activate"), vec![]),
+        (
+            format!("/admin/tokens/{live}/delete"),
+            vec![("confirmed", "yes")],
+        ),
+    ];
+    let before = admin_snapshot(&app);
+    let wrong = "x".repeat(csrf.len());
+    for sent in [None, Some(wrong.as_str()), Some(borrowed.as_str())] {
+        for (path, fields) in &forms {
+            let mut fields = fields.clone();
+            if let Some(token) = sent {
+                fields.push(("csrf_token", token));
+            }
+            let resp = browser.post_form(path, &fields).await;
+            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
+            assert_eq!(admin_snapshot(&app), before, "{path} with {sent:?}");
+        }
+    }
+
+    // With the session's own token each form does what it says.
+    for (path, fields) in &forms {
+        let mut fields = fields.clone();
+        fields.push(("csrf_token", &csrf));
+        let earlier = admin_snapshot(&app);
+        let resp = browser.post_form(path, &fields).await;
+        assert_eq!(resp.status(), 303, "{path}");
+        assert_ne!(admin_snapshot(&app), earlier, "{path} changed something");
+    }
+}
