@@ -58,6 +58,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >&2
 fi
 [ "$(nproc --all)" -ge 2 ] || die "needs two CPUs: one for the server, one for wrk"
+# Other work on the machine shows in every figure (the ratios to (f) and
+# the CPU time per request suffer least), so say how busy it was.
+load_now() { cut -d' ' -f1 /proc/loadavg; }
 
 # --- build -----------------------------------------------------------------
 say "building (cargo build --release; bench/ceiling into the same target/)"
@@ -66,6 +69,10 @@ cargo build --release --quiet --manifest-path bench/ceiling/Cargo.toml --target-
 TESSERA=$ROOT/target/release/tessera
 CEILING=$ROOT/target/release/tessera-ceiling
 BUILT=$(date +%s)
+LOAD_BEFORE=$(load_now)
+if awk -v l="$LOAD_BEFORE" 'BEGIN {exit !(l > 1.5)}'; then
+  say "warning: load average $LOAD_BEFORE before the first run; other work will skew the figures"
+fi
 
 WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 SERVER_PID=
@@ -123,8 +130,20 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 
+# CPU time, in ms, used so far by the given processes (all their threads):
+# what a request costs, whatever else the machine is doing.
+TICKS=$(getconf CLK_TCK)
+cpu_ms() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo $((total * 1000 / TICKS))
+}
+PG_PIDS=()
+
 # --- load ------------------------------------------------------------------
-declare -A RPS P50 P99 NON2XX LABEL
+declare -A RPS P50 P99 NON2XX LABEL CPU PG_CPU
 ORDER=()
 
 # measure KEY LABEL URL [wrk args...] -- [script args]: a warm-up run, then
@@ -140,8 +159,13 @@ measure() {
   local common=(-t1 -c"$CONNECTIONS" --timeout 5s -s "$ROOT/bench/lua/bench.lua")
   taskset -c $LOAD_CPU wrk "${common[@]}" -d"${WARMUP}s" "${wrk_args[@]}" "$url" \
     -- "${script_args[@]}" >"$WORK/$key.warmup" 2>&1
+  local cpu0 pg0 cpu1 pg1
+  cpu0=$(cpu_ms "$SERVER_PID")
+  pg0=$(cpu_ms "${PG_PIDS[@]}")
   taskset -c $LOAD_CPU wrk "${common[@]}" -d"${DURATION}s" --latency "${wrk_args[@]}" "$url" \
     -- "${script_args[@]}" >"$WORK/$key.wrk" 2>&1
+  cpu1=$(cpu_ms "$SERVER_PID")
+  pg1=$(cpu_ms "${PG_PIDS[@]}")
   local line
   line=$(grep '^RESULT ' "$WORK/$key.wrk") || { cat "$WORK/$key.wrk" >&2; die "wrk failed for $key"; }
   field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
@@ -151,6 +175,10 @@ measure() {
   # Socket errors and timeouts count as failures too.
   NON2XX[$key]=$(($(field non2xx) + $(field socket_errors)))
   LABEL[$key]=$label
+  local n
+  n=$(field requests)
+  CPU[$key]=$(((cpu1 - cpu0) * 1000 / (n > 0 ? n : 1)))
+  PG_CPU[$key]=$(((pg1 - pg0) * 1000 / (n > 0 ? n : 1)))
   ORDER+=("$key")
 }
 
@@ -339,14 +367,14 @@ SQL
   # server's CPU; the rest of the cluster (shared with tests) is left alone.
   taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d1s -H "Authorization: Bearer $PG_CALLER" \
     "$BASE/profile/tokens.json" >/dev/null 2>&1
-  PINNED=0
   for pid in $(psql -qtAX "$PG_URL" -c \
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
-    taskset -p -c $SERVER_CPU "$pid" >/dev/null 2>&1 && PINNED=$((PINNED + 1))
+    taskset -p -c $SERVER_CPU "$pid" >/dev/null 2>&1 && PG_PIDS+=("$pid")
   done
-  say "pinned $PINNED PostgreSQL backends to CPU $SERVER_CPU"
+  say "pinned ${#PG_PIDS[@]} PostgreSQL backends to CPU $SERVER_CPU"
   measure b "(b) tokens.json, PostgreSQL, 10 tokens" "$BASE/profile/tokens.json" \
     -H "Authorization: Bearer $PG_CALLER"
+  PG_PIDS=()
   stop_server
   B_STATUS=ran
 else
@@ -365,10 +393,13 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}' && echo 1 || echo 0; }
 echo
 echo "tessera load benchmark: $(nproc) CPUs, server on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU," \
   "$CONNECTIONS connections, ${DURATION}s per run after ${WARMUP}s warm-up, TESSERA_LOG=$LOG_LEVEL"
-printf '%-46s %10s %9s %9s %8s %7s\n' scenario "req/s" "p50 ms" "p99 ms" non-2xx "vs (f)"
+echo "load average before the runs: $LOAD_BEFORE, after: $(load_now)"
+printf '%-46s %9s %8s %8s %8s %7s %10s\n' scenario "req/s" "p50 ms" "p99 ms" non-2xx "vs (f)" "CPU us/req"
 for k in "${ORDER[@]}"; do
-  printf '%-46s %10.0f %9s %9s %8d %7s\n' "${LABEL[$k]}" "${RPS[$k]}" "$(ms "${P50[$k]}")" \
-    "$(ms "${P99[$k]}")" "${NON2XX[$k]}" "$(pct "${RPS[$k]}" "${RPS[f]}")"
+  cpu=${CPU[$k]}
+  [ "${PG_CPU[$k]}" -gt 0 ] && cpu="$cpu+${PG_CPU[$k]}pg"
+  printf '%-46s %9.0f %8s %8s %8d %7s %10s\n' "${LABEL[$k]}" "${RPS[$k]}" "$(ms "${P50[$k]}")" \
+    "$(ms "${P99[$k]}")" "${NON2XX[$k]}" "$(pct "${RPS[$k]}" "${RPS[f]}")" "$cpu"
 done
 echo
 echo "server RSS after (a): $((RSS_A / 1024)) MB; after (c) at $(commas "$BIG") tokens: $((RSS_C / 1024)) MB"
