@@ -456,3 +456,36 @@ async fn expired_sessions_are_refused() {
     assert_see_other(&browser.get("/profile").await, "/login");
     assert_eq!(browser.get("/profile.json").await.status(), 401);
 }
+
+#[tokio::test]
+async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
+    let app = TestApp::spawn().await;
+    let admin = Browser::new(&app);
+    let csrf = admin.sign_in(&app.admin()).await;
+    let user = app.user();
+    let browser = Browser::new(&app);
+    browser.sign_in(&user).await;
+    let cookie = browser.cookie().unwrap();
+    let acc = &user.account.account_id;
+
+    let resp = admin
+        .post_form(
+            &format!("/admin/users/{acc}/deactivate"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_see_other(&browser.get("/profile").await, "/login");
+    let resp = admin
+        .post_form(
+            &format!("/admin/users/{acc}/activate"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert!(
+        !signs_in(&app, &cookie).await,
+        "reactivating does not revive old sessions"
+    );
+    Browser::new(&app).sign_in(&user).await;
+}
