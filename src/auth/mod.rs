@@ -28,10 +28,10 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens as token_db;
-use crate::db::{self};
+use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::{PlainToken, Scope, ScopeSet};
+use crate::tokens::{PlainToken, Scope, ScopeSet, TokenHash};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone)]
@@ -94,21 +94,88 @@ impl<S: ScopeMarker + 'static> FromRequest for Need<S> {
         let req = req.clone();
         Box::pin(async move {
             let caller = authenticate(&req).await?;
-            if let Via::Session { csrf_token } = &caller.via
-                && !is_safe(req.method())
-            {
-                let sent = req
-                    .headers()
-                    .get("X-CSRF-Token")
-                    .and_then(|v| v.to_str().ok());
-                session::check_csrf(sent, csrf_token)?;
-            }
-            caller.require(S::SCOPE)?;
             Ok(Need {
-                caller,
+                caller: allow::<S>(&req, caller)?,
                 _scope: PhantomData,
             })
         })
+    }
+}
+
+/// The checks after identification: CSRF for a session changing state, then
+/// the scope.
+fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, AppError> {
+    if let Via::Session { csrf_token } = &caller.via
+        && !is_safe(req.method())
+    {
+        let sent = req
+            .headers()
+            .get("X-CSRF-Token")
+            .and_then(|v| v.to_str().ok());
+        session::check_csrf(sent, csrf_token)?;
+    }
+    caller.require(S::SCOPE)?;
+    Ok(caller)
+}
+
+/// [`Need`] for a handler whose own work is one database closure: the
+/// token check and that closure share one trip to the blocking pool and one
+/// pooled connection, where [`Need`] and [`db::Db::run`] take two of each.
+/// The trip (a thread hand-off each way, a pool checkout, and on PostgreSQL
+/// the checkout's liveness query) costs as much as the lookup itself; see
+/// docs/PERFORMANCE.md. Nothing is cached: every call checks the token
+/// anew, exactly as [`Need`] does, and fails with the same errors before
+/// the closure runs. A browser session takes the [`Need`] path, then a
+/// second trip.
+///
+/// ```ignore
+/// async fn list(need: NeedWith<scope::TokensRead>) -> Result<..., AppError> {
+///     need.run(|conn, caller| Ok(token_db::list_for_account(conn, caller.account.id)?)).await
+/// }
+/// ```
+pub struct NeedWith<S: ScopeMarker> {
+    req: HttpRequest,
+    _scope: PhantomData<S>,
+}
+
+impl<S: ScopeMarker + 'static> FromRequest for NeedWith<S> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(NeedWith {
+            req: req.clone(),
+            _scope: PhantomData,
+        }))
+    }
+}
+
+impl<S: ScopeMarker + 'static> NeedWith<S> {
+    /// Authenticates and authorizes the caller, then runs `f` with it on the
+    /// same connection.
+    pub async fn run<T, F>(self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn, Caller) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = state(&self.req);
+        match credentials(&self.req, &state)? {
+            Credentials::Token(hash) => {
+                let ip = client_ip(&self.req);
+                state
+                    .db
+                    .run(move |conn| {
+                        let caller = token_caller(conn, &hash, ip)?;
+                        caller.require(S::SCOPE)?;
+                        f(conn, caller)
+                    })
+                    .await
+            }
+            Credentials::Session => {
+                let caller = allow::<S>(&self.req, session_caller(&self.req, &state).await?)?;
+                state.db.run(move |conn| f(conn, caller)).await
+            }
+        }
     }
 }
 
@@ -221,57 +288,80 @@ pub fn query_token(query: &str) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
-/// Resolves the caller from a token, or failing that a browser session.
-pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
-    let state = state(req);
-    let ip = client_ip(req);
+/// What a request presents, read and checked without the database: a
+/// token's keyed hash (its checksum verified), or nothing, in which case
+/// the browser session decides.
+enum Credentials {
+    Token(TokenHash),
+    Session,
+}
+
+fn credentials(req: &HttpRequest, state: &AppState) -> Result<Credentials, AppError> {
     match presented_token(req, state.config.allow_query_token) {
         Presented::Token(raw) => {
             let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
-            let hash = token.hash(&state.config.secret_key);
-            let write_ip = ip.clone();
-            let (token, account) = state
-                .db
-                .run(move |conn| {
-                    let now = db::now();
-                    let found = token_db::find_live_by_hash(conn, &hash, now)?;
-                    if let Some((token, _)) = &found {
-                        // At most one write a minute per token; a failed
-                        // bookkeeping write must not fail the caller's read.
-                        let stale = now - time::Duration::minutes(1);
-                        if token.last_used_at.is_none_or(|at| at <= stale)
-                            && let Err(e) = token_db::touch(conn, token.id, now, write_ip.as_deref()) {
-                                tracing::warn!(error = %e, token_id = token.id, "could not record token use");
-                            }
-                    }
-                    Ok(found)
-                })
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            let scopes = token
-                .scope_set()
-                .intersect(ScopeSet::for_role(account.role()));
-            Ok(Caller {
-                account,
-                scopes,
-                via: Via::Token { token_id: token.id },
-                ip,
-            })
+            Ok(Credentials::Token(token.hash(&state.config.secret_key)))
         }
         Presented::Malformed => Err(AppError::Unauthenticated),
-        Presented::None => {
-            let (session, account) = session::current(req, &state)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            Ok(Caller {
-                scopes: ScopeSet::for_role(account.role()),
-                account,
-                via: Via::Session {
-                    csrf_token: session.csrf_token,
-                },
-                ip,
-            })
+        Presented::None => Ok(Credentials::Session),
+    }
+}
+
+/// The token's caller, on a connection already off the async workers: the
+/// one lookup, and the throttled last-used write.
+fn token_caller(
+    conn: &mut DbConn,
+    hash: &TokenHash,
+    ip: Option<String>,
+) -> Result<Caller, AppError> {
+    let now = db::now();
+    let (token, account) =
+        token_db::find_live_by_hash(conn, hash, now)?.ok_or(AppError::Unauthenticated)?;
+    // At most one write a minute per token; a failed bookkeeping write must
+    // not fail the caller's read.
+    let stale = now - time::Duration::minutes(1);
+    if token.last_used_at.is_none_or(|at| at <= stale)
+        && let Err(e) = token_db::touch(conn, token.id, now, ip.as_deref())
+    {
+        tracing::warn!(error = %e, token_id = token.id, "could not record token use");
+    }
+    let scopes = token
+        .scope_set()
+        .intersect(ScopeSet::for_role(account.role()));
+    Ok(Caller {
+        account,
+        scopes,
+        via: Via::Token { token_id: token.id },
+        ip,
+    })
+}
+
+async fn session_caller(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
+    let (session, account) = session::current(req, state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(Caller {
+        scopes: ScopeSet::for_role(account.role()),
+        account,
+        via: Via::Session {
+            csrf_token: session.csrf_token,
+        },
+        ip: client_ip(req),
+    })
+}
+
+/// Resolves the caller from a token, or failing that a browser session.
+pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
+    let state = state(req);
+    match credentials(req, &state)? {
+        Credentials::Token(hash) => {
+            let ip = client_ip(req);
+            state
+                .db
+                .run(move |conn| token_caller(conn, &hash, ip))
+                .await
         }
+        Credentials::Session => session_caller(req, &state).await,
     }
 }
 

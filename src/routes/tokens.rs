@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::auth::{Need, scope};
+use crate::auth::{Need, NeedWith, scope};
 use crate::db::{self, models::tokens as token_db};
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -14,15 +14,14 @@ use crate::state::AppState;
 use crate::views::tokens::{CreatedToken, TokenList, TokenView};
 
 /// `GET /profile/tokens.json`.
-pub async fn list(
-    state: web::Data<AppState>,
-    caller: Need<scope::TokensRead>,
-) -> Result<Json<TokenList>, AppError> {
-    let account = caller.caller.account;
-    let owner = account.id;
-    let tokens = state
-        .db
-        .run(move |conn| Ok(token_db::list_for_account(conn, owner)?))
+pub async fn list(need: NeedWith<scope::TokensRead>) -> Result<Json<TokenList>, AppError> {
+    // The busiest read of the API: the token check and the list share one
+    // trip to the database (see `NeedWith`).
+    let (account, tokens) = need
+        .run(|conn, caller| {
+            let tokens = token_db::list_for_account(conn, caller.account.id)?;
+            Ok((caller.account, tokens))
+        })
         .await?;
     let now = db::now();
     Ok(Json(TokenList {

@@ -94,14 +94,33 @@ pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
         .get_result(conn)
 }
 
+/// Runs a query on the backend's own connection rather than through
+/// [`DbConn`], for the queries on every API call's path. diesel's
+/// `MultiConnection` renders a query's SQL anew on each execution, cached
+/// prepared statement or not; on the token check that rendering cost about
+/// as much as the lookup (docs/PERFORMANCE.md). The query is written once
+/// and compiled for each backend.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $query:expr) => {
+        match $conn {
+            DbConn::Sqlite($c) => $query,
+            DbConn::Postgres($c) => $query,
+        }
+    };
+}
+
 /// The one query on the authentication path: a token that is active, not
 /// expired, and whose owner is active, with that owner.
+///
+/// No `.first()`: the hash is unique, and `.first()` adds `LIMIT ?`, whose
+/// bound value SQLite's planner reads, so SQLite re-prepares the statement
+/// each time it is bound: a full SQL parse and plan on every API call.
 pub fn find_live_by_hash(
     conn: &mut DbConn,
     hash: &TokenHash,
     now: PrimitiveDateTime,
 ) -> QueryResult<Option<(ApiToken, Account)>> {
-    api_tokens::table
+    per_backend!(conn, |c| api_tokens::table
         .inner_join(accounts::table)
         .filter(api_tokens::token_hash.eq(hash.as_bytes()))
         .filter(api_tokens::active.eq(true))
@@ -112,8 +131,8 @@ pub fn find_live_by_hash(
         )
         .filter(accounts::active.eq(true))
         .select((ApiToken::as_select(), Account::as_select()))
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// Records a use, unless one was recorded less than a minute ago. The
@@ -159,11 +178,11 @@ pub fn find_owned(conn: &mut DbConn, account_id: i64, id: i64) -> QueryResult<Op
 }
 
 pub fn list_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<Vec<ApiToken>> {
-    api_tokens::table
+    per_backend!(conn, |c| api_tokens::table
         .filter(api_tokens::account_id.eq(account_id))
         .select(ApiToken::as_select())
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
-        .load(conn)
+        .load(c))
 }
 
 pub fn count_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<i64> {
