@@ -196,8 +196,7 @@ async fn database_down_is_503_within_bounded_time() {
     );
     let test_db = crate::helpers::TestDb::new();
     let config = crate::helpers::test_config(&test_db);
-    let (server, addr) = tessera::startup::build(config, db).unwrap();
-    tokio::spawn(server);
+    let (_server, addr) = crate::helpers::ServerGuard::start(config, db);
     let client = reqwest::Client::new();
     let started = std::time::Instant::now();
     let token = tessera::tokens::PlainToken::generate().into_exposed();

@@ -127,12 +127,64 @@ pub fn test_config(db: &TestDb) -> Config {
 
 #[allow(dead_code)] // fields used by some test modules only
 pub struct TestApp {
+    /// First, so it is dropped first: the server stops before its
+    /// database goes.
+    _server: ServerGuard,
     pub addr: SocketAddr,
     pub config: Config,
     pub db: Db,
     /// A client without cookies, as API callers are.
     pub api: reqwest::Client,
     pub test_db: TestDb,
+}
+
+/// A test server on a thread of its own, stopped (workers and all) when
+/// dropped. Servers left running at the end of the test process would still
+/// hold database connections while the process exits, which libpq does not
+/// survive reliably.
+pub struct ServerGuard {
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerGuard {
+    pub fn start(config: Config, db: Db) -> (Self, SocketAddr) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let (server, addr) = tessera::startup::build(config, db).expect("bind");
+                tx.send((server.handle(), addr)).expect("test waits for the address");
+                let _ = server.await;
+            })
+        });
+        let (handle, addr) = rx.recv().expect("server started");
+        (
+            Self {
+                handle,
+                thread: Some(thread),
+            },
+            addr,
+        )
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // `stop` is async; wait for it from a thread outside the test's
+        // own runtime.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(handle.stop(false))
+        })
+        .join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 #[allow(dead_code)]
@@ -157,9 +209,9 @@ impl TestApp {
     /// instances on one database, a restart).
     pub fn start(test_db: TestDb, config: Config) -> Self {
         let db = Db::open(&config.database, config.pool_size).expect("open test database");
-        let (server, addr) = tessera::startup::build(config.clone(), db.clone()).expect("bind");
-        tokio::spawn(server);
+        let (server, addr) = ServerGuard::start(config.clone(), db.clone());
         TestApp {
+            _server: server,
             addr,
             config,
             db,
