@@ -62,11 +62,18 @@ pub fn record(
 ///
 /// Unknown fields are refused: a misspelt `expires_in_hour` must not quietly
 /// create a token that never expires.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewToken)]
 pub struct TokenRequest {
+    /// 1-100 characters, any Unicode but control characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 100)]
     pub label: Option<String>,
+    /// At least one; a token may grant only scopes it holds itself.
+    #[schema(required = true, value_type = Vec<crate::views::tokens::Scope>, min_items = 1)]
     pub scopes: Option<Vec<String>>,
+    /// Hours until it expires; 0 or absent: never.
+    #[schema(minimum = 0, maximum = 87600)]
     pub expires_in_hours: Option<i64>,
 }
 

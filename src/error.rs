@@ -91,15 +91,22 @@ impl AppError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error's JSON body (also its schema in `/openapi.json`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable and machine-readable, e.g. `invalid_input`, `not_found`.
+    #[schema(value_type = String, example = "invalid_input")]
     code: &'a str,
+    /// For people; may change.
     message: String,
+    /// The input at fault, if any.
+    #[schema(value_type = Option<String>, example = "label")]
     field: Option<&'a str>,
 }
 

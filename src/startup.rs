@@ -12,7 +12,9 @@ use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::{admin, assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::{
+    admin, assets, auth, errors, health, openapi, preferences, profile, tokens,
+};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -47,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(preferences::token_action)),
         )
         .service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/openapi.json").route(get().to(openapi::openapi_json)))
         .service(resource("/profile.json").route(get().to(profile::profile_json)))
         .service(
             resource("/profile/tokens.json")

@@ -6,6 +6,12 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses(
+        (status = 200, body = crate::routes::openapi::Health, description = "the database answers"),
+        (status = 503, body = crate::routes::openapi::Health, description = "the database does not answer"),
+    ),
+    security(()))]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let result = state
         .db

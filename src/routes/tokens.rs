@@ -14,6 +14,9 @@ use crate::state::AppState;
 use crate::views::tokens::{CreatedToken, TokenList, TokenView};
 
 /// `GET /profile/tokens.json`.
+#[utoipa::path(get, path = "/profile/tokens.json", tag = "tokens",
+    responses((status = 200, body = TokenList)),
+    security(("tokens:read" = [])))]
 pub async fn list(need: NeedWith<scope::TokensRead>) -> Result<Json<TokenList>, AppError> {
     // The busiest read of the API: the token check and the list share one
     // trip to the database (see `NeedWith`).
@@ -33,6 +36,13 @@ pub async fn list(need: NeedWith<scope::TokensRead>) -> Result<Json<TokenList>, 
 }
 
 /// `POST /profile/tokens.json`: 201 with the secret, shown this once.
+#[utoipa::path(post, path = "/profile/tokens.json", tag = "tokens",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, body = CreatedToken, description = "the token and its secret, shown this once"),
+        (status = 409, body = crate::error::ErrorBody, description = "the account holds the most tokens allowed"),
+    ),
+    security(("tokens:write" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Need<scope::TokensWrite>,
@@ -85,6 +95,10 @@ async fn change(
 }
 
 /// `DELETE /profile/tokens/{id}.json`: 204.
+#[utoipa::path(delete, path = "/profile/tokens/{id}.json", tag = "tokens",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "deleted; it stops working at once")),
+    security(("tokens:write" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Need<scope::TokensWrite>,
@@ -95,6 +109,10 @@ pub async fn delete(
 }
 
 /// `POST /profile/tokens/{id}/deactivate.json`.
+#[utoipa::path(post, path = "/profile/tokens/{id}/deactivate.json", tag = "tokens",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = TokenView)),
+    security(("tokens:write" = [])))]
 pub async fn deactivate(
     state: web::Data<AppState>,
     caller: Need<scope::TokensWrite>,
@@ -106,6 +124,10 @@ pub async fn deactivate(
 }
 
 /// `POST /profile/tokens/{id}/activate.json`.
+#[utoipa::path(post, path = "/profile/tokens/{id}/activate.json", tag = "tokens",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = TokenView)),
+    security(("tokens:write" = [])))]
 pub async fn activate(
     state: web::Data<AppState>,
     caller: Need<scope::TokensWrite>,

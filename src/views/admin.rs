@@ -5,23 +5,29 @@
 
 use askama::Template;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::actions::rfc3339;
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
 use crate::error::AppError;
 use crate::views::page::{PageCtx, exact_utc, human_date};
+use crate::views::profile::RoleName;
 use crate::views::tokens::TokenView;
 
 /// An account as admins see it (`/admin/users.json` items).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Account)]
 pub struct AccountView {
     pub account_id: String,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = RoleName)]
     pub role: &'static str,
     pub active: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
     pub token_count: i64,
 }
@@ -70,7 +76,7 @@ impl AccountView {
 }
 
 /// One page of a list: `{"items", "page", "per_page", "total"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: i64,
@@ -79,7 +85,7 @@ pub struct Paged<T> {
 }
 
 /// `GET /admin/users/{account_id}.json`: the account and all its tokens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountDetail {
     pub account: AccountView,
     pub tokens: Vec<TokenView>,
@@ -87,7 +93,7 @@ pub struct AccountDetail {
 
 /// `POST /admin/users.json`: the new account and its initial password,
 /// shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedAccount {
     pub account: AccountView,
     pub password: String,
@@ -95,10 +101,13 @@ pub struct CreatedAccount {
 
 /// An audit entry (`/admin/audit.json` items). Ids and a token prefix,
 /// never a secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AuditEntry)]
 pub struct AuditEntryView {
     pub id: i64,
+    #[schema(example = "token.created")]
     pub event: String,
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor_account_id: Option<String>,
     pub target_account_id: Option<String>,

@@ -9,13 +9,26 @@ use crate::views::page::PageCtx;
 use crate::views::tokens::{TokenList, TokenView};
 
 /// `GET /profile.json`: the account as its owner sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Profile)]
 pub struct ProfileView {
+    #[schema(example = "acc_7f3kq9d2m1x8")]
     pub account_id: String,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = RoleName)]
     pub role: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+/// An account's role.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Role, rename_all = "snake_case")]
+#[allow(dead_code)] // only describes the strings in the OpenAPI document
+pub enum RoleName {
+    User,
+    Admin,
 }
 
 impl ProfileView {

@@ -1,5 +1,6 @@
 use serde::Serialize;
 use time::PrimitiveDateTime;
+use utoipa::ToSchema;
 
 use crate::actions::rfc3339;
 use crate::db::models::tokens::ApiToken;
@@ -7,17 +8,51 @@ use crate::tokens::PlainToken;
 use crate::views::page::{exact_utc, human_date};
 
 /// A token as API callers and pages see it (never its secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Token)]
 pub struct TokenView {
     pub id: i64,
     pub label: String,
+    /// The first 12 characters of the token: `tsr_` and 8 more.
+    #[schema(example = "tsr_4kP9xQ2m")]
     pub prefix: String,
+    #[schema(value_type = Vec<Scope>)]
     pub scopes: Vec<&'static str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
+    #[schema(value_type = TokenStatusName)]
     pub status: &'static str,
     pub account_id: String,
+}
+
+/// What a token may do.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only describes the strings in the OpenAPI document
+pub enum Scope {
+    #[schema(rename = "profile:read")]
+    ProfileRead,
+    #[schema(rename = "tokens:read")]
+    TokensRead,
+    #[schema(rename = "tokens:write")]
+    TokensWrite,
+    #[schema(rename = "admin:read")]
+    AdminRead,
+    #[schema(rename = "admin:write")]
+    AdminWrite,
+}
+
+/// A token's status.
+#[derive(ToSchema)]
+#[schema(as = TokenStatus, rename_all = "snake_case")]
+#[allow(dead_code)] // only describes the strings in the OpenAPI document
+pub enum TokenStatusName {
+    Active,
+    Deactivated,
+    Expired,
 }
 
 impl TokenView {
@@ -77,15 +112,16 @@ impl TokenView {
 }
 
 /// `GET /profile/tokens.json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
 }
 
 /// The answer to generating a token: the only time its secret is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedToken {
     pub token: TokenView,
+    /// The token itself, `tsr_` and 38 more characters: shown this once.
     pub secret: String,
     pub account_id: String,
 }

@@ -14,6 +14,7 @@ mod errors;
 mod hostile;
 mod migrations;
 mod multi_instance;
+mod openapi;
 mod outage;
 mod security;
 mod sessions;

@@ -78,6 +78,17 @@ async fn load(
 }
 
 /// `GET /admin/audit.json`.
+#[utoipa::path(get, path = "/admin/audit.json", tag = "admin",
+    description = "The audit log, newest first.",
+    params(
+        ("event" = Option<String>, Query, example = "token.created"),
+        ("actor" = Option<String>, Query, description = "an account id"),
+        ("target" = Option<String>, Query, description = "an account id"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
+        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
+    ),
+    responses((status = 200, body = Paged<AuditEntryView>)),
+    security(("admin:read" = [])))]
 pub async fn list_json(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -111,6 +111,17 @@ async fn load(
 }
 
 /// `GET /admin/tokens.json`.
+#[utoipa::path(get, path = "/admin/tokens.json", tag = "admin",
+    description = "Every account's tokens.",
+    params(
+        ("account_id" = Option<String>, Query, description = "only this account's"),
+        ("status" = Option<crate::views::tokens::TokenStatusName>, Query),
+        ("sort" = Option<crate::routes::openapi::TokenSortName>, Query),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
+        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
+    ),
+    responses((status = 200, body = Paged<TokenView>)),
+    security(("admin:read" = [])))]
 pub async fn list_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -191,6 +202,10 @@ async fn apply(
 }
 
 /// `DELETE /admin/tokens/{id}.json`: 204.
+#[utoipa::path(delete, path = "/admin/tokens/{id}.json", tag = "admin",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "deleted; it stops working at once")),
+    security(("admin:write" = [])))]
 pub async fn delete_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,
@@ -202,6 +217,10 @@ pub async fn delete_json(
 
 /// `POST /admin/tokens/{id}/deactivate.json` and `activate.json`: the token
 /// as it is now.
+#[utoipa::path(post, path = "/admin/tokens/{id}/{action}.json", tag = "admin",
+    params(("id" = i64, Path, minimum = 1), ("action" = crate::routes::openapi::Activation, Path)),
+    responses((status = 200, body = TokenView)),
+    security(("admin:write" = [])))]
 pub async fn activation_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,

@@ -24,6 +24,7 @@ use crate::views::admin::{
     PasswordReveal, UserPage, UsersPage,
 };
 use crate::views::page::Flash;
+use crate::views::profile::RoleName;
 use crate::views::tokens::TokenView;
 
 const REVEAL_KEY: &str = "admin_password_reveal";
@@ -101,6 +102,15 @@ async fn users_page(
 }
 
 /// `GET /admin/users.json`.
+#[utoipa::path(get, path = "/admin/users.json", tag = "admin",
+    description = "Every account, by username; `q` matches part of a username.",
+    params(
+        ("q" = Option<String>, Query, max_length = 64),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
+        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
+    ),
+    responses((status = 200, body = Paged<AccountView>)),
+    security(("admin:read" = [])))]
 pub async fn list_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -150,6 +160,10 @@ async fn load_detail(state: &AppState, raw_id: String) -> Result<AccountDetail, 
 }
 
 /// `GET /admin/users/{account_id}.json`.
+#[utoipa::path(get, path = "/admin/users/{account_id}.json", tag = "admin",
+    params(("account_id" = String, Path)),
+    responses((status = 200, body = AccountDetail)),
+    security(("admin:read" = [])))]
 pub async fn show_json(
     state: web::Data<AppState>,
     _caller: Need<scope::AdminRead>,
@@ -195,18 +209,27 @@ pub async fn show_page(
 /// `POST /admin/users.json` and the form: `{"username", "display_name",
 /// "role"}`; the role defaults to `user`. Unknown fields are refused, as
 /// for tokens: a misspelt `rol` must not quietly make a plain user.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewAccount)]
 pub struct AccountRequest {
+    /// Unique; 1-64 characters of `A-Z a-z 0-9 . _ -`.
+    #[schema(required = true, value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub username: Option<String>,
+    /// At most 100 characters; the username when absent.
+    #[schema(max_length = 100)]
     pub display_name: Option<String>,
+    /// `user` when absent.
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
 }
 
 /// `{"role": "user" | "admin"}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RoleChange)]
 pub struct RoleRequest {
+    #[schema(required = true, value_type = RoleName)]
     pub role: Option<String>,
 }
 
@@ -244,6 +267,13 @@ async fn create(
 }
 
 /// `POST /admin/users.json`: 201 with the initial password, shown once.
+#[utoipa::path(post, path = "/admin/users.json", tag = "admin",
+    request_body = AccountRequest,
+    responses(
+        (status = 201, body = CreatedAccount, description = "the account and its initial password, shown this once"),
+        (status = 409, body = crate::error::ErrorBody, description = "the username is taken"),
+    ),
+    security(("admin:write" = [])))]
 pub async fn create_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -332,6 +362,14 @@ async fn change(
 }
 
 /// `POST /admin/users/{account_id}/role.json`.
+#[utoipa::path(post, path = "/admin/users/{account_id}/role.json", tag = "admin",
+    params(("account_id" = String, Path)),
+    request_body = RoleRequest,
+    responses(
+        (status = 200, body = AccountView),
+        (status = 409, body = crate::error::ErrorBody, description = "it would leave no active admin"),
+    ),
+    security(("admin:write" = [])))]
 pub async fn role_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -352,6 +390,14 @@ pub async fn role_json(
 }
 
 /// `POST /admin/users/{account_id}/deactivate.json` and `activate.json`.
+#[utoipa::path(post, path = "/admin/users/{account_id}/{action}.json", tag = "admin",
+    description = "Deactivating signs the account out everywhere and stops its tokens at once.",
+    params(("account_id" = String, Path), ("action" = crate::routes::openapi::Activation, Path)),
+    responses(
+        (status = 200, body = AccountView),
+        (status = 409, body = crate::error::ErrorBody, description = "it would leave no active admin"),
+    ),
+    security(("admin:write" = [])))]
 pub async fn activation_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,
