@@ -94,8 +94,37 @@ impl TokenRequest {
         owner: &Account,
         may_grant: ScopeSet,
     ) -> Result<TokenSpec, AppError> {
+        self.check_fields(config, owner, may_grant)
+            .map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Checks every field and reports every problem, in field order, for a
+    /// form that shows each message beside its field.
+    pub fn check_fields(
+        &self,
+        config: &Config,
+        owner: &Account,
+        may_grant: ScopeSet,
+    ) -> Result<TokenSpec, Vec<AppError>> {
         let label = Label::parse(self.label.as_deref().unwrap_or(""))
-            .map_err(|m| AppError::invalid("label", m))?;
+            .map_err(|m| AppError::invalid("label", m));
+        let scopes = self.check_scopes(owner, may_grant);
+        let lifetime = Lifetime::parse(self.expires_in_hours, config.max_token_lifetime_days)
+            .map_err(|m| AppError::invalid("expires_in_hours", m));
+        match (label, scopes, lifetime) {
+            (Ok(label), Ok(scopes), Ok(lifetime)) => Ok(TokenSpec {
+                label,
+                scopes,
+                lifetime,
+            }),
+            (label, scopes, lifetime) => Err([label.err(), scopes.err(), lifetime.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
+        }
+    }
+
+    fn check_scopes(&self, owner: &Account, may_grant: ScopeSet) -> Result<ScopeSet, AppError> {
         let scopes = ScopeSet::parse_list(self.scopes.as_deref().unwrap_or(&[]))
             .map_err(|m| AppError::invalid("scopes", m))?;
         if !scopes.is_subset(ScopeSet::for_role(owner.role())) {
@@ -113,13 +142,7 @@ impl TokenRequest {
                 ),
             ));
         }
-        let lifetime = Lifetime::parse(self.expires_in_hours, config.max_token_lifetime_days)
-            .map_err(|m| AppError::invalid("expires_in_hours", m))?;
-        Ok(TokenSpec {
-            label,
-            scopes,
-            lifetime,
-        })
+        Ok(scopes)
     }
 }
 

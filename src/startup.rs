@@ -7,14 +7,12 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
-use actix_web::{App, HttpRequest, HttpServer, Resource, web};
+use actix_web::{App, HttpRequest, HttpServer, Resource, Route, guard, web};
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::{
-    admin, assets, auth, errors, health, openapi, preferences, profile, tokens,
-};
+use crate::routes::{admin, assets, auth, errors, health, openapi, preferences, profile, tokens};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -24,6 +22,12 @@ pub const SESSION_COOKIE: &str = "tessera_session";
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// A resource that answers 405 (as JSON or a page) for methods it lacks.
+/// GET, and HEAD with it: a HEAD answers as its GET would, without the body
+/// (actix drops the body of a HEAD response).
+fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(|| async {
         Err::<String, _>(AppError::MethodNotAllowed)
@@ -32,7 +36,7 @@ fn resource(path: &str) -> Resource {
 
 /// Every route of tessera, in one place.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, post};
+    use web::{delete, post};
     cfg.service(resource("/").route(get().to(preferences::home)))
         .service(resource("/static/app.css").route(get().to(assets::css)))
         .service(resource("/static/app.js").route(get().to(assets::js)))
@@ -68,7 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// whose `{account_id}` would otherwise also match `acc_x.json`.
 fn configure_admin(cfg: &mut web::ServiceConfig) {
     use admin::{audit, tokens, users};
-    use web::{delete, get, post};
+    use web::{delete, post};
     cfg.service(
         resource("/admin/users.json")
             .route(get().to(users::list_json))

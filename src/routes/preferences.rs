@@ -91,18 +91,7 @@ pub async fn create(
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
-    let result = match parse_hours(&hours_raw) {
-        Ok(hours) => {
-            let request = TokenRequest {
-                label: Some(label.clone()),
-                scopes: Some(scopes.clone()),
-                expires_in_hours: hours,
-            };
-            create_checked(&state, &user, request).await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
+    match create_checked(&state, &user, &label, &scopes, &hours_raw).await? {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
@@ -114,9 +103,7 @@ pub async fn create(
             );
             Ok(see_other("/profile"))
         }
-        Err(
-            err @ (AppError::Invalid { .. } | AppError::Forbidden { .. } | AppError::Conflict(_)),
-        ) => {
+        Err(errors) => {
             let mut form = TokenForm::new(
                 &user.0.account,
                 state.config.max_token_lifetime_days,
@@ -125,11 +112,13 @@ pub async fn create(
                 Some(&hours_raw),
             );
             form.open = true;
-            form.errors = FieldErrors::from_error(&err);
+            form.errors = FieldErrors::from_errors(&errors);
+            let status = errors
+                .first()
+                .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
             let page = page(&req, &session, &state, &user, form, None).await?;
-            html(err.status_code(), &page)
+            html(status, &page)
         }
-        Err(other) => Err(other),
     }
 }
 
@@ -142,15 +131,37 @@ fn parse_hours(raw: &str) -> Result<Option<i64>, AppError> {
         .map_err(|_| AppError::invalid("expires_in_hours", "choose how long the token should last"))
 }
 
+/// Creates the token the form asks for. The inner `Err` holds what the
+/// user can fix (every field at fault, or the token cap), to show on the
+/// form; the outer one anything else.
 async fn create_checked(
     state: &web::Data<AppState>,
     user: &SignedIn,
-    request: TokenRequest,
-) -> Result<Reveal, AppError> {
+    label: &str,
+    scopes: &[String],
+    hours_raw: &str,
+) -> Result<Result<Reveal, Vec<AppError>>, AppError> {
     let caller = user.0.clone();
-    let spec = request.check(&state.config, &caller.account, caller.scopes)?;
+    let hours = parse_hours(hours_raw);
+    let request = TokenRequest {
+        label: Some(label.to_owned()),
+        scopes: Some(scopes.to_vec()),
+        expires_in_hours: hours.as_ref().ok().copied().flatten(),
+    };
+    let checked = request.check_fields(&state.config, &caller.account, caller.scopes);
+    let spec = match (checked, hours) {
+        (Ok(spec), Ok(_)) => spec,
+        (checked, hours) => {
+            let mut errors = checked.err().unwrap_or_default();
+            if let Err(e) = hours {
+                errors.retain(|x| x.field() != Some("expires_in_hours"));
+                errors.push(e);
+            }
+            return Ok(Err(errors));
+        }
+    };
     let state2 = state.clone();
-    state
+    let created = state
         .db
         .run(move |conn| {
             let actor = Actor::new(&caller.account, caller.ip.as_deref());
@@ -161,7 +172,12 @@ async fn create_checked(
                 account_id: caller.account.account_id.clone(),
             })
         })
-        .await
+        .await;
+    match created {
+        Ok(reveal) => Ok(Ok(reveal)),
+        Err(cap @ AppError::Conflict(_)) => Ok(Err(vec![cap])),
+        Err(other) => Err(other),
+    }
 }
 
 /// `POST /profile/tokens/{id}/{deactivate|activate|delete}`. A deletion

@@ -70,6 +70,19 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
+    /// Each error beside its field; the first one for each field wins.
+    pub fn from_errors(errors: &[AppError]) -> Self {
+        errors.iter().rev().fold(Self::default(), |acc, err| {
+            let one = Self::from_error(err);
+            Self {
+                label: one.label.or(acc.label),
+                scopes: one.scopes.or(acc.scopes),
+                expires_in_hours: one.expires_in_hours.or(acc.expires_in_hours),
+                form: one.form.or(acc.form),
+            }
+        })
+    }
+
     pub fn from_error(err: &AppError) -> Self {
         let message = Some(err.to_string());
         match err.field() {

@@ -50,7 +50,9 @@ pub fn find_live(
         .filter(sessions::expires_at.gt(now))
         .filter(accounts::active.eq(true))
         .select((Session::as_select(), Account::as_select()))
-        .first(conn)
+        // The hash is unique: no LIMIT, whose bound value would make SQLite
+        // re-plan the cached statement on every page view.
+        .get_result(conn)
         .optional()
 }
 
