@@ -67,14 +67,36 @@ pub fn record(
 #[schema(as = NewToken)]
 pub struct TokenRequest {
     /// 1-100 characters, any Unicode but control characters.
-    #[schema(required = true, value_type = String, min_length = 1, max_length = 100)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub label: Option<String>,
     /// At least one; a token may grant only scopes it holds itself.
     #[schema(required = true, value_type = Vec<crate::views::tokens::Scope>, min_items = 1)]
     pub scopes: Option<Vec<String>>,
     /// Hours until it expires; 0 or absent: never.
     #[schema(minimum = 0, maximum = 87600)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub expires_in_hours: Option<i64>,
+}
+
+/// A whole number. JSON does not tell `24` from `24.0` (JSON Schema calls
+/// both integers), so an integral float is taken too; `0.5` is not.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        // Beyond 2^53 a float is no exact whole number any more.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!(
+            "expected a whole number, found {n}"
+        ))),
+    }
 }
 
 /// A checked [`TokenRequest`].

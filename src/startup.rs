@@ -7,7 +7,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
-use actix_web::{App, HttpRequest, HttpServer, Resource, Route, guard, web};
+use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 
 use crate::config::Config;
 use crate::db::Db;
@@ -29,8 +29,23 @@ fn get() -> Route {
 }
 
 fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<String, _>(AppError::MethodNotAllowed)
+    web::resource(path).default_service(web::to(|req: HttpRequest| async move {
+        // JSON endpoints name what they take (RFC 9110 asks for `Allow`),
+        // as their OpenAPI document lists it.
+        match req
+            .match_pattern()
+            .and_then(|p| openapi::allowed_methods(&p))
+        {
+            Some(allow) => {
+                let mut resp = AppError::MethodNotAllowed.error_response();
+                resp.headers_mut().insert(
+                    actix_web::http::header::ALLOW,
+                    actix_web::http::header::HeaderValue::from_static(allow),
+                );
+                Ok(resp)
+            }
+            None => Err(AppError::MethodNotAllowed),
+        }
     }))
 }
 

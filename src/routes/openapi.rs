@@ -10,6 +10,7 @@
 //! endpoint shares: the ways to present a token, and the errors that follow
 //! from the endpoint's shape (a body can be too large, a path id missing).
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
@@ -56,6 +57,7 @@ use crate::startup::SESSION_COOKIE;
         crate::error::ErrorBody,
         crate::views::tokens::TokenStatusName,
         Activation,
+        AuditEventName,
         TokenSortName,
     )),
     tags(
@@ -74,6 +76,33 @@ struct ApiDoc;
 pub enum Activation {
     Deactivate,
     Activate,
+}
+
+/// `?event=` of `/admin/audit.json`: the names of `audit::Event::ALL`.
+#[derive(ToSchema)]
+#[schema(as = AuditEvent)]
+#[allow(dead_code)] // only describes the strings in the OpenAPI document
+pub enum AuditEventName {
+    #[schema(rename = "token.created")]
+    TokenCreated,
+    #[schema(rename = "token.deleted")]
+    TokenDeleted,
+    #[schema(rename = "token.deactivated")]
+    TokenDeactivated,
+    #[schema(rename = "token.activated")]
+    TokenActivated,
+    #[schema(rename = "login.succeeded")]
+    LoginSucceeded,
+    #[schema(rename = "login.failed")]
+    LoginFailed,
+    #[schema(rename = "account.created")]
+    AccountCreated,
+    #[schema(rename = "account.role_changed")]
+    AccountRoleChanged,
+    #[schema(rename = "account.deactivated")]
+    AccountDeactivated,
+    #[schema(rename = "account.activated")]
+    AccountActivated,
 }
 
 /// `?sort=` of `/admin/tokens.json`.
@@ -190,6 +219,55 @@ pub fn document() -> Value {
     doc
 }
 
+/// The `Allow` header for a resource of the route table (its pattern, as
+/// actix matched it), if it is a JSON endpoint: the methods the document
+/// lists, and HEAD wherever GET is.
+pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
+    static ALLOW: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    let table = ALLOW.get_or_init(|| {
+        let doc = document();
+        let Some(paths) = doc["paths"].as_object() else {
+            return HashMap::new();
+        };
+        paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<String> = METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_uppercase())
+                    .collect();
+                if item.get("get").is_some() {
+                    methods.insert(1, "HEAD".to_owned());
+                }
+                let allow: &'static str = Box::leak(methods.join(", ").into_boxed_str());
+                (path.clone(), allow)
+            })
+            .collect()
+    });
+    table.get(&document_path(pattern)).copied()
+}
+
+/// `/admin/tokens/{id}/{action:deactivate|activate}.json` as the document
+/// writes it: `/admin/tokens/{id}/{action}.json`.
+pub fn document_path(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut skipping = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => out.push(c),
+            ':' if out.rfind('{') > out.rfind('}') => skipping = true,
+            '}' => {
+                skipping = false;
+                out.push(c);
+            }
+            _ if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "health",
     responses((status = 200, description = "this document", body = Object)),
@@ -206,6 +284,40 @@ pub async fn openapi_json() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_audit_events_are_the_recorded_ones() {
+        let doc = document();
+        let documented: Vec<&str> = doc["components"]["schemas"]["AuditEvent"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let recorded: Vec<&str> = crate::db::models::audit::Event::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(documented, recorded);
+    }
+
+    #[test]
+    fn allow_lists_the_documented_methods() {
+        assert_eq!(
+            document_path("/admin/tokens/{id}/{action:deactivate|activate}.json"),
+            "/admin/tokens/{id}/{action}.json"
+        );
+        assert_eq!(
+            allowed_methods("/profile/tokens.json"),
+            Some("GET, HEAD, POST")
+        );
+        assert_eq!(allowed_methods("/profile/tokens/{id}.json"), Some("DELETE"));
+        assert_eq!(
+            allowed_methods("/admin/users/{account_id}/{action:deactivate|activate}.json"),
+            Some("POST")
+        );
+        assert_eq!(allowed_methods("/profile"), None);
+    }
 
     #[test]
     fn every_operation_says_how_to_authenticate_and_how_it_fails() {

@@ -64,6 +64,7 @@ async fn route_table(app: &TestApp) -> Table {
             url = url.replace(&format!("{{{name}}}"), sample);
         }
         let mut methods = BTreeSet::new();
+        let mut allow = BTreeSet::new();
         for method in METHODS {
             let resp = app
                 .api
@@ -76,11 +77,22 @@ async fn route_table(app: &TestApp) -> Table {
                 .unwrap();
             let status = resp.status().as_u16();
             assert_ne!(status, 404, "{method} {url}: the pattern matched nothing");
-            if status != 405 {
+            if status == 405 {
+                let header = resp.headers().get("allow");
+                let header = header.unwrap_or_else(|| panic!("{method} {url}: 405 without Allow"));
+                allow.extend(header.to_str().unwrap().split(", ").map(str::to_owned));
+            } else {
                 methods.insert(method.to_owned());
             }
         }
         assert!(!methods.is_empty(), "{pattern} takes no method");
+        if !allow.is_empty() {
+            let mut expected = methods.clone();
+            if expected.contains("GET") {
+                expected.insert("HEAD".to_owned());
+            }
+            assert_eq!(allow, expected, "Allow of {url}");
+        }
         assert!(
             table.insert(path.clone(), methods).is_none(),
             "{path} is listed twice"

@@ -81,9 +81,9 @@ async fn load(
 #[utoipa::path(get, path = "/admin/audit.json", tag = "admin",
     description = "The audit log, newest first.",
     params(
-        ("event" = Option<String>, Query, example = "token.created"),
-        ("actor" = Option<String>, Query, description = "an account id"),
-        ("target" = Option<String>, Query, description = "an account id"),
+        ("event" = Option<crate::routes::openapi::AuditEventName>, Query),
+        ("actor" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
+        ("target" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
         ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),

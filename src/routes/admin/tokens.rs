@@ -114,7 +114,7 @@ async fn load(
 #[utoipa::path(get, path = "/admin/tokens.json", tag = "admin",
     description = "Every account's tokens.",
     params(
-        ("account_id" = Option<String>, Query, description = "only this account's"),
+        ("account_id" = Option<String>, Query, description = "only this account's", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("status" = Option<crate::views::tokens::TokenStatusName>, Query),
         ("sort" = Option<crate::routes::openapi::TokenSortName>, Query),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),

@@ -105,7 +105,7 @@ async fn users_page(
 #[utoipa::path(get, path = "/admin/users.json", tag = "admin",
     description = "Every account, by username; `q` matches part of a username.",
     params(
-        ("q" = Option<String>, Query, max_length = 64),
+        ("q" = Option<String>, Query, max_length = 64, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
         ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),
@@ -217,7 +217,7 @@ pub struct AccountRequest {
     #[schema(required = true, value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub username: Option<String>,
     /// At most 100 characters; the username when absent.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub display_name: Option<String>,
     /// `user` when absent.
     #[schema(value_type = Option<RoleName>)]
