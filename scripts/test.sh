@@ -3,6 +3,7 @@
 #   1. unit tests and the integration suite on SQLite;
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
 #      then the database-outage test on a throwaway cluster;
+#   2b. schemathesis against the server's /openapi.json (scripts/schemathesis.sh);
 #   3. the browser tests in headless Chromium (scripts/browser-test.sh).
 # Without PostgreSQL or Chromium a developer's run says SKIP loudly; with
 # CI=true a missing piece fails the run.
@@ -42,6 +43,14 @@ if outage_url=$(scripts/pg-outage.sh up); then
   trap - EXIT
 else
   skip_or_fail "no throwaway PostgreSQL cluster (scripts/pg-outage.sh); the outage test did not run"
+fi
+
+# Generated requests for every operation in /openapi.json (a fixed seed).
+echo "== schemathesis against /openapi.json"
+if python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  scripts/schemathesis.sh
+else
+  skip_or_fail "python3 with venv is missing; schemathesis did not run"
 fi
 
 if [ -x scripts/browser-test.sh ]; then
