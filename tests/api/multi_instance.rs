@@ -276,17 +276,30 @@ async fn deactivating_the_account_ends_its_sessions_on_both_instances() {
     let user = a.user();
     let on_a = sign_in(&a, &user.account.username, &user.password).await;
     let on_b = sign_in(&b, &user.account.username, &user.password).await;
+    let token = a.token(&user.account, &["profile:read"]);
     for cookie in [&on_a, &on_b] {
         assert_eq!(browse(&a, "/profile.json", cookie).await.0, 200);
         assert_eq!(browse(&b, "/profile.json", cookie).await.0, 200);
     }
 
-    a.with_conn(|conn| accounts::set_active(conn, user.account.id, false))
+    // An admin deactivates the account through A.
+    let admin = a.admin();
+    let admin_token = a.token(&admin.account, &["admin:write"]);
+    let resp = a
+        .request(
+            Method::POST,
+            &format!("/admin/users/{}/deactivate.json", user.account.account_id),
+            Some(&admin_token),
+        )
+        .send()
+        .await
         .unwrap();
+    assert_eq!(resp.status(), 200);
     for cookie in [&on_a, &on_b] {
         assert_eq!(browse(&a, "/profile.json", cookie).await.0, 401);
         assert_eq!(browse(&b, "/profile.json", cookie).await.0, 401);
     }
+    assert_eq!(status(&b, "/profile.json", &token).await, 401);
     // And it cannot sign in again on either.
     for app in [&a, &b] {
         let resp = app.api.get(app.url("/login")).send().await.unwrap();
