@@ -153,7 +153,8 @@ impl ServerGuard {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let (server, addr) = tessera::startup::build(config, db).expect("bind");
-                tx.send((server.handle(), addr)).expect("test waits for the address");
+                tx.send((server.handle(), addr))
+                    .expect("test waits for the address");
                 let _ = server.await;
             })
         });
