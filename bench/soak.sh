@@ -83,6 +83,11 @@ while kill -0 "$wrk_pid" 2>/dev/null; do
 done
 wait "$wrk_pid"
 rss_end=$(rss_kib)
+wal_kib=0
+case "$TESSERA_DATABASE_URL" in
+  sqlite://*) wal=${TESSERA_DATABASE_URL#sqlite://}-wal
+              [ -f "$wal" ] && wal_kib=$(( $(stat -c %s "$wal") / 1024 )) ;;
+esac
 health=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz" || true)
 
 fail=0
@@ -105,6 +110,7 @@ printf 'latency      p50 %s ms, p99 %s ms, max %s ms\n' \
 printf 'RSS          %s KiB after warm-up, %s KiB at the end (max %s KiB): %s%%\n' \
   "$rss_start" "$rss_end" "$rss_max" "$growth"
 printf 'RSS every 5s %s MiB\n' "${samples[*]}"
+printf 'SQLite WAL   %s KiB at the end\n' "$wal_kib"
 printf 'healthz      %s after the run\n' "$health"
 
 [ "$s5xx" = 0 ] && [ "$w5xx" = 0 ] || { echo "FAIL: server errors (5xx)"; fail=1; }
@@ -112,6 +118,8 @@ printf 'healthz      %s after the run\n' "$health"
 [ "$s4xx" = 0 ] || { echo "FAIL: unexpected 4xx answers"; fail=1; }
 awk -v g="$growth" -v m="$MAX_GROWTH_PCT" 'BEGIN {exit !(g < m)}' \
   || { echo "FAIL: RSS grew ${growth}% (limit ${MAX_GROWTH_PCT}%)"; fail=1; }
+# SQLite must checkpoint under load too: the WAL stays bounded.
+[ "$wal_kib" -lt $((256 * 1024)) ] || { echo "FAIL: the SQLite WAL grew to ${wal_kib} KiB"; fail=1; }
 [ "$health" = 200 ] || { echo "FAIL: /healthz answered $health after the run"; fail=1; }
 if [ "$fail" = 0 ]; then
   echo "soak: PASS"

@@ -333,6 +333,7 @@ fn token_command(
 
 fn serve(config: Config) -> Result<(), String> {
     let db = open(&config)?;
+    db.checkpoint_periodically(std::time::Duration::from_secs(1));
     {
         let mut conn = db.get().map_err(describe)?;
         if let Some(password) =

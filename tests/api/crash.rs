@@ -172,3 +172,33 @@ async fn sigkill_during_a_burst_of_creations_loses_no_answered_token() {
         );
     }
 }
+
+/// The serving process checkpoints SQLite's WAL itself (`Db::
+/// checkpoint_periodically`): without it, steady load never lets SQLite
+/// restart the WAL and the file grows without bound.
+#[tokio::test]
+async fn the_wal_is_checkpointed_and_truncated_while_serving() {
+    let db = TestDb::sqlite();
+    let app = crate::helpers::TestApp::start(db.share(), crate::helpers::test_config(&db));
+    app.db.checkpoint_periodically(Duration::from_millis(50));
+    let user = app.user();
+    for _ in 0..20 {
+        app.token(&user.account, &["profile:read"]);
+    }
+    let wal = match &db.url {
+        tessera::config::DatabaseUrl::Sqlite(path) => path.with_extension("db-wal"),
+        other => panic!("not SQLite: {other:?}"),
+    };
+    let started = Instant::now();
+    loop {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the WAL still holds {size} bytes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
