@@ -122,9 +122,12 @@ impl Db {
     ///
     /// SQLite's own checkpoints never wait for readers, so under steady load
     /// (some reader always inside the WAL) the WAL is never restarted and
-    /// grows without bound: bench/soak.sh saw 365 MB in 20 s. A TRUNCATE
-    /// checkpoint waits (up to the busy timeout) for the readers of the moment
-    /// to finish, holding writers back meanwhile, then empties the file.
+    /// the file only grows: bench/soak.sh saw 365 MB in 20 s, never given
+    /// back. A TRUNCATE checkpoint waits a little for the readers of the
+    /// moment to finish, holding writers back meanwhile, then empties the
+    /// file. Under heavy sustained writing it does not always find such a
+    /// moment and the WAL can still grow for a while; it is emptied as soon
+    /// as load eases.
     pub fn checkpoint_periodically(&self, every: Duration) {
         let db = self.clone();
         let spawned = std::thread::Builder::new()
