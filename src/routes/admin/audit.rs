@@ -81,7 +81,7 @@ async fn load(
 #[utoipa::path(get, path = "/admin/audit.json", tag = "admin",
     description = "The audit log, newest first.",
     params(
-        ("event" = Option<crate::routes::openapi::AuditEventName>, Query),
+        ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated)?\\s*$"),
         ("actor" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("target" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),

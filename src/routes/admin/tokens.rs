@@ -115,8 +115,8 @@ async fn load(
     description = "Every account's tokens.",
     params(
         ("account_id" = Option<String>, Query, description = "only this account's", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
-        ("status" = Option<crate::views::tokens::TokenStatusName>, Query),
-        ("sort" = Option<crate::routes::openapi::TokenSortName>, Query),
+        ("status" = Option<String>, Query, description = "blank: any status", pattern = "^\\s*(active|deactivated|expired)?\\s*$"),
+        ("sort" = Option<String>, Query, description = "blank: created", pattern = "^\\s*(created|last_used)?\\s*$"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
         ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),

@@ -24,7 +24,6 @@ use crate::views::admin::{
     PasswordReveal, UserPage, UsersPage,
 };
 use crate::views::page::Flash;
-use crate::views::profile::RoleName;
 use crate::views::tokens::TokenView;
 
 const REVEAL_KEY: &str = "admin_password_reveal";
@@ -220,7 +219,7 @@ pub struct AccountRequest {
     #[schema(max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub display_name: Option<String>,
     /// `user` when absent.
-    #[schema(value_type = Option<RoleName>)]
+    #[schema(value_type = Option<String>, pattern = "^\\s*(user|admin)?\\s*$", example = "user")]
     pub role: Option<String>,
 }
 
@@ -229,7 +228,7 @@ pub struct AccountRequest {
 #[serde(deny_unknown_fields)]
 #[schema(as = RoleChange)]
 pub struct RoleRequest {
-    #[schema(required = true, value_type = RoleName)]
+    #[schema(required = true, value_type = String, pattern = "^\\s*(user|admin)\\s*$", example = "admin")]
     pub role: Option<String>,
 }
 
