@@ -70,10 +70,6 @@ impl TokenView {
         }
     }
 
-    pub fn is_active(&self) -> bool {
-        self.status == "active"
-    }
-
     pub fn is_deactivated(&self) -> bool {
         self.status == "deactivated"
     }
