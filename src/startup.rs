@@ -6,7 +6,7 @@ use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 
 use crate::config::Config;
@@ -153,6 +153,10 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
     let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
     let cookie_secure = config.cookie_secure;
     let state = web::Data::new(AppState { config, db });
+    // actix's Logger renders its line on every request, written or not;
+    // leave it out when the access log is filtered away (TESSERA_LOG=warn).
+    let access_log =
+        tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -179,10 +183,11 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
             )
-            .wrap(
+            .wrap(Condition::new(
+                access_log,
                 Logger::new("%a \"%{request}xi\" %s %b %Dms")
                     .custom_request_replace("request", redacted_request_line),
-            )
+            ))
     })
     .listen(listener)?
     .run();

@@ -8,6 +8,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod stamp;
 
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::stamp::{MaybeStamp, Stamp};
+
 use crate::db::DbConn;
 use crate::db::schema::{accounts, api_tokens};
 use crate::tokens::Role;
@@ -15,7 +17,9 @@ pub struct Account {
     pub password_hash: String,
     pub role: String,
     pub active: bool,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub last_login_at: Option<PrimitiveDateTime>,
 }
 

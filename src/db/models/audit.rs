@@ -1,6 +1,8 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::stamp::Stamp;
+
 use crate::db::DbConn;
 use crate::db::schema::audit_events;
 
@@ -58,6 +60,7 @@ impl Event {
 pub struct AuditEvent {
     pub id: i64,
     pub event: String,
+    #[diesel(deserialize_as = Stamp)]
     pub at: PrimitiveDateTime,
     pub actor_account_id: Option<String>,
     pub target_account_id: Option<String>,

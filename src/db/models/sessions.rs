@@ -9,6 +9,8 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::stamp::Stamp;
+
 use crate::db::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, sessions};
@@ -18,6 +20,7 @@ use crate::db::schema::{accounts, sessions};
 pub struct Session {
     pub id: i64,
     pub account_id: i64,
+    #[diesel(deserialize_as = Stamp)]
     pub expires_at: PrimitiveDateTime,
 }
 

@@ -4,6 +4,7 @@ use time::PrimitiveDateTime;
 use crate::db::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, api_tokens};
+use crate::db::stamp::{MaybeStamp, Stamp};
 use crate::tokens::{ScopeSet, TokenHash};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -15,8 +16,11 @@ pub struct ApiToken {
     pub prefix: String,
     pub scopes: String,
     pub active: bool,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub expires_at: Option<PrimitiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub last_used_at: Option<PrimitiveDateTime>,
     pub last_used_ip: Option<String>,
 }
