@@ -4,9 +4,12 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{Condition, DefaultHeaders, Logger};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, Next};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 
 use crate::config::Config;
@@ -142,6 +145,25 @@ fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
     }
 }
 
+/// After any request that may have written (every method but GET, HEAD
+/// and OPTIONS), and before its response leaves, tells every instance on
+/// this database to drop what it has cached (see `db::cache`). GET requests
+/// that write do so themselves.
+async fn note_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let state = writes
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let res = next.call(req).await;
+    if let Some(state) = state {
+        state.db.note_change();
+    }
+    res
+}
+
 async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
     Err(AppError::NotFound)
 }
@@ -168,6 +190,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             .configure(configure)
             .default_service(web::to(not_found))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
+            .wrap(actix_web::middleware::from_fn(note_writes))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())

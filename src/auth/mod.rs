@@ -20,14 +20,16 @@ pub mod rate_limit;
 pub mod session;
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::db::cache::{Listed, ReadCache};
 use crate::db::models::accounts::Account;
-use crate::db::models::tokens as token_db;
+use crate::db::models::tokens::{self as token_db, ApiToken};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -161,21 +163,56 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
         let state = state(&self.req);
         match credentials(&self.req, &state)? {
             Credentials::Token(hash) => {
-                let ip = client_ip(&self.req);
-                state
+                let check = TokenCheck::new(&state, hash, client_ip(&self.req));
+                if let Some(caller) = check.cached(&state) {
+                    caller.require(S::SCOPE)?;
+                    return state.db.run(move |conn| f(conn, caller)).await;
+                }
+                let (check, found, result) = state
                     .db
                     .run(move |conn| {
-                        let caller = token_caller(conn, &hash, ip)?;
-                        caller.require(S::SCOPE)?;
-                        f(conn, caller)
+                        let (caller, found) = check.ask(conn)?;
+                        // A refusal for scope is still a checked token.
+                        let result = caller.require(S::SCOPE).and_then(|()| f(conn, caller));
+                        Ok((check, found, result))
                     })
-                    .await
+                    .await?;
+                check.remember(&state, found);
+                result
             }
             Credentials::Session => {
                 let caller = allow::<S>(&self.req, session_caller(&self.req, &state).await?)?;
                 state.db.run(move |conn| f(conn, caller)).await
             }
         }
+    }
+}
+
+impl NeedWith<scope::TokensRead> {
+    /// The caller and its account's tokens (`GET /profile/tokens.json`,
+    /// the busiest read of the API): from the read cache when it holds
+    /// them, else in at most one trip.
+    pub async fn own_tokens(self) -> Result<(Caller, Arc<Listed>), AppError> {
+        let state = state(&self.req);
+        if let Credentials::Token(hash) = credentials(&self.req, &state)? {
+            let check = TokenCheck::new(&state, hash, client_ip(&self.req));
+            if let Some(caller) = check.cached(&state) {
+                caller.require(scope::TokensRead::SCOPE)?;
+                let tokens = state.db.tokens_of(caller.account.id).await?;
+                return Ok((caller, tokens));
+            }
+        }
+        let read = state.db.cache().map(|cache| (cache, cache.version()));
+        let (caller, tokens) = self
+            .run(|conn, caller| {
+                let tokens = token_db::list_for_account(conn, caller.account.id)?;
+                Ok((caller, Arc::new(Listed::new(tokens))))
+            })
+            .await?;
+        if let Some((cache, version)) = read {
+            cache.lists.put(caller.account.id, tokens.clone(), version);
+        }
+        Ok((caller, tokens))
     }
 }
 
@@ -307,33 +344,90 @@ fn credentials(req: &HttpRequest, state: &AppState) -> Result<Credentials, AppEr
     }
 }
 
-/// The token's caller, on a connection already off the async workers: the
-/// one lookup, and the throttled last-used write.
-fn token_caller(
-    conn: &mut DbConn,
-    hash: &TokenHash,
+/// One token check: the token, and the read cache's stamp taken before
+/// anything is asked of the database (see `db::cache`).
+struct TokenCheck {
+    hash: TokenHash,
     ip: Option<String>,
-) -> Result<Caller, AppError> {
-    let now = db::now();
-    let (token, account) =
-        token_db::find_live_by_hash(conn, hash, now)?.ok_or(AppError::Unauthenticated)?;
-    // At most one write a minute per token; a failed bookkeeping write must
-    // not fail the caller's read.
-    let stale = now - time::Duration::minutes(1);
-    if token.last_used_at.is_none_or(|at| at <= stale)
-        && let Err(e) = token_db::touch(conn, token.id, now, ip.as_deref())
-    {
-        tracing::warn!(error = %e, token_id = token.id, "could not record token use");
+    version: Option<u64>,
+}
+
+/// What the database said about a token: its row and its owner's, or that
+/// its use was just recorded (a write: nothing to keep).
+enum Found {
+    Rows(Box<(ApiToken, Account)>),
+    Recorded,
+}
+
+impl TokenCheck {
+    fn new(state: &AppState, hash: TokenHash, ip: Option<String>) -> Self {
+        let version = state.db.cache().map(ReadCache::version);
+        Self { hash, ip, version }
     }
+
+    /// The caller from the read cache: an answer read at the current stamp,
+    /// for a token still unexpired whose use was recorded within the minute
+    /// (otherwise the database is asked, and records it).
+    fn cached(&self, state: &AppState) -> Option<Caller> {
+        let (cache, version) = (state.db.cache()?, self.version?);
+        let (token, account) = cache.tokens.get(&self.hash.0, version)?;
+        let now = db::now();
+        let unexpired = token.expires_at.is_none_or(|at| at > now);
+        let recorded = token
+            .last_used_at
+            .is_some_and(|at| at > now - USE_RECORDED_EVERY);
+        (unexpired && recorded).then(|| caller_of(&token, account, self.ip.clone()))
+    }
+
+    /// The check on a connection already off the async workers: the one
+    /// lookup, and the throttled last-used write.
+    fn ask(&self, conn: &mut DbConn) -> Result<(Caller, Found), AppError> {
+        let now = db::now();
+        let (token, account) =
+            token_db::find_live_by_hash(conn, &self.hash, now)?.ok_or(AppError::Unauthenticated)?;
+        let caller = caller_of(&token, account.clone(), self.ip.clone());
+        // At most one write a minute per token; a failed bookkeeping write
+        // must not fail the caller's read.
+        if token
+            .last_used_at
+            .is_none_or(|at| at <= now - USE_RECORDED_EVERY)
+        {
+            match token_db::touch(conn, token.id, now, self.ip.as_deref()) {
+                Ok(_) => return Ok((caller, Found::Recorded)),
+                Err(e) => {
+                    tracing::warn!(error = %e, token_id = token.id, "could not record token use");
+                }
+            }
+        }
+        Ok((caller, Found::Rows(Box::new((token, account)))))
+    }
+
+    /// Back on the worker: keeps the answer, or after the use was recorded
+    /// tells every instance the database changed.
+    fn remember(self, state: &AppState, found: Found) {
+        match (found, state.db.cache(), self.version) {
+            (Found::Recorded, ..) => state.db.note_change(),
+            (Found::Rows(rows), Some(cache), Some(version)) => {
+                cache.tokens.put(self.hash.0, *rows, version);
+            }
+            (Found::Rows(_), ..) => {}
+        }
+    }
+}
+
+/// How often a token's last use is written down.
+const USE_RECORDED_EVERY: time::Duration = time::Duration::minutes(1);
+
+fn caller_of(token: &ApiToken, account: Account, ip: Option<String>) -> Caller {
     let scopes = token
         .scope_set()
         .intersect(ScopeSet::for_role(account.role()));
-    Ok(Caller {
+    Caller {
         account,
         scopes,
         via: Via::Token { token_id: token.id },
         ip,
-    })
+    }
 }
 
 async fn session_caller(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
@@ -355,11 +449,19 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match credentials(req, &state)? {
         Credentials::Token(hash) => {
-            let ip = client_ip(req);
-            state
+            let check = TokenCheck::new(&state, hash, client_ip(req));
+            if let Some(caller) = check.cached(&state) {
+                return Ok(caller);
+            }
+            let (check, (caller, found)) = state
                 .db
-                .run(move |conn| token_caller(conn, &hash, ip))
-                .await
+                .run(move |conn| {
+                    let answer = check.ask(conn)?;
+                    Ok((check, answer))
+                })
+                .await?;
+            check.remember(&state, found);
+            Ok(caller)
         }
         Credentials::Session => session_caller(req, &state).await,
     }

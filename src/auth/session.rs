@@ -26,10 +26,10 @@ use crate::tokens::{ScopeSet, random_base62};
 const SID_KEY: &str = "sid";
 const ANON_CSRF_KEY: &str = "csrf";
 
-fn session_hash(config: &Config, sid: &str) -> Vec<u8> {
+fn session_hash(config: &Config, sid: &str) -> [u8; 32] {
     let mut data = b"session:".to_vec();
     data.extend_from_slice(sid.as_bytes());
-    config.secret_key.mac(&data).to_vec()
+    config.secret_key.mac(&data)
 }
 
 /// The session's CSRF token: an HMAC of its secret under another label than
@@ -57,10 +57,23 @@ pub async fn current(
         return Ok(None);
     };
     let hash = session_hash(&state.config, &sid);
-    let found = state
-        .db
-        .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
-        .await?;
+    // From the read cache when it holds this session unexpired (see
+    // `db::cache`); else one trip, whose answer is kept.
+    let read = state.db.cache().map(|cache| (cache, cache.version()));
+    let cached = read.and_then(|(cache, version)| cache.sessions.get(&hash, version));
+    let found = match cached.filter(|(row, _)| row.expires_at > db::now()) {
+        Some(found) => Some(found),
+        None => {
+            let found = state
+                .db
+                .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
+                .await?;
+            if let (Some((cache, version)), Some(found)) = (read, &found) {
+                cache.sessions.put(hash, found.clone(), version);
+            }
+            found
+        }
+    };
     Ok(found.map(|(row, account)| {
         let csrf_token = session_csrf(&state.config, &sid);
         (Live { row, csrf_token }, account)

@@ -6,10 +6,12 @@
 //! Handlers reach the database only through [`Db::run`], which moves the
 //! blocking diesel call off actix's async workers.
 
+pub mod cache;
 pub mod models;
 pub mod schema;
 pub mod stamp;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -19,6 +21,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::config::DatabaseUrl;
+use crate::db::cache::ReadCache;
 use crate::error::AppError;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -76,10 +79,12 @@ impl ManageConnection for Manager {
 
 const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
 
-/// The pool, shared by every worker. Cloning is cheap.
+/// The pool, shared by every worker, and on SQLite the read cache
+/// ([`cache`]). Cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    cache: Option<Arc<ReadCache>>,
 }
 
 impl Db {
@@ -94,7 +99,30 @@ impl Db {
             // the pool; checking on checkout lets the same process recover.
             .test_on_check_out(!url.is_sqlite())
             .build_unchecked(Manager::new(url.clone()));
-        Self { pool }
+        let cache = match url {
+            DatabaseUrl::Sqlite(path) => match ReadCache::open(path) {
+                Ok(cache) => Some(Arc::new(cache)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no read cache: cannot open the change stamp");
+                    None
+                }
+            },
+            DatabaseUrl::Postgres(_) => None,
+        };
+        Self { pool, cache }
+    }
+
+    /// The read cache, on SQLite.
+    pub fn cache(&self) -> Option<&ReadCache> {
+        self.cache.as_deref()
+    }
+
+    /// Tells every process on this database that it changed: their cached
+    /// answers are dropped. Call after a write, before answering for it.
+    pub fn note_change(&self) {
+        if let Some(cache) = &self.cache {
+            cache.note_change();
+        }
     }
 
     /// Opens the database, turns on WAL for SQLite and applies migrations.
@@ -160,8 +188,16 @@ impl Db {
     }
 
     /// A connection for code that is already off the async workers (the CLI,
-    /// tests, startup).
-    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+    /// tests, startup). Whatever it did counts as a change once it is given
+    /// back (see [`cache`]).
+    pub fn get(&self) -> Result<Conn, AppError> {
+        Ok(Conn {
+            conn: self.checkout()?,
+            cache: self.cache.clone(),
+        })
+    }
+
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
         self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database unavailable");
             AppError::Unavailable
@@ -176,11 +212,39 @@ impl Db {
     {
         let db = self.clone();
         actix_web::web::block(move || {
-            let mut conn = db.get()?;
+            let mut conn = db.checkout()?;
             f(&mut conn)
         })
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// A connection from [`Db::get`]; it marks the database changed when
+/// dropped.
+pub struct Conn {
+    conn: r2d2::PooledConnection<Manager>,
+    cache: Option<Arc<ReadCache>>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(cache) = &self.cache {
+            cache.note_change();
+        }
     }
 }
 

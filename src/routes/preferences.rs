@@ -31,10 +31,7 @@ async fn page(
 ) -> Result<ProfilePage, AppError> {
     let account = user.0.account.clone();
     let owner = account.id;
-    let tokens = state
-        .db
-        .run(move |conn| Ok(token_db::list_for_account(conn, owner)?))
-        .await?;
+    let tokens = state.db.tokens_of(owner).await?;
     let now = db::now();
     let info = req.connection_info();
     Ok(ProfilePage {
@@ -48,6 +45,7 @@ async fn page(
         profile: ProfileView::new(&account),
         tokens: TokenList {
             tokens: tokens
+                .rows
                 .iter()
                 .map(|t| TokenView::new(t, &account.account_id, now))
                 .collect(),

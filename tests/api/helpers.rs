@@ -228,7 +228,7 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    pub fn conn(&self) -> diesel::r2d2::PooledConnection<tessera::db::Manager> {
+    pub fn conn(&self) -> tessera::db::Conn {
         self.db.get().expect("database connection")
     }
 

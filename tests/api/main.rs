@@ -16,6 +16,7 @@ mod migrations;
 mod multi_instance;
 mod openapi;
 mod outage;
+mod read_cache;
 mod security;
 mod sessions;
 mod tokens_api;

@@ -1,0 +1,325 @@
+//! The read cache: answers to the hottest reads (a token's check, a
+//! session's check, an account's token list), kept only while the database
+//! has not changed since they were read.
+//!
+//! "Changed" is known without asking the database, which is what makes a
+//! cached answer cheap: every SQLite database has a change stamp beside it,
+//! `<database>.changes`, eight bytes that every tessera process on that
+//! database rewrites with a new random value after each change it makes.
+//! Reading it is one `pread`. An answer is stored with the stamp read
+//! *before* its query, and served only while the stamp still reads the
+//! same; so a revocation, once its response is sent, is seen by every
+//! instance on the next request, as without the cache.
+//!
+//! Who rewrites the stamp (see [`super::Db::note_change`]):
+//! - the HTTP layer after every request that may write (any method but
+//!   GET, HEAD and OPTIONS), before the response leaves;
+//! - the token check, after recording a token's use (the one write a GET
+//!   makes);
+//! - every connection taken with [`super::Db::get`] (the CLI, start-up,
+//!   tests), when it is given back.
+//!
+//! Whatever else writes to the database (an operator's `sqlite3`) is seen
+//! within [`MAX_AGE`]: no answer is served older than that. Nothing is
+//! cached on PostgreSQL, whose instances share no file: there every request
+//! asks the database.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::Hash;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use time::PrimitiveDateTime;
+
+use crate::db::Db;
+use crate::db::models::accounts::Account;
+use crate::db::models::sessions::Session;
+use crate::db::models::tokens::{self, ApiToken};
+use crate::error::AppError;
+
+/// The longest any answer is served from memory, whatever the stamp says.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// Entries per kind before the kind is emptied and refilled: a bound on
+/// memory (a few MB), far above the live tokens of one instance's second.
+const MAX_ENTRIES: usize = 10_000;
+
+/// The change stamp file of the SQLite database at `db`.
+pub fn stamp_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".changes");
+    PathBuf::from(name)
+}
+
+/// The cached reads of one process.
+pub struct ReadCache {
+    stamp: File,
+    pub(crate) tokens: Shelf<[u8; 32], (ApiToken, Account)>,
+    pub(crate) sessions: Shelf<[u8; 32], (Session, Account)>,
+    pub(crate) lists: Shelf<i64, Arc<Listed>>,
+}
+
+impl ReadCache {
+    /// Opens (creating if need be) the change stamp beside the database.
+    pub fn open(db: &Path) -> std::io::Result<Self> {
+        let stamp = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(stamp_path(db))?;
+        Ok(Self {
+            stamp,
+            tokens: Shelf::default(),
+            sessions: Shelf::default(),
+            lists: Shelf::default(),
+        })
+    }
+
+    /// The stamp as it reads now. Take it before the query whose answer
+    /// will be stored with it. An unreadable stamp reads as a change.
+    pub fn version(&self) -> u64 {
+        let mut bytes = [0u8; 8];
+        match self.stamp.read_at(&mut bytes, 0) {
+            Ok(8) => u64::from_le_bytes(bytes),
+            Ok(_) => 0,
+            Err(_) => rand::random(),
+        }
+    }
+
+    /// Marks the database changed, for every process using it.
+    pub fn note_change(&self) {
+        if let Err(e) = self.stamp.write_at(&rand::random::<u64>().to_le_bytes(), 0) {
+            tracing::warn!(error = %e, "cannot write the database's change stamp");
+        }
+        // This process need not wait for its own next read to find out.
+        self.tokens.clear();
+        self.sessions.clear();
+        self.lists.clear();
+    }
+}
+
+impl Db {
+    /// An account's tokens, newest first: from the read cache, or one trip.
+    pub async fn tokens_of(&self, account_id: i64) -> Result<Arc<Listed>, AppError> {
+        let read = self.cache().map(|cache| (cache, cache.version()));
+        if let Some((cache, version)) = read
+            && let Some(list) = cache.lists.get(&account_id, version)
+        {
+            return Ok(list);
+        }
+        let list = self
+            .run(move |conn| Ok(tokens::list_for_account(conn, account_id)?))
+            .await?;
+        let list = Arc::new(Listed::new(list));
+        if let Some((cache, version)) = read {
+            cache.lists.put(account_id, list.clone(), version);
+        }
+        Ok(list)
+    }
+}
+
+/// An account's tokens as read, newest first, and the last response made
+/// of them (kept with them in the cache).
+pub struct Listed {
+    pub rows: Vec<ApiToken>,
+    rendered: Mutex<Option<Rendered>>,
+}
+
+struct Rendered {
+    body: Bytes,
+    made_at: PrimitiveDateTime,
+    /// The first expiry after `made_at`: the one moment the same rows make
+    /// another response (a status turns to "expired").
+    until: Option<PrimitiveDateTime>,
+}
+
+impl Listed {
+    pub fn new(rows: Vec<ApiToken>) -> Self {
+        Self {
+            rows,
+            rendered: Mutex::new(None),
+        }
+    }
+
+    /// What `make` renders of these rows at `now`: made once, and again
+    /// only once a listed token has expired since (or the clock went back).
+    pub fn rendered<E>(
+        &self,
+        now: PrimitiveDateTime,
+        make: impl FnOnce() -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(r) = &*rendered
+            && r.made_at <= now
+            && r.until.is_none_or(|until| now < until)
+        {
+            return Ok(r.body.clone());
+        }
+        let body = make()?;
+        let until = self
+            .rows
+            .iter()
+            .filter_map(|t| t.expires_at)
+            .filter(|at| *at > now)
+            .min();
+        *rendered = Some(Rendered {
+            body: body.clone(),
+            made_at: now,
+            until,
+        });
+        Ok(body)
+    }
+}
+
+/// One kind of cached answer, all read at one stamp.
+pub struct Shelf<K, V> {
+    inner: Mutex<ShelfInner<K, V>>,
+}
+
+struct ShelfInner<K, V> {
+    version: u64,
+    entries: HashMap<K, (V, Instant)>,
+}
+
+impl<K, V> Default for Shelf<K, V> {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(ShelfInner {
+                version: 0,
+                entries: HashMap::new(),
+            }),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Shelf<K, V> {
+    /// The answer for `key` if it was read at stamp `version` (the one
+    /// that reads now) less than [`MAX_AGE`] ago. Anything read at another
+    /// stamp is dropped.
+    pub fn get(&self, key: &K, version: u64) -> Option<V> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.version != version {
+            inner.version = version;
+            inner.entries.clear();
+            return None;
+        }
+        match inner.entries.get(key) {
+            Some((value, at)) if at.elapsed() < MAX_AGE => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps an answer read at stamp `version`, unless the stamp has moved
+    /// on since (then the answer may already be out of date).
+    pub fn put(&self, key: K, value: V, version: u64) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.version != version {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES {
+            inner.entries.clear();
+        }
+        inner.entries.insert(key, (value, Instant::now()));
+    }
+
+    fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.entries.clear();
+        // No stamp matches this one: the next read starts afresh.
+        inner.version = rand::random();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_lives_only_while_its_stamp_reads() {
+        let shelf: Shelf<i64, &str> = Shelf::default();
+        assert_eq!(shelf.get(&1, 7), None);
+        shelf.put(1, "a", 7);
+        assert_eq!(shelf.get(&1, 7), Some("a"));
+        // The stamp moved: gone, and not back when an old reader stores.
+        assert_eq!(shelf.get(&1, 8), None);
+        shelf.put(1, "old", 7);
+        assert_eq!(shelf.get(&1, 8), None);
+        shelf.put(1, "b", 8);
+        assert_eq!(shelf.get(&1, 8), Some("b"));
+        shelf.clear();
+        assert_eq!(shelf.get(&1, 8), None);
+    }
+
+    #[test]
+    fn the_stamp_changes_for_every_process_on_the_file() {
+        let dir = std::env::temp_dir().join(format!("tessera-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("t.db");
+        let here = ReadCache::open(&db).unwrap();
+        let there = ReadCache::open(&db).unwrap();
+        let before = here.version();
+        assert_eq!(there.version(), before);
+        there.note_change();
+        let after = here.version();
+        assert_ne!(after, before);
+        assert_eq!(there.version(), after);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn token(id: i64, expires_at: Option<PrimitiveDateTime>) -> ApiToken {
+        ApiToken {
+            id,
+            account_id: 1,
+            label: format!("token {id}"),
+            prefix: "tsr_00000000".into(),
+            scopes: "tokens:read".into(),
+            active: true,
+            created_at: time::macros::datetime!(2026-01-01 00:00:00),
+            expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+        }
+    }
+
+    #[test]
+    fn a_rendered_list_is_made_again_when_a_listed_token_expires() {
+        use time::macros::datetime;
+        let listed = Listed::new(vec![
+            token(1, Some(datetime!(2026-06-01 12:00:00))),
+            token(2, Some(datetime!(2026-03-01 12:00:00))),
+            token(3, None),
+        ]);
+        let made = std::cell::Cell::new(0);
+        let render = |now: PrimitiveDateTime| {
+            listed
+                .rendered(now, || {
+                    made.set(made.get() + 1);
+                    Ok::<_, ()>(Bytes::from(format!("made {}", made.get())))
+                })
+                .unwrap()
+        };
+        assert_eq!(render(datetime!(2026-02-01 00:00:00)), "made 1");
+        assert_eq!(render(datetime!(2026-03-01 11:59:59)), "made 1");
+        // Token 2 expires: statuses change, the body is made again.
+        assert_eq!(render(datetime!(2026-03-01 12:00:00)), "made 2");
+        assert_eq!(render(datetime!(2026-05-31 00:00:00)), "made 2");
+        assert_eq!(render(datetime!(2026-06-01 12:00:00)), "made 3");
+        assert_eq!(render(datetime!(2027-01-01 00:00:00)), "made 3");
+        // The clock went back: made again rather than trusted.
+        assert_eq!(render(datetime!(2026-02-01 00:00:00)), "made 4");
+    }
+
+    #[test]
+    fn answers_expire() {
+        let shelf: Shelf<i64, i64> = Shelf::default();
+        shelf.get(&1, 1);
+        shelf.put(1, 10, 1);
+        shelf.inner.lock().unwrap().entries.get_mut(&1).unwrap().1 -= MAX_AGE;
+        assert_eq!(shelf.get(&1, 1), None);
+    }
+}

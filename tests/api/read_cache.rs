@@ -1,0 +1,153 @@
+//! The read cache (src/db/cache.rs): answers kept in memory must never
+//! outlive a change. Changes made through tessera (its HTTP interface, its
+//! CLI in another process) are seen on the very next request; changes made
+//! behind its back (plain SQL) within the cache's maximum age.
+
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use reqwest::Method;
+use serde_json::Value;
+use tessera::config::DatabaseUrl;
+
+use crate::cli::run_ok;
+use crate::helpers::{TestApp, assert_error};
+
+/// The id of the token `secret` among the caller's listed tokens.
+async fn own_token_id(app: &TestApp, secret: &str) -> i64 {
+    let list: Value = app
+        .get("/profile/tokens.json", secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| secret.starts_with(t["prefix"].as_str().unwrap()))
+        .expect("the caller's own token is listed")["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let secret = app.token(&user.account, &["profile:read", "tokens:read"]);
+    let id = own_token_id(&app, &secret).await;
+    // Used again and again: on SQLite, answered from memory by now.
+    for _ in 0..3 {
+        assert_eq!(app.get("/profile/tokens.json", &secret).await.status(), 200);
+        assert_eq!(app.get("/profile.json", &secret).await.status(), 200);
+    }
+
+    // Another process (the CLI) deletes it.
+    run_ok(&app.test_db, &["token", "revoke", &id.to_string()]);
+
+    assert_error(
+        app.get("/profile/tokens.json", &secret).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+    assert_error(
+        app.get("/profile.json", &secret).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let secret = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let before: Value = app
+        .get("/profile/tokens.json", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again: Value = app
+        .get("/profile/tokens.json", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, again);
+    assert_eq!(before["tokens"].as_array().unwrap().len(), 1);
+
+    let (code, created) = app
+        .create_token_api(
+            &secret,
+            serde_json::json!({"label": "second", "scopes": ["tokens:read"]}),
+        )
+        .await;
+    assert_eq!(code, 201, "{created}");
+    let after: Value = app
+        .get("/profile/tokens.json", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let labels: Vec<&str> = after["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["second", "test token"]);
+
+    // Deactivated through the API: its status changes in the list at once.
+    let new_id = created["token"]["id"].as_i64().unwrap();
+    let resp = app
+        .request(
+            Method::POST,
+            &format!("/profile/tokens/{new_id}/deactivate.json"),
+            Some(&secret),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let after: Value = app
+        .get("/profile/tokens.json", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["tokens"][0]["status"], "deactivated");
+}
+
+#[tokio::test]
+async fn a_change_made_behind_tesseras_back_is_seen_within_the_cache_age() {
+    let app = TestApp::spawn().await;
+    let DatabaseUrl::Sqlite(path) = app.test_db.url.clone() else {
+        return; // nothing is cached on PostgreSQL
+    };
+    let user = app.user();
+    let secret = app.token(&user.account, &["profile:read"]);
+    for _ in 0..3 {
+        assert_eq!(app.get("/profile.json", &secret).await.status(), 200);
+    }
+
+    // An operator's own SQL: no change stamp is written.
+    let mut raw = diesel::SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+    diesel::sql_query("UPDATE api_tokens SET active = 0")
+        .execute(&mut raw)
+        .unwrap();
+
+    tokio::time::sleep(tessera::db::cache::MAX_AGE + Duration::from_millis(100)).await;
+    assert_error(
+        app.get("/profile.json", &secret).await,
+        401,
+        "unauthenticated",
+        None,
+    )
+    .await;
+}
