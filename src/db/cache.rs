@@ -123,11 +123,12 @@ impl Db {
     }
 }
 
-/// An account's tokens as read, newest first, and the last response made
-/// of them (kept with them in the cache).
+/// An account's tokens as read, newest first, and the responses last made
+/// of them (kept with them in the cache): the JSON list, and the page of
+/// each session that viewed them.
 pub struct Listed {
     pub rows: Vec<ApiToken>,
-    rendered: Mutex<Option<Rendered>>,
+    rendered: Mutex<HashMap<String, Rendered>>,
 }
 
 struct Rendered {
@@ -138,28 +139,37 @@ struct Rendered {
     until: Option<PrimitiveDateTime>,
 }
 
+/// Responses kept per list: the JSON and a few sessions' pages.
+const MAX_RENDERED: usize = 16;
+
 impl Listed {
     pub fn new(rows: Vec<ApiToken>) -> Self {
         Self {
             rows,
-            rendered: Mutex::new(None),
+            rendered: Mutex::new(HashMap::new()),
         }
     }
 
-    /// What `make` renders of these rows at `now`: made once, and again
-    /// only once a listed token has expired since (or the clock went back).
+    /// What `make` renders of these rows at `now`, as `variant` (whatever
+    /// else, besides the rows and the time, the response depends on): made
+    /// once, and again only once a listed token has expired since (or the
+    /// clock went back).
     pub fn rendered<E>(
         &self,
+        variant: &str,
         now: PrimitiveDateTime,
         make: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
-        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(r) = &*rendered
-            && r.made_at <= now
-            && r.until.is_none_or(|until| now < until)
         {
-            return Ok(r.body.clone());
+            let rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(r) = rendered.get(variant)
+                && r.made_at <= now
+                && r.until.is_none_or(|until| now < until)
+            {
+                return Ok(r.body.clone());
+            }
         }
+        // Made without the lock held: a page takes a while.
         let body = make()?;
         let until = self
             .rows
@@ -167,11 +177,18 @@ impl Listed {
             .filter_map(|t| t.expires_at)
             .filter(|at| *at > now)
             .min();
-        *rendered = Some(Rendered {
-            body: body.clone(),
-            made_at: now,
-            until,
-        });
+        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if rendered.len() >= MAX_RENDERED {
+            rendered.clear();
+        }
+        rendered.insert(
+            variant.to_owned(),
+            Rendered {
+                body: body.clone(),
+                made_at: now,
+                until,
+            },
+        );
         Ok(body)
     }
 }
@@ -297,7 +314,7 @@ mod tests {
         let made = std::cell::Cell::new(0);
         let render = |now: PrimitiveDateTime| {
             listed
-                .rendered(now, || {
+                .rendered("json", now, || {
                     made.set(made.get() + 1);
                     Ok::<_, ()>(Bytes::from(format!("made {}", made.get())))
                 })

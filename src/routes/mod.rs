@@ -13,6 +13,7 @@ pub mod tokens;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
 use askama::Template;
 use serde::Serialize;
 
@@ -21,13 +22,24 @@ use crate::error::AppError;
 /// Renders a page. Every page carries a CSRF token and some show secrets,
 /// so none is stored by a cache.
 pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
-    let body = page
-        .render()
+    Ok(html_response(status, render(page)?))
+}
+
+/// A page, rendered (escaped as its template says).
+pub fn render<T: Template>(page: &T) -> Result<Bytes, AppError> {
+    // askama's hint is a guess from the template's text alone; a page with
+    // a long table would grow through many copies. Start large enough.
+    let mut body = String::with_capacity(T::SIZE_HINT.max(16 * 1024));
+    page.render_into(&mut body)
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    Ok(HttpResponse::build(status)
+    Ok(Bytes::from(body))
+}
+
+pub fn html_response(status: StatusCode, body: Bytes) -> HttpResponse {
+    HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+        .body(body)
 }
 
 /// 303 See Other: where a form post goes next.

@@ -6,13 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::session::{self, SignedIn};
+use crate::db::cache::Listed;
 use crate::db::{self, models::tokens as token_db};
 use crate::error::AppError;
 use crate::extract::FormBody;
 use crate::routes::tokens::token_id;
-use crate::routes::{html, see_other};
+use crate::routes::{html, html_response, render, see_other};
 use crate::state::AppState;
-use crate::views::page::{Flash, PageCtx};
+use crate::views::page::{Flash, PageCtx, take};
 use crate::views::profile::{
     ConfirmDeletePage, FieldErrors, ProfilePage, ProfileView, Reveal, TokenForm,
 };
@@ -29,12 +30,22 @@ async fn page(
     form: TokenForm,
     reveal: Option<Reveal>,
 ) -> Result<ProfilePage, AppError> {
-    let account = user.0.account.clone();
-    let owner = account.id;
-    let tokens = state.db.tokens_of(owner).await?;
+    let tokens = state.db.tokens_of(user.0.account.id).await?;
+    Ok(page_with(req, session, state, user, &tokens, form, reveal))
+}
+
+fn page_with(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    user: &SignedIn,
+    tokens: &Listed,
+    form: TokenForm,
+    reveal: Option<Reveal>,
+) -> ProfilePage {
+    let account = &user.0.account;
     let now = db::now();
-    let info = req.connection_info();
-    Ok(ProfilePage {
+    ProfilePage {
         ctx: PageCtx::new(
             "Account Preferences",
             "profile",
@@ -42,7 +53,7 @@ async fn page(
             Some(&user.0),
             user.csrf_token(),
         ),
-        profile: ProfileView::new(&account),
+        profile: ProfileView::new(account),
         tokens: TokenList {
             tokens: tokens
                 .rows
@@ -53,28 +64,47 @@ async fn page(
         token_cap: state.config.max_tokens_per_user,
         form,
         reveal,
-        base_url: format!("{}://{}", info.scheme(), info.host()),
-    })
+        base_url: base_url(req),
+    }
+}
+
+fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// `GET /profile`. Shows a new token's secret once: it was put in the
 /// encrypted session by the post that created it and is removed here.
+///
+/// The ordinary view (no secret, no message) of unchanged tokens is the
+/// same page each time for one session and address: it is kept with the
+/// tokens in the read cache (`db::cache`), as rendered, escaping and all.
 pub async fn show(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     user: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let reveal = session.remove_as::<Reveal>(REVEAL_KEY).and_then(Result::ok);
-    let form = TokenForm::new(
-        &user.0.account,
-        state.config.max_token_lifetime_days,
-        "",
-        None,
-        None,
-    );
-    let page = page(&req, &session, &state, &user, form, reveal).await?;
-    html(StatusCode::OK, &page)
+    let reveal = take::<Reveal>(&session, REVEAL_KEY);
+    let showing_once = reveal.is_some();
+    let tokens = state.db.tokens_of(user.0.account.id).await?;
+    let make = || {
+        let form = TokenForm::new(
+            &user.0.account,
+            state.config.max_token_lifetime_days,
+            "",
+            None,
+            None,
+        );
+        page_with(&req, &session, &state, &user, &tokens, form, reveal)
+    };
+    // Nothing shown once is on this view: keep it.
+    if !showing_once && !Flash::is_waiting(&session) {
+        let variant = format!("profile {} {}", user.csrf_token(), base_url(&req));
+        let body = tokens.rendered(&variant, db::now(), || render(&make()))?;
+        return Ok(html_response(StatusCode::OK, body));
+    }
+    html(StatusCode::OK, &make())
 }
 
 /// `POST /profile/tokens`: the "Generate new token" form.

@@ -23,7 +23,7 @@ pub async fn list(need: NeedWith<scope::TokensRead>) -> Result<HttpResponse, App
     let now = db::now();
     // Unchanged rows make the same body until a token expires: it is kept
     // with the rows in the read cache.
-    let body = tokens.rendered(now, || {
+    let body = tokens.rendered("json", now, || {
         let list = TokenList {
             tokens: tokens
                 .rows

@@ -30,8 +30,21 @@ impl Flash {
     }
 
     pub fn take(session: &Session) -> Option<Flash> {
-        session.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
+        take(session, FLASH_KEY)
     }
+
+    pub fn is_waiting(session: &Session) -> bool {
+        session.contains_key(FLASH_KEY)
+    }
+}
+
+/// Removes a one-time value from the session cookie. Only when there is
+/// one: any removal makes actix-session encrypt and send the cookie anew.
+pub fn take<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Option<T> {
+    if !session.contains_key(key) {
+        return None;
+    }
+    session.remove_as::<T>(key).and_then(Result::ok)
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -22,7 +22,7 @@ async fn pair() -> (TestApp, TestApp) {
 }
 
 /// The session cookie a response sets, as a `Cookie` header value.
-fn session_cookie(resp: &Response) -> Option<String> {
+pub(crate) fn session_cookie(resp: &Response) -> Option<String> {
     resp.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -33,7 +33,7 @@ fn session_cookie(resp: &Response) -> Option<String> {
 }
 
 /// The page's `<meta name="csrf-token" content="...">`.
-fn meta_csrf(html: &str) -> String {
+pub(crate) fn meta_csrf(html: &str) -> String {
     let marker = r#"<meta name="csrf-token" content=""#;
     let start = html.find(marker).expect("page carries a csrf-token meta") + marker.len();
     let len = html[start..].find('"').unwrap();
@@ -43,7 +43,7 @@ fn meta_csrf(html: &str) -> String {
 }
 
 /// Signs in on `app` as a browser does; returns the session cookie.
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
     let resp = app.api.get(app.url("/login")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let cookie = session_cookie(&resp).expect("GET /login sets the session cookie");
@@ -71,7 +71,7 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
 }
 
 /// GET with a session cookie; returns status and body.
-async fn browse(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
+pub(crate) async fn browse(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
     let resp = app
         .api
         .get(app.url(path))

@@ -151,3 +151,42 @@ async fn a_change_made_behind_tesseras_back_is_seen_within_the_cache_age() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_kept_page_belongs_to_its_session_and_shows_changes_at_once() {
+    use crate::multi_instance::{browse, meta_csrf, sign_in};
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let first = sign_in(&app, &user.account.username, &user.password).await;
+    let second = sign_in(&app, &user.account.username, &user.password).await;
+    // The first view after sign-in carries the one-time welcome; the next
+    // ones are the page that is kept.
+    for cookie in [&first, &second] {
+        browse(&app, "/profile", cookie).await;
+    }
+    let (code, page_one) = browse(&app, "/profile", &first).await;
+    assert_eq!(code, 200);
+    let (_, page_one_again) = browse(&app, "/profile", &first).await;
+    assert_eq!(page_one, page_one_again);
+    let (_, page_two) = browse(&app, "/profile", &second).await;
+    assert_ne!(
+        meta_csrf(&page_one),
+        meta_csrf(&page_two),
+        "each session's page carries its own CSRF token"
+    );
+
+    // A token made elsewhere (the API) shows on both pages at once.
+    let secret = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (code, _) = app
+        .create_token_api(
+            &secret,
+            serde_json::json!({"label": "made meanwhile", "scopes": ["tokens:read"]}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    for cookie in [&first, &second] {
+        let (code, page) = browse(&app, "/profile", cookie).await;
+        assert_eq!(code, 200);
+        assert!(page.contains("made meanwhile"));
+    }
+}
