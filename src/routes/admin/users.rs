@@ -180,7 +180,7 @@ async fn user_page(
     let detail = load_detail(state, account_id).await?;
     // The password is shown once, on its account's page: the first admin
     // page of that account after the post that made it.
-    let reveal = crate::views::page::take::<PasswordReveal>(&session, REVEAL_KEY)
+    let reveal = crate::views::page::take::<PasswordReveal>(session, REVEAL_KEY)
         .filter(|r| r.account_id == detail.account.account_id);
     Ok(UserPage {
         ctx: page_ctx(detail.account.username.clone(), session, user),
