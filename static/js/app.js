@@ -73,20 +73,30 @@
     });
   }
 
+  // A form, or the button that submits it, may ask first (data-confirm);
+  // once confirmed, the post says so and the server skips its own
+  // confirmation page (the one seen without JavaScript).
   function setupConfirmations() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) {
+        var submitter = event.submitter;
+        var asker = submitter && submitter.hasAttribute("data-confirm") ? submitter
+          : form.hasAttribute("data-confirm") ? form : null;
+        // One added for an earlier submission (the page came back from
+        // the history) must not confirm this one.
+        var added = form.querySelector("input[name=confirmed][data-added]");
+        if (added) { added.remove(); }
+        if (!asker) { return; }
+        if (!window.confirm(asker.getAttribute("data-confirm"))) {
           event.preventDefault();
           return;
         }
-        if (!form.querySelector("input[name=confirmed]")) {
-          var input = document.createElement("input");
-          input.type = "hidden";
-          input.name = "confirmed";
-          input.value = "yes";
-          form.appendChild(input);
-        }
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "confirmed";
+        input.value = "yes";
+        input.setAttribute("data-added", "");
+        form.appendChild(input);
       });
     });
   }
