@@ -125,10 +125,11 @@ fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, Ap
 /// pooled connection, where [`Need`] and [`db::Db::run`] take two of each.
 /// The trip (a thread hand-off each way, a pool checkout, and on PostgreSQL
 /// the checkout's liveness query) costs as much as the lookup itself; see
-/// docs/PERFORMANCE.md. Nothing is cached: every call checks the token
-/// anew, exactly as [`Need`] does, and fails with the same errors before
-/// the closure runs. A browser session takes the [`Need`] path, then a
-/// second trip.
+/// docs/PERFORMANCE.md. The token is checked exactly as [`Need`] checks
+/// it (from the SQLite read cache when that holds a live answer, see
+/// `db::cache`; otherwise by the lookup, here in the closure's trip), with
+/// the same errors before the closure runs. A browser session takes the
+/// [`Need`] path, then a trip.
 ///
 /// ```ignore
 /// async fn list(need: NeedWith<scope::TokensRead>) -> Result<..., AppError> {
