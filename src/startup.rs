@@ -148,7 +148,10 @@ fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
 /// After any request that may have written (every method but GET, HEAD
 /// and OPTIONS), and before its response leaves, tells every instance on
 /// this database to drop what it has cached (see `db::cache`). GET requests
-/// that write do so themselves.
+/// that write do so themselves. A refusal (4xx) changes nothing the cache
+/// holds (bad input loses nothing and half-does nothing; a failed sign-in
+/// writes only its own counters and audit entry), so it does not empty the
+/// caches: otherwise anyone could, with a stream of refused posts.
 async fn note_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -158,7 +161,13 @@ async fn note_writes(
         .then(|| req.app_data::<web::Data<AppState>>().cloned())
         .flatten();
     let res = next.call(req).await;
-    if let Some(state) = state {
+    let status = match &res {
+        Ok(res) => res.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    if let Some(state) = state
+        && !status.is_client_error()
+    {
         state.db.note_change();
     }
     res
