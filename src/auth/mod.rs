@@ -204,15 +204,20 @@ impl NeedWith<scope::TokensRead> {
             }
         }
         let read = state.db.cache().map(|cache| (cache, cache.version()));
-        let (caller, tokens) = self
+        let (caller, rows) = self
             .run(|conn, caller| {
-                let tokens = token_db::list_for_account(conn, caller.account.id)?;
-                Ok((caller, Arc::new(Listed::new(tokens))))
+                let rows = token_db::list_for_account(conn, caller.account.id)?;
+                Ok((caller, rows))
             })
             .await?;
-        if let Some((cache, version)) = read {
-            cache.lists.put(caller.account.id, tokens.clone(), version);
-        }
+        let tokens = match read {
+            Some((cache, version)) => {
+                let tokens = Arc::new(cache.listed(rows));
+                cache.lists.put(caller.account.id, tokens.clone(), version);
+                tokens
+            }
+            None => Arc::new(Listed::new(rows)),
+        };
         Ok((caller, tokens))
     }
 }

@@ -29,6 +29,7 @@ use std::fs::File;
 use std::hash::Hash;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -44,9 +45,16 @@ use crate::error::AppError;
 /// The longest any answer is served from memory, whatever the stamp says.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
-/// Entries per kind before the kind is emptied and refilled: a bound on
-/// memory (a few MB), far above the live tokens of one instance's second.
-const MAX_ENTRIES: usize = 10_000;
+/// Checks (token or session) kept before that kind is emptied and refilled:
+/// about 1 KB each, far more than one instance's callers of a second.
+const MAX_CHECKS: usize = 10_000;
+
+/// Token lists kept: up to 100 rows (30 KB) each.
+const MAX_LISTS: usize = 1_000;
+
+/// Bytes of rendered responses kept, all lists together (a 50-token page
+/// is about 70 KB). Past it, responses are made for each request again.
+const RENDERED_BUDGET: usize = 32 << 20;
 
 /// The change stamp file of the SQLite database at `db`.
 pub fn stamp_path(db: &Path) -> PathBuf {
@@ -61,6 +69,8 @@ pub struct ReadCache {
     pub(crate) tokens: Shelf<[u8; 32], (ApiToken, Account)>,
     pub(crate) sessions: Shelf<[u8; 32], (Session, Account)>,
     pub(crate) lists: Shelf<i64, Arc<Listed>>,
+    /// What is left of [`RENDERED_BUDGET`].
+    rendered_left: Arc<AtomicUsize>,
 }
 
 impl ReadCache {
@@ -74,9 +84,10 @@ impl ReadCache {
             .open(stamp_path(db))?;
         Ok(Self {
             stamp,
-            tokens: Shelf::default(),
-            sessions: Shelf::default(),
-            lists: Shelf::default(),
+            tokens: Shelf::new(MAX_CHECKS),
+            sessions: Shelf::new(MAX_CHECKS),
+            lists: Shelf::new(MAX_LISTS),
+            rendered_left: Arc::new(AtomicUsize::new(RENDERED_BUDGET)),
         })
     }
 
@@ -88,6 +99,16 @@ impl ReadCache {
             Ok(8) => u64::from_le_bytes(bytes),
             Ok(_) => 0,
             Err(_) => rand::random(),
+        }
+    }
+
+    /// A token list read now, whose rendered responses count against this
+    /// cache's budget.
+    pub fn listed(&self, rows: Vec<ApiToken>) -> Listed {
+        Listed {
+            rows,
+            rendered: Mutex::new(HashMap::new()),
+            budget: Some(self.rendered_left.clone()),
         }
     }
 
@@ -115,7 +136,10 @@ impl Db {
         let list = self
             .run(move |conn| Ok(tokens::list_for_account(conn, account_id)?))
             .await?;
-        let list = Arc::new(Listed::new(list));
+        let list = Arc::new(match read {
+            Some((cache, _)) => cache.listed(list),
+            None => Listed::new(list),
+        });
         if let Some((cache, version)) = read {
             cache.lists.put(account_id, list.clone(), version);
         }
@@ -129,6 +153,8 @@ impl Db {
 pub struct Listed {
     pub rows: Vec<ApiToken>,
     rendered: Mutex<HashMap<String, Rendered>>,
+    /// The cache's byte budget for responses, when there is a cache.
+    budget: Option<Arc<AtomicUsize>>,
 }
 
 struct Rendered {
@@ -143,10 +169,26 @@ struct Rendered {
 const MAX_RENDERED: usize = 16;
 
 impl Listed {
+    /// A list kept by no cache: its responses live as long as it does.
     pub fn new(rows: Vec<ApiToken>) -> Self {
         Self {
             rows,
             rendered: Mutex::new(HashMap::new()),
+            budget: None,
+        }
+    }
+
+    /// Takes `len` bytes from the budget, if there is that much left.
+    fn take_budget(&self, len: usize) -> bool {
+        self.budget.as_ref().is_none_or(|left| {
+            left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(len))
+                .is_ok()
+        })
+    }
+
+    fn give_back(&self, released: impl Iterator<Item = Rendered>) {
+        if let Some(left) = &self.budget {
+            left.fetch_add(released.map(|r| r.body.len()).sum(), Ordering::Relaxed);
         }
     }
 
@@ -179,22 +221,40 @@ impl Listed {
             .min();
         let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
         if rendered.len() >= MAX_RENDERED {
-            rendered.clear();
+            self.give_back(rendered.drain().map(|(_, r)| r));
         }
-        rendered.insert(
-            variant.to_owned(),
-            Rendered {
-                body: body.clone(),
-                made_at: now,
-                until,
-            },
-        );
+        if let Some(old) = rendered.remove(variant) {
+            self.give_back(std::iter::once(old));
+        }
+        if self.take_budget(body.len()) {
+            rendered.insert(
+                variant.to_owned(),
+                Rendered {
+                    body: body.clone(),
+                    made_at: now,
+                    until,
+                },
+            );
+        }
         Ok(body)
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let rendered = std::mem::take(
+            self.rendered
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        self.give_back(rendered.into_values());
     }
 }
 
 /// One kind of cached answer, all read at one stamp.
 pub struct Shelf<K, V> {
+    /// Entries kept before the shelf is emptied and refilled.
+    capacity: usize,
     inner: Mutex<ShelfInner<K, V>>,
 }
 
@@ -203,9 +263,10 @@ struct ShelfInner<K, V> {
     entries: HashMap<K, (V, Instant)>,
 }
 
-impl<K, V> Default for Shelf<K, V> {
-    fn default() -> Self {
+impl<K, V> Shelf<K, V> {
+    fn new(capacity: usize) -> Self {
         Self {
+            capacity,
             inner: Mutex::new(ShelfInner {
                 version: 0,
                 entries: HashMap::new(),
@@ -238,7 +299,7 @@ impl<K: Hash + Eq, V: Clone> Shelf<K, V> {
         if inner.version != version {
             return;
         }
-        if inner.entries.len() >= MAX_ENTRIES {
+        if inner.entries.len() >= self.capacity {
             inner.entries.clear();
         }
         inner.entries.insert(key, (value, Instant::now()));
@@ -258,7 +319,7 @@ mod tests {
 
     #[test]
     fn an_answer_lives_only_while_its_stamp_reads() {
-        let shelf: Shelf<i64, &str> = Shelf::default();
+        let shelf: Shelf<i64, &str> = Shelf::new(10);
         assert_eq!(shelf.get(&1, 7), None);
         shelf.put(1, "a", 7);
         assert_eq!(shelf.get(&1, 7), Some("a"));
@@ -332,8 +393,38 @@ mod tests {
     }
 
     #[test]
+    fn rendered_responses_stay_within_the_budget() {
+        let now = time::macros::datetime!(2026-01-01 00:00:00);
+        let left = Arc::new(AtomicUsize::new(10));
+        let listed = |rows| Listed {
+            rows,
+            rendered: Mutex::new(HashMap::new()),
+            budget: Some(left.clone()),
+        };
+        let body = |n: usize| move || Ok::<_, ()>(Bytes::from(vec![b'x'; n]));
+        let first = listed(vec![token(1, None)]);
+        first.rendered("a", now, body(6)).unwrap();
+        assert_eq!(left.load(Ordering::Relaxed), 4);
+        // Too large for what is left: answered, not kept.
+        let second = listed(vec![token(2, None)]);
+        second.rendered("a", now, body(6)).unwrap();
+        assert_eq!(left.load(Ordering::Relaxed), 4);
+        let made = std::cell::Cell::new(false);
+        second
+            .rendered("a", now, || {
+                made.set(true);
+                Ok::<_, ()>(Bytes::new())
+            })
+            .unwrap();
+        assert!(made.get(), "the response that did not fit was not kept");
+        // A list dropped from the cache gives its bytes back.
+        drop(first);
+        assert_eq!(left.load(Ordering::Relaxed), 10);
+    }
+
+    #[test]
     fn answers_expire() {
-        let shelf: Shelf<i64, i64> = Shelf::default();
+        let shelf: Shelf<i64, i64> = Shelf::new(10);
         shelf.get(&1, 1);
         shelf.put(1, 10, 1);
         shelf.inner.lock().unwrap().entries.get_mut(&1).unwrap().1 -= MAX_AGE;
