@@ -13,7 +13,8 @@
 //!
 //! Who rewrites the stamp (see [`super::Db::note_change`]):
 //! - the HTTP layer after every request that may write (any method but
-//!   GET, HEAD and OPTIONS), before the response leaves;
+//!   GET, HEAD and OPTIONS) and was not refused (a 4xx changes nothing
+//!   kept here), before the response leaves (`startup::note_writes`);
 //! - the token check, after recording a token's use (the one write a GET
 //!   makes);
 //! - every connection taken with [`super::Db::get`] (the CLI, start-up,
