@@ -120,22 +120,9 @@ fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, Ap
     Ok(caller)
 }
 
-/// [`Need`] for a handler whose own work is one database closure: the
-/// token check and that closure share one trip to the blocking pool and one
-/// pooled connection, where [`Need`] and [`db::Db::run`] take two of each.
-/// The trip (a thread hand-off each way, a pool checkout, and on PostgreSQL
-/// the checkout's liveness query) costs as much as the lookup itself; see
-/// docs/PERFORMANCE.md. The token is checked exactly as [`Need`] checks
-/// it (from the SQLite read cache when that holds a live answer, see
-/// `db::cache`; otherwise by the lookup, here in the closure's trip), with
-/// the same errors before the closure runs. A browser session takes the
-/// [`Need`] path, then a trip.
-///
-/// ```ignore
-/// async fn list(need: NeedWith<scope::TokensRead>) -> Result<..., AppError> {
-///     need.run(|conn, caller| Ok(token_db::list_for_account(conn, caller.account.id)?)).await
-/// }
-/// ```
+/// [`Need`] plus the caller's own tokens, for `GET /profile/tokens.json`,
+/// the busiest read of the API ([`NeedWith::own_tokens`]). The token is
+/// checked exactly as [`Need`] checks it, with the same errors.
 pub struct NeedWith<S: ScopeMarker> {
     req: HttpRequest,
     _scope: PhantomData<S>,
@@ -154,70 +141,32 @@ impl<S: ScopeMarker + 'static> FromRequest for NeedWith<S> {
 }
 
 impl<S: ScopeMarker + 'static> NeedWith<S> {
-    /// Authenticates and authorizes the caller, then runs `f` with it on the
-    /// same connection.
-    pub async fn run<T, F>(self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn, Caller) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let state = state(&self.req);
-        match credentials(&self.req, &state)? {
-            Credentials::Token(hash) => {
-                let check = TokenCheck::new(&state, hash, client_ip(&self.req));
-                if let Some(caller) = check.cached(&state) {
-                    caller.require(S::SCOPE)?;
-                    return state.db.run(move |conn| f(conn, caller)).await;
-                }
-                let (check, found, result) = state
-                    .db
-                    .run(move |conn| {
-                        let (caller, found) = check.ask(conn)?;
-                        // A refusal for scope is still a checked token.
-                        let result = caller.require(S::SCOPE).and_then(|()| f(conn, caller));
-                        Ok((check, found, result))
-                    })
-                    .await?;
-                check.remember(&state, found);
-                result
-            }
-            Credentials::Session => {
-                let caller = allow::<S>(&self.req, session_caller(&self.req, &state).await?)?;
-                state.db.run(move |conn| f(conn, caller)).await
-            }
-        }
-    }
-}
-
-impl NeedWith<scope::TokensRead> {
-    /// The caller and its account's tokens (`GET /profile/tokens.json`,
-    /// the busiest read of the API): from the read cache when it holds
-    /// them, else in at most one trip.
+    /// The caller and its account's tokens: both from the read cache when
+    /// it holds them (one read of its stamp), else the token check and the
+    /// list in one trip to the blocking pool, on one connection. A browser
+    /// session is checked as [`Need`] checks it.
     pub async fn own_tokens(self) -> Result<(Caller, Arc<Listed>), AppError> {
         let state = state(&self.req);
-        if let Credentials::Token(hash) = credentials(&self.req, &state)? {
-            let check = TokenCheck::new(&state, hash, client_ip(&self.req));
-            if let Some(caller) = check.cached(&state) {
-                caller.require(scope::TokensRead::SCOPE)?;
-                let tokens = state.db.tokens_of(caller.account.id).await?;
-                return Ok((caller, tokens));
-            }
+        let Credentials::Token(hash) = credentials(&self.req, &state)? else {
+            let caller = allow::<S>(&self.req, session_caller(&self.req, &state).await?)?;
+            let tokens = state.db.tokens_of(caller.account.id).await?;
+            return Ok((caller, tokens));
+        };
+        let check = TokenCheck::new(&state, hash, client_ip(&self.req));
+        let version = check.version;
+        if let Some(caller) = check.cached(&state) {
+            caller.require(S::SCOPE)?;
+            let tokens = state.db.tokens_of_at(caller.account.id, version).await?;
+            return Ok((caller, tokens));
         }
-        let read = state.db.cache().map(|cache| (cache, cache.version()));
-        let (caller, rows) = self
-            .run(|conn, caller| {
+        let (caller, rows) = check
+            .ask_then(&state, |conn, caller| {
+                caller.require(S::SCOPE)?;
                 let rows = token_db::list_for_account(conn, caller.account.id)?;
                 Ok((caller, rows))
             })
             .await?;
-        let tokens = match read {
-            Some((cache, version)) => {
-                let tokens = Arc::new(cache.listed(rows));
-                cache.lists.put(caller.account.id, tokens.clone(), version);
-                tokens
-            }
-            None => Arc::new(Listed::new(rows)),
-        };
+        let tokens = state.db.keep_tokens(caller.account.id, rows, version);
         Ok((caller, tokens))
     }
 }
@@ -408,6 +357,26 @@ impl TokenCheck {
         Ok((caller, Found::Rows(Box::new((token, account)))))
     }
 
+    /// The check, then `then` with its caller, in one trip to the blocking
+    /// pool on one connection; back on the worker, the answer is kept.
+    async fn ask_then<T, F>(self, state: &AppState, then: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn, Caller) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (check, found, result) = state
+            .db
+            .run(move |conn| {
+                let (caller, found) = self.ask(conn)?;
+                // `then` failing (a missing scope, say) leaves the check good.
+                let result = then(conn, caller);
+                Ok((self, found, result))
+            })
+            .await?;
+        check.remember(state, found);
+        result
+    }
+
     /// Back on the worker: keeps the answer, or after the use was recorded
     /// tells every instance the database changed.
     fn remember(self, state: &AppState, found: Found) {
@@ -456,18 +425,10 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     match credentials(req, &state)? {
         Credentials::Token(hash) => {
             let check = TokenCheck::new(&state, hash, client_ip(req));
-            if let Some(caller) = check.cached(&state) {
-                return Ok(caller);
+            match check.cached(&state) {
+                Some(caller) => Ok(caller),
+                None => check.ask_then(&state, |_, caller| Ok(caller)).await,
             }
-            let (check, (caller, found)) = state
-                .db
-                .run(move |conn| {
-                    let answer = check.ask(conn)?;
-                    Ok((check, answer))
-                })
-                .await?;
-            check.remember(&state, found);
-            Ok(caller)
         }
         Credentials::Session => session_caller(req, &state).await,
     }

@@ -128,23 +128,44 @@ impl ReadCache {
 impl Db {
     /// An account's tokens, newest first: from the read cache, or one trip.
     pub async fn tokens_of(&self, account_id: i64) -> Result<Arc<Listed>, AppError> {
-        let read = self.cache().map(|cache| (cache, cache.version()));
-        if let Some((cache, version)) = read
+        self.tokens_of_at(account_id, self.cache().map(ReadCache::version))
+            .await
+    }
+
+    /// [`Db::tokens_of`] for a request that has read the stamp already
+    /// (`version`, before anything else it asked): one read per request.
+    pub async fn tokens_of_at(
+        &self,
+        account_id: i64,
+        version: Option<u64>,
+    ) -> Result<Arc<Listed>, AppError> {
+        if let (Some(cache), Some(version)) = (self.cache(), version)
             && let Some(list) = cache.lists.get(&account_id, version)
         {
             return Ok(list);
         }
-        let list = self
+        let rows = self
             .run(move |conn| Ok(tokens::list_for_account(conn, account_id)?))
             .await?;
-        let list = Arc::new(match read {
-            Some((cache, _)) => cache.listed(list),
-            None => Listed::new(list),
-        });
-        if let Some((cache, version)) = read {
-            cache.lists.put(account_id, list.clone(), version);
+        Ok(self.keep_tokens(account_id, rows, version))
+    }
+
+    /// An account's token rows, read after the stamp read `version`: kept
+    /// in the read cache when there is one.
+    pub fn keep_tokens(
+        &self,
+        account_id: i64,
+        rows: Vec<ApiToken>,
+        version: Option<u64>,
+    ) -> Arc<Listed> {
+        match (self.cache(), version) {
+            (Some(cache), Some(version)) => {
+                let list = Arc::new(cache.listed(rows));
+                cache.lists.put(account_id, list.clone(), version);
+                list
+            }
+            _ => Arc::new(Listed::new(rows)),
         }
-        Ok(list)
     }
 }
 

@@ -305,6 +305,12 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Asserts that `path` refuses `token` as unauthenticated (401).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn assert_refused(&self, path: &str, token: &str) {
+        assert_error(self.get(path, token).await, 401, "unauthenticated", None).await;
+    }
+
     /// Runs SQL through the app's own pool (both backends).
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
         f(&mut self.conn())

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tessera::config::DatabaseUrl;
 
 use crate::cli::run_ok;
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::TestApp;
 
 /// The id of the token `secret` among the caller's listed tokens.
 async fn own_token_id(app: &TestApp, secret: &str) -> i64 {
@@ -46,20 +46,8 @@ async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
     // Another process (the CLI) deletes it.
     run_ok(&app.test_db, &["token", "revoke", &id.to_string()]);
 
-    assert_error(
-        app.get("/profile/tokens.json", &secret).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
-    assert_error(
-        app.get("/profile.json", &secret).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile/tokens.json", &secret).await;
+    app.assert_refused("/profile.json", &secret).await;
 }
 
 #[tokio::test]
@@ -143,13 +131,7 @@ async fn a_change_made_behind_tesseras_back_is_seen_within_the_cache_age() {
         .unwrap();
 
     tokio::time::sleep(tessera::db::cache::MAX_AGE + Duration::from_millis(100)).await;
-    assert_error(
-        app.get("/profile.json", &secret).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile.json", &secret).await;
 }
 
 #[tokio::test]
