@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::tokens::Scope;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// 400: input that cannot be accepted, naming the field at fault.
     #[error("{message}")]

@@ -153,6 +153,13 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             return Ok((caller, tokens));
         };
         let check = TokenCheck::new(&state, hash, client_ip(&self.req));
+        if state.db.batcher().is_some() {
+            let (caller, tokens) = check.together(&state, true).await?;
+            caller.require(S::SCOPE)?;
+            let tokens = tokens
+                .ok_or_else(|| AppError::Internal("the batch left out the tokens asked".into()))?;
+            return Ok((caller, tokens));
+        }
         let version = check.version;
         if let Some(caller) = check.cached(&state) {
             caller.require(S::SCOPE)?;
@@ -328,10 +335,7 @@ impl TokenCheck {
         let (token, account) = cache.tokens.get(&self.hash.0, version)?;
         let now = db::now();
         let unexpired = token.expires_at.is_none_or(|at| at > now);
-        let recorded = token
-            .last_used_at
-            .is_some_and(|at| at > now - USE_RECORDED_EVERY);
-        (unexpired && recorded).then(|| caller_of(&token, account, self.ip.clone()))
+        (unexpired && !token.use_due(now)).then(|| caller_of(&token, account, self.ip.clone()))
     }
 
     /// The check on a connection already off the async workers: the one
@@ -343,10 +347,7 @@ impl TokenCheck {
         let caller = caller_of(&token, account.clone(), self.ip.clone());
         // At most one write a minute per token; a failed bookkeeping write
         // must not fail the caller's read.
-        if token
-            .last_used_at
-            .is_none_or(|at| at <= now - USE_RECORDED_EVERY)
-        {
+        if token.use_due(now) {
             match token_db::touch(conn, token.id, now, self.ip.as_deref()) {
                 Ok(_) => return Ok((caller, Found::Recorded)),
                 Err(e) => {
@@ -355,6 +356,25 @@ impl TokenCheck {
             }
         }
         Ok((caller, Found::Rows(Box::new((token, account)))))
+    }
+
+    /// On PostgreSQL: the check, and with `with_tokens` the owner's tokens,
+    /// asked together with other requests' checks of the moment
+    /// ([`db::batch`]); as fresh as [`TokenCheck::ask`].
+    async fn together(
+        self,
+        state: &AppState,
+        with_tokens: bool,
+    ) -> Result<(Caller, Option<Arc<Listed>>), AppError> {
+        let found = state
+            .db
+            .check_together(&self.hash, self.ip.clone(), with_tokens)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok((
+            caller_of(&found.token, found.account, self.ip),
+            found.tokens,
+        ))
     }
 
     /// The check, then `then` with its caller, in one trip to the blocking
@@ -390,9 +410,6 @@ impl TokenCheck {
     }
 }
 
-/// How often a token's last use is written down.
-const USE_RECORDED_EVERY: time::Duration = time::Duration::minutes(1);
-
 fn caller_of(token: &ApiToken, account: Account, ip: Option<String>) -> Caller {
     let scopes = token
         .scope_set()
@@ -425,6 +442,9 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     match credentials(req, &state)? {
         Credentials::Token(hash) => {
             let check = TokenCheck::new(&state, hash, client_ip(req));
+            if state.db.batcher().is_some() {
+                return Ok(check.together(&state, false).await?.0);
+            }
             match check.cached(&state) {
                 Some(caller) => Ok(caller),
                 None => check.ask_then(&state, |_, caller| Ok(caller)).await,

@@ -139,6 +139,44 @@ pub fn find_live_by_hash(
         .optional())
 }
 
+/// [`find_live_by_hash`] for several tokens at once (the batched checks
+/// of `db::batch`): each live token with its hash and its owner. On
+/// PostgreSQL the hashes travel as one array, `token_hash = ANY($1)`, so
+/// the statement is prepared once whatever their number.
+pub fn find_live_by_hashes(
+    conn: &mut DbConn,
+    hashes: &[&[u8]],
+    now: PrimitiveDateTime,
+) -> QueryResult<Vec<(Vec<u8>, ApiToken, Account)>> {
+    per_backend!(conn, |c| api_tokens::table
+        .inner_join(accounts::table)
+        .filter(api_tokens::token_hash.eq_any(hashes))
+        .filter(api_tokens::active.eq(true))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .filter(accounts::active.eq(true))
+        .select((
+            api_tokens::token_hash,
+            ApiToken::as_select(),
+            Account::as_select()
+        ))
+        .load(c))
+}
+
+/// How often a token's last use is written down.
+pub const USE_RECORDED_EVERY: time::Duration = time::Duration::minutes(1);
+
+impl ApiToken {
+    /// Whether a use at `now` should be written down ([`touch`]).
+    pub fn use_due(&self, now: PrimitiveDateTime) -> bool {
+        self.last_used_at
+            .is_none_or(|at| at <= now - USE_RECORDED_EVERY)
+    }
+}
+
 /// Records a use, unless one was recorded less than a minute ago. The
 /// condition is in SQL too, so concurrent requests and instances write once.
 pub fn touch(
@@ -147,7 +185,7 @@ pub fn touch(
     now: PrimitiveDateTime,
     ip: Option<&str>,
 ) -> QueryResult<usize> {
-    let stale = now - time::Duration::minutes(1);
+    let stale = now - USE_RECORDED_EVERY;
     diesel::update(
         api_tokens::table.find(id).filter(
             api_tokens::last_used_at
@@ -186,6 +224,20 @@ pub fn list_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<Vec<A
         .filter(api_tokens::account_id.eq(account_id))
         .select(ApiToken::as_select())
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .load(c))
+}
+
+/// [`list_for_account`] for several accounts at once, grouped by account
+/// (in no particular order of accounts), each newest first.
+pub fn list_for_accounts(conn: &mut DbConn, account_ids: &[i64]) -> QueryResult<Vec<ApiToken>> {
+    per_backend!(conn, |c| api_tokens::table
+        .filter(api_tokens::account_id.eq_any(account_ids))
+        .select(ApiToken::as_select())
+        .order((
+            api_tokens::account_id,
+            api_tokens::created_at.desc(),
+            api_tokens::id.desc()
+        ))
         .load(c))
 }
 

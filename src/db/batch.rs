@@ -1,0 +1,228 @@
+//! Token checks on PostgreSQL, asked together.
+//!
+//! On SQLite the read cache answers most token checks from memory
+//! ([`super::cache`]). PostgreSQL instances share no file to learn of each
+//! other's changes, so there every request must ask the database, and a
+//! round trip to it (a thread hand-off, a pool checkout, a statement on a
+//! backend) costs far more than the rest of an API call. So the checks of
+//! concurrent requests go in one trip: each request joins the queue; while
+//! fewer than [`MAX_RUNNING`] batches are in flight one is started at once,
+//! and otherwise the request waits for the next, which takes everything
+//! that queued meanwhile. One batch is one statement for all its tokens
+//! (`token_hash = ANY($1)`), the throttled last-use writes that are due, and
+//! one statement for the token lists its requests want.
+//!
+//! Nothing is kept between batches, so a check is exactly as fresh as one
+//! query per request: every statement of a batch starts after each of its
+//! requests arrived, so it sees every change committed before then,
+//! whichever instance made it. A revocation that has been answered is seen
+//! on every instance by the next request, as without batching.
+//!
+//! Under light load a request finds nothing in flight and its batch holds
+//! it alone: no timer, no added wait.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::oneshot;
+
+use crate::db::cache::Listed;
+use crate::db::models::accounts::Account;
+use crate::db::models::tokens::{self, ApiToken};
+use crate::db::{self, Db, DbConn};
+use crate::error::AppError;
+use crate::tokens::TokenHash;
+
+/// Batches in flight at once, each on its own connection and blocking
+/// thread. More than one splits the waiting requests into smaller batches,
+/// which costs the database more per request: on bench/run.sh's (b), 1 in
+/// flight gave 24% of the ceiling, 2 gave 13%, 4 gave 5%
+/// (docs/PERFORMANCE.md). While one is out, the next fills.
+pub const MAX_RUNNING: usize = 1;
+
+/// The queue of one process.
+#[derive(Default)]
+pub struct Batcher {
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Job>,
+    running: usize,
+}
+
+struct Job {
+    hash: [u8; 32],
+    ip: Option<String>,
+    with_tokens: bool,
+    reply: oneshot::Sender<Result<Option<Found>, AppError>>,
+}
+
+/// A live token, its owner, and when asked for, the owner's tokens.
+#[derive(Clone)]
+pub struct Found {
+    pub token: ApiToken,
+    pub account: Account,
+    /// Newest first; requests of one batch for the same account share it
+    /// (and so the responses rendered from it).
+    pub tokens: Option<Arc<Listed>>,
+}
+
+impl Db {
+    /// The live token with this hash and its owner (recording its use at
+    /// most once a minute), with the owner's tokens if `with_tokens`, asked
+    /// in one trip together with the other requests' checks of the moment.
+    /// `None`: no such live token. PostgreSQL only (see [`Db::batcher`]).
+    pub async fn check_together(
+        &self,
+        hash: &TokenHash,
+        ip: Option<String>,
+        with_tokens: bool,
+    ) -> Result<Option<Found>, AppError> {
+        let batcher = self
+            .batcher()
+            .ok_or_else(|| AppError::Internal("token checks are not batched here".into()))?;
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut queue = batcher.lock();
+            queue.waiting.push(Job {
+                hash: hash.0,
+                ip,
+                with_tokens,
+                reply,
+            });
+            let start = queue.running < MAX_RUNNING;
+            queue.running += usize::from(start);
+            start
+        };
+        if start {
+            let db = self.clone();
+            // Not awaited: the batch is answered whether or not this
+            // request still waits for it.
+            drop(actix_web::rt::task::spawn_blocking(move || db.drain()));
+        }
+        answer
+            .await
+            .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?
+    }
+
+    /// On a blocking thread: answers batches until the queue is empty, on
+    /// one connection (taken when the first batch needs it).
+    fn drain(&self) {
+        let Some(batcher) = self.batcher() else {
+            return;
+        };
+        let mut conn = None;
+        loop {
+            let jobs = {
+                let mut queue = batcher.lock();
+                if queue.waiting.is_empty() {
+                    queue.running -= 1;
+                    return;
+                }
+                std::mem::take(&mut queue.waiting)
+            };
+            let answers = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let conn = match &mut conn {
+                    Some(conn) => conn,
+                    None => conn.insert(self.checkout()?),
+                };
+                answer(conn, &jobs)
+            }))
+            .unwrap_or_else(|_| Err(AppError::Internal("token check batch panicked".into())));
+            match answers {
+                Ok(answers) => {
+                    for (job, found) in jobs.into_iter().zip(answers) {
+                        let _ = job.reply.send(Ok(found));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, requests = jobs.len(), "token check batch failed");
+                    // The next batch takes a connection afresh (checked
+                    // as every checkout is).
+                    conn = None;
+                    for job in jobs {
+                        let _ = job.reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Batcher {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One batch: what each job asked, in the jobs' order.
+fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppError> {
+    let now = db::now();
+    let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let mut live: HashMap<Vec<u8>, (ApiToken, Account)> =
+        tokens::find_live_by_hashes(conn, &hashes, now)?
+            .into_iter()
+            .map(|(hash, token, account)| (hash, (token, account)))
+            .collect();
+
+    // At most one write a minute per token, from the first request that
+    // used it; a failed bookkeeping write must not fail the callers' reads.
+    for (hash, (token, _)) in &mut live {
+        if token.use_due(now) {
+            let ip = jobs
+                .iter()
+                .find(|j| j.hash[..] == hash[..])
+                .and_then(|j| j.ip.as_deref());
+            match tokens::touch(conn, token.id, now, ip) {
+                Ok(_) => {
+                    token.last_used_at = Some(now);
+                    token.last_used_ip = ip.map(str::to_owned);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, token_id = token.id, "could not record token use")
+                }
+            }
+        }
+    }
+
+    let mut owners: Vec<i64> = jobs
+        .iter()
+        .filter(|j| j.with_tokens)
+        .filter_map(|j| live.get(&j.hash[..]))
+        .map(|(_, account)| account.id)
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut lists: HashMap<i64, Arc<Listed>> = HashMap::new();
+    if !owners.is_empty() {
+        let mut rows: HashMap<i64, Vec<ApiToken>> =
+            owners.iter().map(|id| (*id, Vec::new())).collect();
+        for token in tokens::list_for_accounts(conn, &owners)? {
+            rows.entry(token.account_id).or_default().push(token);
+        }
+        lists = rows
+            .into_iter()
+            .map(|(id, rows)| (id, Arc::new(Listed::new(rows))))
+            .collect();
+    }
+
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            let (token, account) = live.get(&job.hash[..])?;
+            Some(Found {
+                token: token.clone(),
+                account: account.clone(),
+                tokens: job
+                    .with_tokens
+                    .then(|| lists.get(&account.id).cloned())
+                    .flatten(),
+            })
+        })
+        .collect())
+}
