@@ -11,7 +11,8 @@
 # docs/PERFORMANCE.md, and exits 1 if any target fails.
 #
 # Scenarios:
-#   (f) the ceiling: actix-web answering a fixed JSON body as large as (a)'s
+#   (f) the ceiling: actix-web answering a fixed JSON body as large as (a)'s;
+#       run before (a), (e) and (b), each compared with the run just before it
 #   (a) GET /profile/tokens.json, Bearer token, 10 tokens listed, SQLite
 #   (b) the same on PostgreSQL (scripts/pg.sh, database tessera_bench)
 #   (c) (a) with 1,000 and with 1,000,000 tokens in the database
@@ -148,8 +149,12 @@ cpu_ms() {
 PG_PIDS=()
 
 # --- load ------------------------------------------------------------------
-declare -A RPS P50 P99 NON2XX LABEL CPU PG_CPU
+declare -A RPS P50 P99 NON2XX LABEL CPU PG_CPU VS
 ORDER=()
+# The ceiling run each scenario is compared with: the one just before it.
+# The machine's speed drifts over a run (other guests of the host take
+# turns), so a ratio is taken between runs a few seconds apart.
+CEIL=f
 
 # measure KEY LABEL URL [wrk args...] -- [script args]: a warm-up run, then
 # the measured run; keeps its figures under KEY.
@@ -184,6 +189,7 @@ measure() {
   n=$(field requests)
   CPU[$key]=$(((cpu1 - cpu0) * 1000 / (n > 0 ? n : 1)))
   PG_CPU[$key]=$(((pg1 - pg0) * 1000 / (n > 0 ? n : 1)))
+  VS[$key]=$CEIL
   ORDER+=("$key")
 }
 
@@ -267,10 +273,15 @@ curl -fsS -H "Authorization: Bearer $CALLER" "http://127.0.0.1:$PORT/profile/tok
   >"$WORK/a-body.json"
 stop_server
 BODY_BYTES=$(wc -c <"$WORK/a-body.json")
-start_ceiling "$WORK/a-body.json"
-measure f "(f) ceiling: bare actix-web, ${BODY_BYTES} B JSON" \
-  "http://127.0.0.1:$CEILING_PORT/profile/tokens.json"
-stop_server
+# ceiling KEY: a run of (f), the one the next scenarios are compared with.
+ceiling() {
+  start_ceiling "$WORK/a-body.json"
+  CEIL=$1
+  measure "$1" "(f) ceiling: bare actix-web, ${BODY_BYTES} B JSON" \
+    "http://127.0.0.1:$CEILING_PORT/profile/tokens.json"
+  stop_server
+}
+ceiling f
 
 # --- (a) -------------------------------------------------------------------
 start_server a "$SQLITE_URL"
@@ -301,6 +312,10 @@ if LOGIN_PAGE=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/login" 2>/dev/null); then
   rows=$(grep -c '<tr data-token-id=' "$WORK/e-page.html" || true)
   COOKIE=$(awk '$6 == "tessera_session" {print $7}' "$JAR")
   if [ "$code" = 303 ] && [ "$page_code" = 200 ] && [ "$rows" = 50 ] && [ -n "$COOKIE" ]; then
+    # The session lives in the database: it outlasts the restart.
+    stop_server
+    ceiling fe
+    start_server e "$SQLITE_URL"
     measure e "(e) /profile page, signed in, 50 tokens" "$BASE/profile" \
       -H "Cookie: tessera_session=$COOKIE"
     E_STATUS=ran
@@ -387,6 +402,7 @@ SELECT (SELECT id FROM accounts WHERE username = 'bench'), 'Token number ' || i,
        'profile:read tokens:read', true, now() - i * interval '1 hour'
 FROM generate_series(1, 9) AS i;
 SQL
+  ceiling fb
   start_server b "$PG_URL"
   # Warm the pool, then pin the PostgreSQL backends that serve it to the
   # server's CPU; the rest of the cluster (shared with tests) is left alone.
@@ -424,7 +440,7 @@ for k in "${ORDER[@]}"; do
   cpu=${CPU[$k]}
   [ "${PG_CPU[$k]}" -gt 0 ] && cpu="$cpu+${PG_CPU[$k]}pg"
   printf '%-46s %9.0f %8s %8s %8d %7s %10s\n' "${LABEL[$k]}" "${RPS[$k]}" "$(ms "${P50[$k]}")" \
-    "$(ms "${P99[$k]}")" "${NON2XX[$k]}" "$(pct "${RPS[$k]}" "${RPS[f]}")" "$cpu"
+    "$(ms "${P99[$k]}")" "${NON2XX[$k]}" "$(pct "${RPS[$k]}" "${RPS[${VS[$k]}]}")" "$cpu"
 done
 echo
 [ -n "$RSS_A" ] && echo "server RSS after (a): $((RSS_A / 1024)) MB"
@@ -433,17 +449,18 @@ want c && echo "seeding $(commas "$BIG") tokens took ${SEED_SECS}s"
 echo "build $((BUILT - STARTED))s, benchmark $(($(date +%s) - BUILT))s"
 [ -n "$ONLY" ] && echo "partial run (BENCH_ONLY=$ONLY): verdicts for what ran"
 echo
-f=${RPS[f]}
-of_f() { awk -v f="$f" -v p="$1" 'BEGIN {print f * p}'; }
+# of_f KEY SHARE: SHARE of the ceiling run KEY was compared with.
+of_f() { awk -v f="${RPS[${VS[$1]}]}" -v p="$2" 'BEGIN {print f * p}'; }
+vs_f() { pct "${RPS[$1]}" "${RPS[${VS[$1]}]}"; }
 if want a; then
-  verdict "$(ge "${RPS[a]}" "$(of_f 0.5)")" "(a) >= 50% of (f): $(pct "${RPS[a]}" "$f")"
+  verdict "$(ge "${RPS[a]}" "$(of_f a 0.5)")" "(a) >= 50% of (f): $(vs_f a)"
   verdict "$(ge 5000 "${P99[a]}")" "(a) p99 <= 5 ms: $(ms "${P99[a]}") ms"
   verdict "$(ge 65536 "$RSS_A")" "server RSS after (a) <= 64 MB: $((RSS_A / 1024)) MB"
 fi
 if ! want b; then
   :
 elif [ "$B_STATUS" = ran ]; then
-  verdict "$(ge "${RPS[b]}" "$(of_f 0.2)")" "(b) >= 20% of (f): $(pct "${RPS[b]}" "$f")"
+  verdict "$(ge "${RPS[b]}" "$(of_f b 0.2)")" "(b) >= 20% of (f): $(vs_f b)"
 else
   verdict 0 "(b) >= 20% of (f): not run (PostgreSQL unavailable or BENCH_SKIP_PG set)"
 fi
@@ -456,7 +473,7 @@ fi
 if ! want e; then
   :
 elif [ "$E_STATUS" = ran ]; then
-  verdict "$(ge "${RPS[e]}" "$(of_f 0.25)")" "(e) >= 25% of (f): $(pct "${RPS[e]}" "$f")"
+  verdict "$(ge "${RPS[e]}" "$(of_f e 0.25)")" "(e) >= 25% of (f): $(vs_f e)"
 else
   verdict 0 "(e) >= 25% of (f): $E_STATUS"
 fi

@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 use crate::db::cache::Listed;
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{self, ApiToken};
-use crate::db::{self, Db, DbConn};
+use crate::db::{self, Db, DbConn, PooledConn};
 use crate::error::AppError;
 use crate::tokens::TokenHash;
 
@@ -51,6 +51,9 @@ pub struct Batcher {
 struct Queue {
     waiting: Vec<Job>,
     running: usize,
+    /// The connection batches run on, kept between them: a checkout from
+    /// the pool costs a round trip of its own (its liveness test).
+    conn: Option<PooledConn>,
 }
 
 struct Job {
@@ -108,30 +111,36 @@ impl Db {
             .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?
     }
 
-    /// On a blocking thread: answers batches until the queue is empty, on
-    /// one connection (taken when the first batch needs it).
+    /// On a blocking thread: answers batches until the queue is empty.
     fn drain(&self) {
         let Some(batcher) = self.batcher() else {
             return;
         };
-        let mut conn = None;
+        let mut conn = batcher.lock().conn.take();
         loop {
+            // Let this CPU's other runnable threads go first: when the
+            // workers share it (a busy one-box deployment), they read and
+            // queue the requests already arrived, and the batch leaves with
+            // all of them rather than with the first. Where a CPU is free,
+            // this returns at once.
+            std::thread::yield_now();
             let jobs = {
                 let mut queue = batcher.lock();
                 if queue.waiting.is_empty() {
                     queue.running -= 1;
+                    // Kept for the next batch, unless the pool has no other.
+                    if self.pool.max_size() > 1 {
+                        queue.conn = conn;
+                    }
                     return;
                 }
                 std::mem::take(&mut queue.waiting)
             };
-            let answers = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let conn = match &mut conn {
-                    Some(conn) => conn,
-                    None => conn.insert(self.checkout()?),
-                };
-                answer(conn, &jobs)
-            }))
-            .unwrap_or_else(|_| Err(AppError::Internal("token check batch panicked".into())));
+            let answers =
+                std::panic::catch_unwind(AssertUnwindSafe(|| self.answer_on(&mut conn, &jobs)))
+                    .unwrap_or_else(|_| {
+                        Err(AppError::Internal("token check batch panicked".into()))
+                    });
             match answers {
                 Ok(answers) => {
                     for (job, found) in jobs.into_iter().zip(answers) {
@@ -140,8 +149,7 @@ impl Db {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, requests = jobs.len(), "token check batch failed");
-                    // The next batch takes a connection afresh (checked
-                    // as every checkout is).
+                    // The next batch takes a connection afresh.
                     conn = None;
                     for job in jobs {
                         let _ = job.reply.send(Err(e.clone()));
@@ -149,6 +157,24 @@ impl Db {
                 }
             }
         }
+    }
+
+    /// One batch on the kept connection, else on one from the pool (whose
+    /// checkout tests it). A kept connection may have died with the
+    /// database server while idle: then the batch is asked once more, on a
+    /// fresh one, rather than failed.
+    fn answer_on(
+        &self,
+        conn: &mut Option<PooledConn>,
+        jobs: &[Job],
+    ) -> Result<Vec<Option<Found>>, AppError> {
+        if let Some(kept) = conn.as_mut() {
+            match answer(kept, jobs) {
+                Err(AppError::Unavailable) => *conn = None,
+                answered => return answered,
+            }
+        }
+        answer(conn.insert(self.checkout()?), jobs)
     }
 }
 

@@ -222,7 +222,7 @@ impl Db {
         })
     }
 
-    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+    fn checkout(&self) -> Result<PooledConn, AppError> {
         self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database unavailable");
             AppError::Unavailable
@@ -244,6 +244,8 @@ impl Db {
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
     }
 }
+
+type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// A connection from [`Db::get`]; it marks the database changed when
 /// dropped.
