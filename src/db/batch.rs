@@ -41,6 +41,10 @@ use crate::tokens::TokenHash;
 /// (docs/PERFORMANCE.md). While one is out, the next fills.
 pub const MAX_RUNNING: usize = 1;
 
+/// The most checks one batch takes; the rest wait for the next. Bounds the
+/// size of one statement and the time its first caller waits.
+pub const MAX_BATCH: usize = 512;
+
 /// The queue of one process.
 #[derive(Default)]
 pub struct Batcher {
@@ -101,17 +105,25 @@ impl Db {
             start
         };
         if start {
-            let db = self.clone();
+            let mut running = Running(Some(self.clone()));
             // Not awaited: the batch is answered whether or not this
             // request still waits for it.
-            drop(actix_web::rt::task::spawn_blocking(move || db.drain()));
+            drop(actix_web::rt::task::spawn_blocking(move || {
+                if let Some(db) = &running.0 {
+                    db.drain();
+                }
+                // Ended: the drain gave its place back itself.
+                running.0.take();
+            }));
         }
         answer
             .await
             .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?
     }
 
-    /// On a blocking thread: answers batches until the queue is empty.
+    /// On a blocking thread: answers batches until the queue is empty, then
+    /// gives up its place in [`MAX_RUNNING`] (under the queue's lock, so a
+    /// request that queues meanwhile starts the next drain).
     fn drain(&self) {
         let Some(batcher) = self.batcher() else {
             return;
@@ -134,7 +146,8 @@ impl Db {
                     }
                     return;
                 }
-                std::mem::take(&mut queue.waiting)
+                let n = queue.waiting.len().min(MAX_BATCH);
+                queue.waiting.drain(..n).collect::<Vec<_>>()
             };
             let answers =
                 std::panic::catch_unwind(AssertUnwindSafe(|| self.answer_on(&mut conn, &jobs)))
@@ -178,6 +191,24 @@ impl Db {
     }
 }
 
+/// A drain's place in [`MAX_RUNNING`], given back by [`Db::drain`] itself.
+/// If the drain never ran or did not end (the runtime shutting down would
+/// drop it unrun), this gives the place back and fails the waiting checks
+/// rather than leaving them waiting for ever.
+struct Running(Option<Db>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(batcher) = self.0.as_ref().and_then(Db::batcher) {
+            let mut queue = batcher.lock();
+            queue.running -= 1;
+            for job in queue.waiting.drain(..) {
+                let _ = job.reply.send(Err(AppError::Unavailable));
+            }
+        }
+    }
+}
+
 impl Batcher {
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
@@ -187,23 +218,24 @@ impl Batcher {
 /// One batch: what each job asked, in the jobs' order.
 fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppError> {
     let now = db::now();
-    let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
-    hashes.sort_unstable();
-    hashes.dedup();
+    // Each token asked once; its use is recorded with the address of the
+    // first request that presented it.
+    let mut first_ip: HashMap<&[u8], Option<&str>> = HashMap::new();
+    for job in jobs {
+        first_ip.entry(&job.hash[..]).or_insert(job.ip.as_deref());
+    }
+    let hashes: Vec<&[u8]> = first_ip.keys().copied().collect();
     let mut live: HashMap<Vec<u8>, (ApiToken, Account)> =
         tokens::find_live_by_hashes(conn, &hashes, now)?
             .into_iter()
             .map(|(hash, token, account)| (hash, (token, account)))
             .collect();
 
-    // At most one write a minute per token, from the first request that
-    // used it; a failed bookkeeping write must not fail the callers' reads.
+    // At most one write a minute per token; a failed bookkeeping write
+    // must not fail the callers' reads.
     for (hash, (token, _)) in &mut live {
         if token.use_due(now) {
-            let ip = jobs
-                .iter()
-                .find(|j| j.hash[..] == hash[..])
-                .and_then(|j| j.ip.as_deref());
+            let ip = first_ip.get(&hash[..]).copied().flatten();
             match tokens::touch(conn, token.id, now, ip) {
                 Ok(_) => {
                     token.last_used_at = Some(now);
