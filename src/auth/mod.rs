@@ -10,7 +10,9 @@
 //! async fn list(caller: Need<scope::TokensRead>, ...) -> Result<..., AppError>
 //! ```
 //!
-//! Token checks cost one indexed query. The token's checksum is verified
+//! Token checks cost one indexed query (on SQLite often none: `db::cache`;
+//! on PostgreSQL shared with concurrent requests: `db::batch`). The token's
+//! checksum is verified
 //! first, so garbage never reaches the database; the lookup is by the HMAC
 //! of the token under the server key, which an attacker cannot compute, so
 //! the index lookup leaks nothing usable about any stored secret.
@@ -141,10 +143,11 @@ impl<S: ScopeMarker + 'static> FromRequest for NeedWith<S> {
 }
 
 impl<S: ScopeMarker + 'static> NeedWith<S> {
-    /// The caller and its account's tokens: both from the read cache when
-    /// it holds them (one read of its stamp), else the token check and the
-    /// list in one trip to the blocking pool, on one connection. A browser
-    /// session is checked as [`Need`] checks it.
+    /// The caller and its account's tokens: on PostgreSQL asked in the
+    /// batch of the moment ([`db::batch`]); on SQLite from the read cache
+    /// when it holds them (one read of its stamp), else the token check and
+    /// the list in one trip to the blocking pool, on one connection. A
+    /// browser session is checked as [`Need`] checks it.
     pub async fn own_tokens(self) -> Result<(Caller, Arc<Listed>), AppError> {
         let state = state(&self.req);
         let Credentials::Token(hash) = credentials(&self.req, &state)? else {
