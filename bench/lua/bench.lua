@@ -6,6 +6,9 @@
 --       POSTs a new-token request to /profile/tokens.json, taking the
 --       bearer token from TOKENS_FILE (one per line) in turn, so that no
 --       account reaches its token cap during the run.
+--   wrk ... -s bench/lua/bench.lua -- list TOKENS_FILE
+--       GETs /profile/tokens.json with the bearer tokens of TOKENS_FILE in
+--       turn: many callers, each listing its own account's tokens.
 --
 -- Every response's status is checked here, because wrk's own "Non-2xx"
 -- counter only counts 4xx and 5xx: a 303 to /login would pass unseen.
@@ -22,7 +25,16 @@ local next_index = 0
 
 function init(args)
   non2xx = 0
-  if args[1] == "create" then
+  if args[1] == "list" then
+    requests_list = {}
+    for line in io.lines(args[2]) do
+      if line ~= "" then
+        table.insert(requests_list, wrk.format("GET", "/profile/tokens.json", {
+          ["Authorization"] = "Bearer " .. line,
+        }))
+      end
+    end
+  elseif args[1] == "create" then
     requests_list = {}
     local body = '{"label":"bench","scopes":["tokens:read"],"expires_in_hours":720}'
     for line in io.lines(args[2]) do
