@@ -68,7 +68,6 @@ struct Job {
 }
 
 /// A live token, its owner, and when asked for, the owner's tokens.
-#[derive(Clone)]
 pub struct Found {
     pub token: ApiToken,
     pub account: Account,
@@ -256,18 +255,18 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
         .collect();
     owners.sort_unstable();
     owners.dedup();
-    let mut lists: HashMap<i64, Arc<Listed>> = HashMap::new();
+    // Every owner gets a list, even one emptied since the lookup.
+    let mut lists: HashMap<i64, Vec<ApiToken>> =
+        owners.iter().map(|id| (*id, Vec::new())).collect();
     if !owners.is_empty() {
-        let mut rows: HashMap<i64, Vec<ApiToken>> =
-            owners.iter().map(|id| (*id, Vec::new())).collect();
         for token in tokens::list_for_accounts(conn, &owners)? {
-            rows.entry(token.account_id).or_default().push(token);
+            lists.entry(token.account_id).or_default().push(token);
         }
-        lists = rows
-            .into_iter()
-            .map(|(id, rows)| (id, Arc::new(Listed::new(rows))))
-            .collect();
     }
+    let lists: HashMap<i64, Arc<Listed>> = lists
+        .into_iter()
+        .map(|(id, rows)| (id, Arc::new(Listed::new(rows))))
+        .collect();
 
     Ok(jobs
         .iter()

@@ -32,24 +32,6 @@ fn ids_in(list: &Value) -> BTreeSet<i64> {
         .collect()
 }
 
-/// The id of the caller's own token (the only one it lists with its prefix).
-async fn own_id(app: &TestApp, secret: &str) -> i64 {
-    let list: Value = app
-        .get("/profile/tokens.json", secret)
-        .await
-        .json()
-        .await
-        .unwrap();
-    list["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| secret.starts_with(t["prefix"].as_str().unwrap()))
-        .expect("the caller's own token is listed")["id"]
-        .as_i64()
-        .unwrap()
-}
-
 /// Deactivates (`"deactivate"`) or deletes (`"delete"`) token `id` through
 /// the API, with `manager`'s tokens:write token.
 async fn revoke(app: &TestApp, manager: &str, id: i64, how: &str) {
@@ -118,7 +100,7 @@ async fn concurrent_callers_each_get_their_own_answer() {
     let deactivated = app.token(&owner.account, &["profile:read", "tokens:read"]);
     let deleted = app.token(&owner.account, &["profile:read", "tokens:read"]);
     for (secret, action) in [(&deactivated, "deactivate"), (&deleted, "delete")] {
-        let id = own_id(&app, secret).await;
+        let id = app.own_token_id(secret).await;
         revoke(&app, &manager, id, action).await;
     }
     let gone = app.user();
@@ -199,7 +181,7 @@ async fn a_revocation_reaches_the_next_request_while_others_keep_the_server_busy
 
     for round in 0..10 {
         let victim = app.token(&user.account, &["profile:read", "tokens:read"]);
-        let id = own_id(&app, &victim).await;
+        let id = app.own_token_id(&victim).await;
         assert_eq!(app.get("/profile.json", &victim).await.status(), 200);
         let action = if round % 2 == 0 {
             "delete"

@@ -305,6 +305,25 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// The id of the token `secret` among its owner's listed tokens.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn own_token_id(&self, secret: &str) -> i64 {
+        let list: Value = self
+            .get("/profile/tokens.json", secret)
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| secret.starts_with(t["prefix"].as_str().unwrap()))
+            .expect("the caller's own token is listed")["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     /// Asserts that `path` refuses `token` as unauthenticated (401).
     #[allow(dead_code)] // used by some test modules only
     pub async fn assert_refused(&self, path: &str, token: &str) {

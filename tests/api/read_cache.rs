@@ -13,30 +13,12 @@ use tessera::config::DatabaseUrl;
 use crate::cli::run_ok;
 use crate::helpers::TestApp;
 
-/// The id of the token `secret` among the caller's listed tokens.
-async fn own_token_id(app: &TestApp, secret: &str) -> i64 {
-    let list: Value = app
-        .get("/profile/tokens.json", secret)
-        .await
-        .json()
-        .await
-        .unwrap();
-    list["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| secret.starts_with(t["prefix"].as_str().unwrap()))
-        .expect("the caller's own token is listed")["id"]
-        .as_i64()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let secret = app.token(&user.account, &["profile:read", "tokens:read"]);
-    let id = own_token_id(&app, &secret).await;
+    let id = app.own_token_id(&secret).await;
     // Used again and again: on SQLite, answered from memory by now.
     for _ in 0..3 {
         assert_eq!(app.get("/profile/tokens.json", &secret).await.status(), 200);

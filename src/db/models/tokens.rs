@@ -113,6 +113,20 @@ macro_rules! per_backend {
     };
 }
 
+/// A token that may be used at `now`: active, unexpired, its owner active
+/// (over `api_tokens` joined with `accounts`).
+#[diesel::dsl::auto_type]
+fn live_at(now: PrimitiveDateTime) -> _ {
+    api_tokens::active
+        .eq(true)
+        .and(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .and(accounts::active.eq(true))
+}
+
 /// The one query on the authentication path: a token that is active, not
 /// expired, and whose owner is active, with that owner.
 ///
@@ -127,13 +141,7 @@ pub fn find_live_by_hash(
     per_backend!(conn, |c| api_tokens::table
         .inner_join(accounts::table)
         .filter(api_tokens::token_hash.eq(hash.as_bytes()))
-        .filter(api_tokens::active.eq(true))
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(now)),
-        )
-        .filter(accounts::active.eq(true))
+        .filter(live_at(now))
         .select((ApiToken::as_select(), Account::as_select()))
         .get_result(c)
         .optional())
@@ -151,13 +159,7 @@ pub fn find_live_by_hashes(
     per_backend!(conn, |c| api_tokens::table
         .inner_join(accounts::table)
         .filter(api_tokens::token_hash.eq_any(hashes))
-        .filter(api_tokens::active.eq(true))
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(now)),
-        )
-        .filter(accounts::active.eq(true))
+        .filter(live_at(now))
         .select((
             api_tokens::token_hash,
             ApiToken::as_select(),
