@@ -4,12 +4,9 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
-use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
-use actix_web::middleware::{Condition, DefaultHeaders, Logger, Next};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 
 use crate::config::Config;
@@ -145,34 +142,6 @@ fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
     }
 }
 
-/// After any request that may have written (every method but GET, HEAD
-/// and OPTIONS), and before its response leaves, tells every instance on
-/// this database to drop what it has cached (see `db::cache`). GET requests
-/// that write do so themselves. A refusal (4xx) changes nothing the cache
-/// holds (bad input loses nothing and half-does nothing; a failed sign-in
-/// writes only its own counters and audit entry), so it does not empty the
-/// caches: otherwise anyone could, with a stream of refused posts.
-async fn note_writes(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let state = writes
-        .then(|| req.app_data::<web::Data<AppState>>().cloned())
-        .flatten();
-    let res = next.call(req).await;
-    let status = match &res {
-        Ok(res) => res.status(),
-        Err(e) => e.as_response_error().status_code(),
-    };
-    if let Some(state) = state
-        && !status.is_client_error()
-    {
-        state.db.note_change();
-    }
-    res
-}
-
 async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
     Err(AppError::NotFound)
 }
@@ -183,7 +152,11 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
     let addr = listener.local_addr()?;
     let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
     let cookie_secure = config.cookie_secure;
-    let state = web::Data::new(AppState { config, db });
+    let state = web::Data::new(AppState {
+        config,
+        db,
+        kept: Default::default(),
+    });
     // actix's Logger renders its line on every request, written or not;
     // leave it out when the access log is filtered away (TESSERA_LOG=warn).
     let access_log =
@@ -199,7 +172,6 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             .configure(configure)
             .default_service(web::to(not_found))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
-            .wrap(actix_web::middleware::from_fn(note_writes))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())

@@ -1,8 +1,11 @@
 use crate::config::Config;
 use crate::db::Db;
+use crate::routes::kept::KeptResponses;
 
-/// What every handler can reach: the settings and the database pool.
+/// What every handler can reach: the settings, the database, and the
+/// responses kept while the rows they show are current.
 pub struct AppState {
     pub config: Config,
     pub db: Db,
+    pub kept: KeptResponses,
 }

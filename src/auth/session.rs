@@ -57,23 +57,13 @@ pub async fn current(
         return Ok(None);
     };
     let hash = session_hash(&state.config, &sid);
-    // From the read cache when it holds this session unexpired (see
-    // `db::cache`); else one trip, whose answer is kept.
-    let read = state.db.cache().map(|cache| (cache, cache.version()));
-    let cached = read.and_then(|(cache, version)| cache.sessions.get(&hash, version));
-    let found = match cached.filter(|(row, _)| row.expires_at > db::now()) {
-        Some(found) => Some(found),
-        None => {
-            let found = state
-                .db
-                .run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?))
-                .await?;
-            if let (Some((cache, version)), Some(found)) = (read, &found) {
-                cache.sessions.put(hash, found.clone(), version);
-            }
-            found
-        }
-    };
+    // The rows may be up to a second old (`db::cache`): expiry is checked
+    // again against the clock.
+    let found = state
+        .db
+        .live_session(hash)
+        .await?
+        .filter(|(row, account)| row.expires_at > db::now() && account.active);
     Ok(found.map(|(row, account)| {
         let csrf_token = session_csrf(&state.config, &sid);
         (Live { row, csrf_token }, account)

@@ -9,8 +9,9 @@
 //! fewer than [`MAX_RUNNING`] batches are in flight one is started at once,
 //! and otherwise the request waits for the next, which takes everything
 //! that queued meanwhile. One batch is one statement for all its tokens
-//! (`token_hash = ANY($1)`), the throttled last-use writes that are due, and
-//! one statement for the token lists its requests want.
+//! (`token_hash = ANY($1)`) and one for the token lists its requests want.
+//! It only reads: what the rows allow, and writing down a token's use, are
+//! the token check's (`auth::check`).
 //!
 //! Nothing is kept between batches, so a check is exactly as fresh as one
 //! query per request: every statement of a batch starts after each of its
@@ -27,7 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::db::cache::Listed;
+use crate::db::lookup::{AccountTokens, Found};
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{self, ApiToken};
 use crate::db::{self, Db, DbConn, PooledConn};
@@ -62,29 +63,18 @@ struct Queue {
 
 struct Job {
     hash: [u8; 32],
-    ip: Option<String>,
     with_tokens: bool,
     reply: oneshot::Sender<Result<Option<Found>, AppError>>,
 }
 
-/// A live token, its owner, and when asked for, the owner's tokens.
-pub struct Found {
-    pub token: ApiToken,
-    pub account: Account,
-    /// Newest first; requests of one batch for the same account share it
-    /// (and so the responses rendered from it).
-    pub tokens: Option<Arc<Listed>>,
-}
-
 impl Db {
-    /// The live token with this hash and its owner (recording its use at
-    /// most once a minute), with the owner's tokens if `with_tokens`, asked
-    /// in one trip together with the other requests' checks of the moment.
-    /// `None`: no such live token. PostgreSQL only (see [`Db::batcher`]).
-    pub async fn check_together(
+    /// The live token with this hash and its owner, with the owner's tokens
+    /// if `with_tokens`, asked in one trip together with the other requests'
+    /// checks of the moment. `None`: no such live token. PostgreSQL only
+    /// (see [`Db::batcher`]).
+    pub(super) async fn check_together(
         &self,
         hash: &TokenHash,
-        ip: Option<String>,
         with_tokens: bool,
     ) -> Result<Option<Found>, AppError> {
         let batcher = self
@@ -95,7 +85,6 @@ impl Db {
             let mut queue = batcher.lock();
             queue.waiting.push(Job {
                 hash: hash.0,
-                ip,
                 with_tokens,
                 reply,
             });
@@ -217,35 +206,15 @@ impl Batcher {
 /// One batch: what each job asked, in the jobs' order.
 fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppError> {
     let now = db::now();
-    // Each token asked once; its use is recorded with the address of the
-    // first request that presented it.
-    let mut first_ip: HashMap<&[u8], Option<&str>> = HashMap::new();
-    for job in jobs {
-        first_ip.entry(&job.hash[..]).or_insert(job.ip.as_deref());
-    }
-    let hashes: Vec<&[u8]> = first_ip.keys().copied().collect();
-    let mut live: HashMap<Vec<u8>, (ApiToken, Account)> =
+    // Each token asked once.
+    let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let live: HashMap<Vec<u8>, (ApiToken, Account)> =
         tokens::find_live_by_hashes(conn, &hashes, now)?
             .into_iter()
             .map(|(hash, token, account)| (hash, (token, account)))
             .collect();
-
-    // At most one write a minute per token; a failed bookkeeping write
-    // must not fail the callers' reads.
-    for (hash, (token, _)) in &mut live {
-        if token.use_due(now) {
-            let ip = first_ip.get(&hash[..]).copied().flatten();
-            match tokens::touch(conn, token.id, now, ip) {
-                Ok(_) => {
-                    token.last_used_at = Some(now);
-                    token.last_used_ip = ip.map(str::to_owned);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, token_id = token.id, "could not record token use")
-                }
-            }
-        }
-    }
 
     let mut owners: Vec<i64> = jobs
         .iter()
@@ -263,9 +232,15 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
             lists.entry(token.account_id).or_default().push(token);
         }
     }
-    let lists: HashMap<i64, Arc<Listed>> = lists
+    let lists: HashMap<i64, AccountTokens> = lists
         .into_iter()
-        .map(|(id, rows)| (id, Arc::new(Listed::new(rows))))
+        .map(|(id, rows)| {
+            let list = AccountTokens {
+                rows: Arc::new(rows),
+                stamp: None,
+            };
+            (id, list)
+        })
         .collect();
 
     Ok(jobs
@@ -275,7 +250,7 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
             Some(Found {
                 token: token.clone(),
                 account: account.clone(),
-                tokens: job
+                list: job
                     .with_tokens
                     .then(|| lists.get(&account.id).cloned())
                     .flatten(),

@@ -8,9 +8,11 @@
 
 pub mod batch;
 pub mod cache;
+pub mod changes;
+pub mod lookup;
 pub mod models;
 pub mod schema;
-pub mod stamp;
+pub mod timestamps;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,7 +145,8 @@ impl Db {
     }
 
     /// Tells every process on this database that it changed: their cached
-    /// answers are dropped. Call after a write, before answering for it.
+    /// answers are no longer found. The write path does this by itself
+    /// ([`changes`]); call it only after changing rows behind its back.
     pub fn note_change(&self) {
         if let Some(cache) = &self.cache {
             cache.note_change();
@@ -213,8 +216,8 @@ impl Db {
     }
 
     /// A connection for code that is already off the async workers (the CLI,
-    /// tests, startup). Whatever it did counts as a change once it is given
-    /// back (see [`cache`]).
+    /// tests, startup). What it changed is noted once it is given back (see
+    /// [`changes`]).
     pub fn get(&self) -> Result<Conn, AppError> {
         Ok(Conn {
             conn: self.checkout()?,
@@ -237,8 +240,14 @@ impl Db {
     {
         let db = self.clone();
         actix_web::web::block(move || {
-            let mut conn = db.checkout()?;
-            f(&mut conn)
+            // Whatever an earlier unit of work on this thread left behind
+            // is not this one's.
+            changes::take();
+            let result = db.checkout().and_then(|mut conn| f(&mut conn));
+            if changes::take() {
+                db.note_change();
+            }
+            result
         })
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
@@ -247,8 +256,8 @@ impl Db {
 
 type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// A connection from [`Db::get`]; it marks the database changed when
-/// dropped.
+/// A connection from [`Db::get`]; when dropped, it notes what was changed
+/// through it.
 pub struct Conn {
     conn: r2d2::PooledConnection<Manager>,
     cache: Option<Arc<ReadCache>>,
@@ -269,7 +278,9 @@ impl std::ops::DerefMut for Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        if let Some(cache) = &self.cache {
+        if changes::take()
+            && let Some(cache) = &self.cache
+        {
             cache.note_change();
         }
     }
@@ -293,26 +304,33 @@ where
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConn as Connection>::TransactionManager;
 
+    // What a rolled-back transaction changed never happened.
+    let changed_before = changes::peek();
+    let undo = |result: Result<T, E>| {
+        if result.is_err() {
+            changes::restore(changed_before);
+        }
+        result
+    };
     let DbConn::Sqlite(c) = &mut *conn else {
-        return conn.transaction(f);
+        return undo(conn.transaction(f));
     };
     let nested = AnsiTransactionManager::transaction_manager_status_mut(c)
         .transaction_depth()?
         .is_some();
     if nested {
-        return conn.transaction(f);
+        return undo(conn.transaction(f));
     }
     AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-    match f(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
+    undo(match f(conn) {
+        Ok(value) => Manager::commit_transaction(conn)
+            .map(|()| value)
+            .map_err(E::from),
         Err(e) => {
             Manager::rollback_transaction(conn)?;
             Err(e)
         }
-    }
+    })
 }
 
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), String> {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::session::{self, SignedIn};
-use crate::db::cache::Listed;
+use crate::db::lookup::AccountTokens;
 use crate::db::{self, models::tokens as token_db};
 use crate::error::AppError;
 use crate::extract::FormBody;
@@ -39,7 +39,7 @@ fn page_with(
     session: &Session,
     state: &AppState,
     user: &SignedIn,
-    tokens: &Listed,
+    tokens: &AccountTokens,
     form: TokenForm,
     reveal: Option<Reveal>,
 ) -> ProfilePage {
@@ -77,8 +77,8 @@ fn base_url(req: &HttpRequest) -> String {
 /// encrypted session by the post that created it and is removed here.
 ///
 /// The ordinary view (no secret, no message) of unchanged tokens is the
-/// same page each time for one session and address: it is kept with the
-/// tokens in the read cache (`db::cache`), as rendered, escaping and all.
+/// same page each time for one session and address: it is kept while the
+/// tokens are unchanged (`routes::kept`), as rendered, escaping and all.
 pub async fn show(
     req: HttpRequest,
     session: Session,
@@ -101,7 +101,10 @@ pub async fn show(
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(&session) {
         let variant = format!("profile {} {}", user.csrf_token(), base_url(&req));
-        let body = tokens.rendered(&variant, db::now(), || render(&make()))?;
+        let account_id = user.0.account.id;
+        let body = state
+            .kept
+            .get_or_make(&tokens, account_id, &variant, db::now(), || render(&make()))?;
         return Ok(html_response(StatusCode::OK, body));
     }
     html(StatusCode::OK, &make())

@@ -18,23 +18,28 @@ use crate::views::tokens::{CreatedToken, TokenList, TokenView};
 #[utoipa::path(get, path = "/profile/tokens.json", tag = "tokens",
     responses((status = 200, body = TokenList)),
     security(("tokens:read" = [])))]
-pub async fn list(need: NeedWith<scope::TokensRead>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    need: NeedWith<scope::TokensRead>,
+) -> Result<HttpResponse, AppError> {
     let (caller, tokens) = need.own_tokens().await?;
     let now = db::now();
-    // Unchanged rows make the same body until a token expires: it is kept
-    // with the rows in the read cache.
-    let body = tokens.rendered("json", now, || {
-        let list = TokenList {
-            tokens: tokens
-                .rows
-                .iter()
-                .map(|t| TokenView::new(t, &caller.account.account_id, now))
-                .collect(),
-        };
-        serde_json::to_vec(&list)
-            .map(Bytes::from)
-            .map_err(|e| AppError::Internal(format!("token list: {e}")))
-    })?;
+    // Unchanged rows make the same body until a token expires.
+    let account_id = caller.account.id;
+    let body = state
+        .kept
+        .get_or_make(&tokens, account_id, "json", now, || {
+            let list = TokenList {
+                tokens: tokens
+                    .rows
+                    .iter()
+                    .map(|t| TokenView::new(t, &caller.account.account_id, now))
+                    .collect(),
+            };
+            serde_json::to_vec(&list)
+                .map(Bytes::from)
+                .map_err(|e| AppError::Internal(format!("token list: {e}")))
+        })?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))

@@ -330,9 +330,13 @@ impl TestApp {
         assert_error(self.get(path, token).await, 401, "unauthenticated", None).await;
     }
 
-    /// Runs SQL through the app's own pool (both backends).
+    /// Runs SQL through the app's own pool (both backends), as an operator
+    /// would behind tessera's back; then tells the read cache, as tessera's
+    /// own writes do, so the next request sees it.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
-        f(&mut self.conn())
+        let result = f(&mut self.conn());
+        self.db.note_change();
+        result
     }
 }
 

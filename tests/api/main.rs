@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod auth_forms;
 mod authz_matrix;
+mod change_stamp;
 mod cli;
 mod concurrent_checks;
 mod contention;

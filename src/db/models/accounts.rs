@@ -1,10 +1,10 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::stamp::{MaybeStamp, Stamp};
+use crate::db::timestamps::{MaybeStamp, Stamp};
 
-use crate::db::DbConn;
 use crate::db::schema::{accounts, api_tokens};
+use crate::db::{DbConn, changes};
 use crate::tokens::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -107,18 +107,21 @@ pub fn set_last_login(conn: &mut DbConn, id: i64, at: PrimitiveDateTime) -> Quer
     diesel::update(accounts::table.find(id))
         .set(accounts::last_login_at.eq(Some(at)))
         .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))
         .set(accounts::role.eq(role.as_str()))
         .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))
         .set(accounts::active.eq(active))
         .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::stamp::Stamp;
+use crate::db::timestamps::Stamp;
 
 use crate::db::DbConn;
 use crate::db::schema::audit_events;

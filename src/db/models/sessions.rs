@@ -9,11 +9,11 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::stamp::Stamp;
+use crate::db::timestamps::Stamp;
 
-use crate::db::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, sessions};
+use crate::db::{DbConn, changes};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -39,6 +39,7 @@ pub fn insert(
             sessions::expires_at.eq(expires_at),
         ))
         .execute(conn)
+        .map(changes::mark)
 }
 
 /// A live session and its account, if the account is still active.
@@ -60,13 +61,19 @@ pub fn find_live(
 }
 
 pub fn delete(conn: &mut DbConn, hash: &[u8]) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::session_hash.eq(hash))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::session_hash.eq(hash)))
+        .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn delete_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
+        .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn delete_expired(conn: &mut DbConn, now: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
+        .execute(conn)
+        .map(changes::mark)
 }

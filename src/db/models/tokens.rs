@@ -1,10 +1,10 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, api_tokens};
-use crate::db::stamp::{MaybeStamp, Stamp};
+use crate::db::timestamps::{MaybeStamp, Stamp};
+use crate::db::{DbConn, changes};
 use crate::tokens::{ScopeSet, TokenHash};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -96,6 +96,9 @@ pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
             api_tokens::last_used_ip,
         ))
         .get_result(conn)
+        .inspect(|_| {
+            changes::mark(1);
+        })
 }
 
 /// Runs a query on the backend's own connection rather than through
@@ -200,6 +203,7 @@ pub fn touch(
         api_tokens::last_used_ip.eq(ip),
     ))
     .execute(conn)
+    .map(changes::mark)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiToken>> {
@@ -254,10 +258,13 @@ pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<usize
     diesel::update(api_tokens::table.find(id))
         .set(api_tokens::active.eq(active))
         .execute(conn)
+        .map(changes::mark)
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::delete(api_tokens::table.find(id)).execute(conn)
+    diesel::delete(api_tokens::table.find(id))
+        .execute(conn)
+        .map(changes::mark)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,230 @@
+//! The token check: the one way a presented token becomes a [`Caller`].
+//! Every token-authenticated path calls [`check`] (through `Need`, or
+//! directly), in this order:
+//!
+//! 1. **presented form** ([`presented_token`]): `Authorization` (Bearer,
+//!    Token, apiToken or bare), `API-KEY`, or for GET the `api_token` query
+//!    parameter;
+//! 2. **checksum** (`PlainToken::parse`): garbage never reaches the
+//!    database;
+//! 3. **keyed hash**: HMAC-SHA256 under the server key, which an attacker
+//!    cannot compute, so the index lookup leaks nothing usable;
+//! 4. **lookup** (`Db::live_token`): the token's row and its owner's, from
+//!    the read cache, the PostgreSQL batch or one query; which one is the
+//!    database layer's business;
+//! 5. **decision** ([`allowed`]): active, unexpired, owner active, then the
+//!    scopes capped by what the owner's role allows now;
+//! 6. **use recorded** ([`record_use`]): last used time and address, at most
+//!    once a minute per token.
+
+use actix_web::HttpRequest;
+use actix_web::http::{Method, header};
+use std::sync::Arc;
+use time::PrimitiveDateTime;
+
+use super::{Caller, Via};
+use crate::db::lookup::{AccountTokens, Found};
+use crate::db::models::accounts::Account;
+use crate::db::models::tokens::{ApiToken, TokenStatus};
+use crate::db::{self};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tokens::{PlainToken, ScopeSet};
+
+/// A token presented with the request, in whichever form it came.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Presented<'a> {
+    None,
+    Token(&'a str),
+    /// Something was sent as credentials but cannot be a token.
+    Malformed,
+}
+
+/// Finds a token in the `Authorization` header (Bearer, Token, apiToken or
+/// bare), the `API-KEY` header, or for GET the `api_token` query parameter.
+pub fn presented_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let Ok(value) = value.to_str() else {
+            return Presented::Malformed;
+        };
+        return parse_authorization(value);
+    }
+    if let Some(value) = req.headers().get("API-KEY") {
+        return match value.to_str() {
+            Ok(v) if !v.trim().is_empty() => Presented::Token(v.trim()),
+            _ => Presented::Malformed,
+        };
+    }
+    if allow_query
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && let Some(v) = query_token(req.query_string())
+    {
+        return Presented::Token(v);
+    }
+    Presented::None
+}
+
+pub fn parse_authorization(value: &str) -> Presented<'_> {
+    let value = value.trim();
+    match value.split_once(char::is_whitespace) {
+        Some((scheme, rest)) => {
+            let known = ["bearer", "token", "apitoken"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s));
+            let rest = rest.trim();
+            if known && !rest.is_empty() && !rest.contains(char::is_whitespace) {
+                Presented::Token(rest)
+            } else {
+                Presented::Malformed
+            }
+        }
+        None if !value.is_empty() => Presented::Token(value),
+        None => Presented::Malformed,
+    }
+}
+
+pub fn query_token(query: &str) -> Option<&str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "api_token")
+        .map(|(_, v)| v)
+}
+
+/// A checked token: who calls, and the owner's tokens when asked for.
+pub struct Checked {
+    pub caller: Caller,
+    pub list: Option<AccountTokens>,
+}
+
+/// Checks the token `raw` presented from `ip`; with `with_list`, the
+/// owner's tokens come with the answer (read in the same trip where the
+/// backend allows). Every refusal is the same 401, whatever its reason.
+pub async fn check(
+    state: &AppState,
+    raw: &str,
+    ip: Option<String>,
+    with_list: bool,
+) -> Result<Checked, AppError> {
+    let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
+    let hash = token.hash(&state.config.secret_key);
+    let Found {
+        mut token,
+        account,
+        mut list,
+    } = state
+        .db
+        .live_token(&hash, with_list)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let now = db::now();
+    if !allowed(&token, &account, now) {
+        return Err(AppError::Unauthenticated);
+    }
+    if record_use(state, &token, now, ip.as_deref()).await {
+        token.last_used_at = Some(now);
+        token.last_used_ip = ip.clone();
+        if let Some(list) = &mut list {
+            show_use(list, &token);
+        }
+    }
+    Ok(Checked {
+        caller: caller_of(&token, account, ip),
+        list,
+    })
+}
+
+/// Whether a token found live may still be used at `now`: the lookup's rows
+/// may be up to a second old (`db::cache`), so status, expiry and the
+/// owner's flag are checked again here.
+pub fn allowed(token: &ApiToken, owner: &Account, now: PrimitiveDateTime) -> bool {
+    token.status(now) == TokenStatus::Active && owner.active
+}
+
+/// What the token may do now: its scopes capped by its owner's role.
+fn caller_of(token: &ApiToken, account: Account, ip: Option<String>) -> Caller {
+    let scopes = token
+        .scope_set()
+        .intersect(ScopeSet::for_role(account.role()));
+    Caller {
+        account,
+        scopes,
+        via: Via::Token { token_id: token.id },
+        ip,
+    }
+}
+
+/// Writes down a use of `token` when one is due (at most once a minute);
+/// whether this request wrote it. A failed write is logged: bookkeeping
+/// must not fail the caller's request.
+pub async fn record_use(
+    state: &AppState,
+    token: &ApiToken,
+    now: PrimitiveDateTime,
+    ip: Option<&str>,
+) -> bool {
+    if !token.use_due(now) {
+        return false;
+    }
+    match state
+        .db
+        .record_use(token.id, now, ip.map(str::to_owned))
+        .await
+    {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            tracing::warn!(error = %e, token_id = token.id, "could not record token use");
+            false
+        }
+    }
+}
+
+/// The owner's list, read before the use was written down, as it reads
+/// after.
+fn show_use(list: &mut AccountTokens, used: &ApiToken) {
+    let mut rows = Vec::clone(&list.rows);
+    if let Some(row) = rows.iter_mut().find(|t| t.id == used.id) {
+        row.last_used_at = used.last_used_at;
+        row.last_used_ip = used.last_used_ip.clone();
+    }
+    list.rows = Arc::new(rows);
+    // Not the rows read under that stamp any more: not to be kept.
+    list.stamp = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_forms() {
+        let t = "tsr_abc";
+        assert_eq!(parse_authorization("Bearer tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("bearer  tsr_abc "), Presented::Token(t));
+        assert_eq!(parse_authorization("Token tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("apiToken tsr_abc"), Presented::Token(t));
+        assert_eq!(parse_authorization("tsr_abc"), Presented::Token(t));
+        assert_eq!(
+            parse_authorization("Basic dXNlcjpwYXNz"),
+            Presented::Malformed
+        );
+        assert_eq!(parse_authorization("Bearer a b"), Presented::Malformed);
+        assert_eq!(parse_authorization("Bearer"), Presented::Token("Bearer"));
+        assert_eq!(parse_authorization(""), Presented::Malformed);
+    }
+
+    #[test]
+    fn query_parameter() {
+        assert_eq!(query_token("a=1&api_token=tsr_x"), Some("tsr_x"));
+        assert_eq!(query_token("api_tokens=tsr_x"), None);
+        assert_eq!(query_token(""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn authorization_parser_never_panics(s in "\\PC{0,80}") {
+            let _ = parse_authorization(&s);
+            let _ = query_token(&s);
+        }
+    }
+}

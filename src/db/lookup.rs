@@ -1,0 +1,125 @@
+//! The reads on every request's path (a token by its hash, a session by
+//! its hash, an account's tokens) and the one write a read makes (a token's
+//! last use). Callers do not know how each is answered: on SQLite from the
+//! read cache when it holds the answer ([`super::cache`]), on PostgreSQL
+//! asked together with the other requests' checks of the moment
+//! ([`super::batch`]), else one trip to the blocking pool. This layer
+//! stores and loads rows; what they allow is `auth`'s to decide.
+
+use std::sync::Arc;
+
+use time::PrimitiveDateTime;
+
+use crate::db::models::accounts::Account;
+use crate::db::models::sessions;
+use crate::db::models::tokens::{self, ApiToken};
+use crate::db::{self, Db};
+use crate::error::AppError;
+use crate::tokens::TokenHash;
+
+/// A live token and its owner, as the database has them now; with the
+/// owner's tokens when they were asked for.
+pub struct Found {
+    pub token: ApiToken,
+    pub account: Account,
+    pub list: Option<AccountTokens>,
+}
+
+/// An account's tokens, newest first, and the change stamp read before them
+/// (SQLite): whatever is made of these rows may be kept under that stamp.
+#[derive(Clone)]
+pub struct AccountTokens {
+    pub rows: Arc<Vec<ApiToken>>,
+    pub stamp: Option<u64>,
+}
+
+impl Db {
+    /// The change stamp as it reads now (SQLite with its read cache).
+    pub fn stamp(&self) -> Option<u64> {
+        self.cache().map(|c| c.stamp())
+    }
+
+    /// The live token with this hash (active, unexpired, its owner active,
+    /// as of the query) and its owner; with `with_list`, the owner's
+    /// tokens too, read at the same moment. `None`: no such live token.
+    pub async fn live_token(
+        &self,
+        hash: &TokenHash,
+        with_list: bool,
+    ) -> Result<Option<Found>, AppError> {
+        if self.batcher().is_some() {
+            return self.check_together(hash, with_list).await;
+        }
+        let stamp = self.stamp();
+        let key = hash.0;
+        let load = {
+            let hash = hash.clone();
+            self.run(move |conn| {
+                Ok(tokens::find_live_by_hash(conn, &hash, db::now())?.map(Arc::new))
+            })
+        };
+        let rows = match (self.cache(), stamp) {
+            (Some(cache), Some(stamp)) => cache.tokens.get(stamp, key, load).await?,
+            _ => load.await?,
+        };
+        let Some(rows) = rows else {
+            return Ok(None);
+        };
+        let (token, account) = (*rows).clone();
+        let list = match with_list {
+            true => Some(self.tokens_at(account.id, stamp).await?),
+            false => None,
+        };
+        Ok(Some(Found {
+            token,
+            account,
+            list,
+        }))
+    }
+
+    /// An account's tokens, newest first.
+    pub async fn tokens_of(&self, account_id: i64) -> Result<AccountTokens, AppError> {
+        self.tokens_at(account_id, self.stamp()).await
+    }
+
+    /// [`Db::tokens_of`] for a request that has read the stamp already.
+    async fn tokens_at(
+        &self,
+        account_id: i64,
+        stamp: Option<u64>,
+    ) -> Result<AccountTokens, AppError> {
+        let load = self.run(move |conn| Ok(Arc::new(tokens::list_for_account(conn, account_id)?)));
+        let rows = match (self.cache(), stamp) {
+            (Some(cache), Some(stamp)) => cache.lists.get(stamp, account_id, load).await?,
+            _ => load.await?,
+        };
+        Ok(AccountTokens { rows, stamp })
+    }
+
+    /// The live session with this hash (unexpired, its account active) and
+    /// its account.
+    pub async fn live_session(
+        &self,
+        hash: [u8; 32],
+    ) -> Result<Option<(sessions::Session, Account)>, AppError> {
+        let load =
+            self.run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?.map(Arc::new)));
+        let rows = match (self.cache(), self.stamp()) {
+            (Some(cache), Some(stamp)) => cache.sessions.get(stamp, hash, load).await?,
+            _ => load.await?,
+        };
+        Ok(rows.map(|rows| (*rows).clone()))
+    }
+
+    /// Writes down a token's use at `now` from `ip`, unless another request
+    /// or instance did within the minute; whether this one did.
+    pub async fn record_use(
+        &self,
+        token_id: i64,
+        now: PrimitiveDateTime,
+        ip: Option<String>,
+    ) -> Result<bool, AppError> {
+        self.run(move |conn| Ok(tokens::touch(conn, token_id, now, ip.as_deref())? > 0))
+            .await
+    }
+}

@@ -1,0 +1,186 @@
+//! Responses made of an account's token list (the `tokens.json` body, a
+//! session's ordinary Account Preferences page), kept while the list they
+//! were made of is current.
+//!
+//! A list read under a change stamp (`db::lookup::AccountTokens::stamp`, SQLite)
+//! makes the same response until the database changes, or until one of its
+//! tokens expires (its status turns to "expired"): so a response is kept
+//! under that stamp and made again after the first expiry since. Lists read
+//! without a stamp (PostgreSQL) make their response each time.
+
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use moka::sync::Cache;
+use time::PrimitiveDateTime;
+
+use crate::db::cache::MAX_AGE;
+use crate::db::lookup::AccountTokens;
+
+/// Bytes of responses kept in all (a 50-token page is about 56 KB).
+const BUDGET: u64 = 32 << 20;
+
+/// The stamp the list was read under, its account, and what else the
+/// response depends on (which page, whose session).
+type Key = (u64, i64, String);
+
+struct Made {
+    body: Bytes,
+    made_at: PrimitiveDateTime,
+    /// The first expiry after `made_at`: from then on the same rows make
+    /// another response.
+    until: Option<PrimitiveDateTime>,
+}
+
+pub struct KeptResponses {
+    cache: Cache<Key, Arc<Made>>,
+}
+
+impl Default for KeptResponses {
+    fn default() -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(BUDGET)
+                .weigher(|key: &Key, made: &Arc<Made>| {
+                    u32::try_from(made.body.len() + key.2.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(MAX_AGE)
+                .build(),
+        }
+    }
+}
+
+impl KeptResponses {
+    /// What `make` makes of `list` at `now` as `variant`: kept, or made
+    /// (and kept when the list was read under a stamp).
+    pub fn get_or_make<E>(
+        &self,
+        list: &AccountTokens,
+        account_id: i64,
+        variant: &str,
+        now: PrimitiveDateTime,
+        make: impl FnOnce() -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let Some(stamp) = list.stamp else {
+            return make();
+        };
+        let key = (stamp, account_id, variant.to_owned());
+        if let Some(made) = self.cache.get(&key)
+            && made.made_at <= now
+            && made.until.is_none_or(|until| now < until)
+        {
+            return Ok(made.body.clone());
+        }
+        let body = make()?;
+        let until = list
+            .rows
+            .iter()
+            .filter_map(|t| t.expires_at)
+            .filter(|at| *at > now)
+            .min();
+        let made = Made {
+            body: body.clone(),
+            made_at: now,
+            until,
+        };
+        self.cache.insert(key, Arc::new(made));
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::models::tokens::ApiToken;
+    use time::macros::datetime;
+
+    fn token(id: i64, expires_at: Option<PrimitiveDateTime>) -> ApiToken {
+        ApiToken {
+            id,
+            account_id: 1,
+            label: format!("token {id}"),
+            prefix: "tsr_00000000".into(),
+            scopes: "tokens:read".into(),
+            active: true,
+            created_at: datetime!(2026-01-01 00:00:00),
+            expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+        }
+    }
+
+    #[test]
+    fn a_response_is_made_again_when_a_listed_token_expires() {
+        let kept = KeptResponses::default();
+        let list = AccountTokens {
+            rows: Arc::new(vec![
+                token(1, Some(datetime!(2026-06-01 12:00:00))),
+                token(2, Some(datetime!(2026-03-01 12:00:00))),
+                token(3, None),
+            ]),
+            stamp: Some(7),
+        };
+        let made = std::cell::Cell::new(0);
+        let render = |now: PrimitiveDateTime| {
+            kept.get_or_make(&list, 1, "json", now, || {
+                made.set(made.get() + 1);
+                Ok::<_, ()>(Bytes::from(format!("made {}", made.get())))
+            })
+            .unwrap()
+        };
+        assert_eq!(render(datetime!(2026-02-01 00:00:00)), "made 1");
+        assert_eq!(render(datetime!(2026-03-01 11:59:59)), "made 1");
+        // Token 2 expires: statuses change, the body is made again.
+        assert_eq!(render(datetime!(2026-03-01 12:00:00)), "made 2");
+        assert_eq!(render(datetime!(2026-05-31 00:00:00)), "made 2");
+        assert_eq!(render(datetime!(2026-06-01 12:00:00)), "made 3");
+        assert_eq!(render(datetime!(2027-01-01 00:00:00)), "made 3");
+        // The clock went back: made again rather than trusted.
+        assert_eq!(render(datetime!(2026-02-01 00:00:00)), "made 4");
+    }
+
+    #[test]
+    fn only_a_list_read_under_a_stamp_is_kept() {
+        let kept = KeptResponses::default();
+        let now = datetime!(2026-01-01 00:00:00);
+        let unstamped = AccountTokens {
+            rows: Arc::new(vec![token(1, None)]),
+            stamp: None,
+        };
+        let made = std::cell::Cell::new(0);
+        for _ in 0..2 {
+            kept.get_or_make(&unstamped, 1, "json", now, || {
+                made.set(made.get() + 1);
+                Ok::<_, ()>(Bytes::new())
+            })
+            .unwrap();
+        }
+        assert_eq!(made.get(), 2);
+        // Under another stamp, or for another variant: another response.
+        let stamped = |stamp| AccountTokens {
+            rows: unstamped.rows.clone(),
+            stamp: Some(stamp),
+        };
+        let body = |s: &'static str| move || Ok::<_, ()>(Bytes::from(s));
+        assert_eq!(
+            kept.get_or_make(&stamped(1), 1, "a", now, body("1a"))
+                .unwrap(),
+            "1a"
+        );
+        assert_eq!(
+            kept.get_or_make(&stamped(1), 1, "a", now, body("x"))
+                .unwrap(),
+            "1a"
+        );
+        assert_eq!(
+            kept.get_or_make(&stamped(2), 1, "a", now, body("2a"))
+                .unwrap(),
+            "2a"
+        );
+        assert_eq!(
+            kept.get_or_make(&stamped(2), 1, "b", now, body("2b"))
+                .unwrap(),
+            "2b"
+        );
+    }
+}
