@@ -161,26 +161,20 @@ mod tests {
             rows: unstamped.rows.clone(),
             stamp: Some(stamp),
         };
-        let body = |s: &'static str| move || Ok::<_, ()>(Bytes::from(s));
-        assert_eq!(
-            kept.get_or_make(&stamped(1), 1, "a", now, body("1a"))
-                .unwrap(),
-            "1a"
-        );
-        assert_eq!(
-            kept.get_or_make(&stamped(1), 1, "a", now, body("x"))
-                .unwrap(),
-            "1a"
-        );
-        assert_eq!(
-            kept.get_or_make(&stamped(2), 1, "a", now, body("2a"))
-                .unwrap(),
-            "2a"
-        );
-        assert_eq!(
-            kept.get_or_make(&stamped(2), 1, "b", now, body("2b"))
-                .unwrap(),
-            "2b"
-        );
+        // (stamp, variant, what make would make, what is answered)
+        let cases = [
+            (1, "a", "1a", "1a"),
+            (1, "a", "x", "1a"),
+            (2, "a", "2a", "2a"),
+            (2, "b", "2b", "2b"),
+        ];
+        for (stamp, variant, makes, answered) in cases {
+            let body = kept
+                .get_or_make(&stamped(stamp), 1, variant, now, || {
+                    Ok::<_, ()>(Bytes::from(makes))
+                })
+                .unwrap();
+            assert_eq!(body, answered, "stamp {stamp}, variant {variant}");
+        }
     }
 }
