@@ -5,7 +5,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::{self, Account};
@@ -13,95 +13,7 @@ use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
 use tessera::tokens::Role;
 
-use crate::helpers::{TestApp, TestUser, assert_error};
-
-/// A person at a browser: a cookie store, signed in through the real form.
-pub struct Browser {
-    pub client: reqwest::Client,
-    pub base: String,
-    /// The session's CSRF token, from the page's `<meta name="csrf-token">`.
-    pub csrf: String,
-}
-
-pub fn meta_csrf(html: &str) -> String {
-    let marker = r#"<meta name="csrf-token" content=""#;
-    let start = html.find(marker).expect("page carries the csrf meta tag") + marker.len();
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end].to_owned()
-}
-
-impl Browser {
-    pub fn new(app: &TestApp) -> Self {
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.url(""),
-            csrf: String::new(),
-        }
-    }
-
-    pub async fn sign_in(app: &TestApp, user: &TestUser) -> Self {
-        let mut browser = Self::new(app);
-        let login = browser.get("/login").await.text().await.unwrap();
-        let resp = browser
-            .client
-            .post(browser.url("/login"))
-            .form(&[
-                ("username", user.account.username.as_str()),
-                ("password", user.password.as_str()),
-                ("csrf_token", meta_csrf(&login).as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 303, "sign-in as {}", user.account.username);
-        assert_eq!(resp.headers()["location"], "/profile");
-        browser.csrf = meta_csrf(&browser.page("/profile").await.1);
-        browser
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    pub async fn page(&self, path: &str) -> (StatusCode, String) {
-        let resp = self.get(path).await;
-        (resp.status(), resp.text().await.unwrap())
-    }
-
-    /// A form post carrying the session's CSRF token.
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.client
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A `.json` call from the page's scripts: state changes send the
-    /// CSRF token in `X-CSRF-Token`.
-    pub fn json(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .header("X-CSRF-Token", &self.csrf)
-    }
-}
-
-pub fn location(resp: &Response) -> &str {
-    resp.headers()
-        .get("location")
-        .map_or("", |v| v.to_str().unwrap())
-}
+use crate::helpers::{Browser, TestApp, TestUser, assert_error, location, meta_csrf};
 
 pub fn audit_rows(app: &TestApp) -> Vec<AuditEvent> {
     app.with_conn(|c| {
@@ -549,14 +461,14 @@ async fn admin_pages_render_lists_filters_and_pagination() {
             .execute(c)
             .unwrap();
     });
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
 
-    let (status, html) = browser.page("/admin/users?per_page=1").await;
+    let (status, html) = browser.fetch("/admin/users?per_page=1").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"name="q""#) && html.contains(r#"for="q""#));
     assert!(html.contains(r#"rel="next""#), "a next-page link");
     assert!(html.contains(r#"action="/admin/users""#), "the create form");
-    let (_, html) = browser.page("/admin/users?q=pagewalker").await;
+    let (_, html) = browser.fetch("/admin/users?q=pagewalker").await;
     assert!(html.contains(&format!("/admin/users/{}", user.account.account_id)));
     assert!(!html.contains(&format!("/admin/users/{}\"", admin.account.account_id)));
 
@@ -572,7 +484,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     assert!(html.contains(&format!(r#"action="/admin/tokens/{token_id}/delete""#)));
 
     let (status, html) = browser
-        .page(&format!(
+        .fetch(&format!(
             "/admin/tokens?account_id={}&status=active&sort=last_used",
             user.account.account_id
         ))
@@ -586,7 +498,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
             "{control} labelled"
         );
     }
-    let (status, html) = browser.page("/admin/audit?event=token.created").await;
+    let (status, html) = browser.fetch("/admin/audit?event=token.created").await;
     assert_eq!(status, 200);
     assert!(html.contains(&label_owner[..12]));
     for control in ["filter-event", "filter-actor", "filter-target"] {
@@ -596,16 +508,16 @@ async fn admin_pages_render_lists_filters_and_pagination() {
         );
     }
 
-    let (status, html) = browser.page("/admin/tokens?status=bogus").await;
+    let (status, html) = browser.fetch("/admin/tokens?status=bogus").await;
     assert_eq!(status, 400);
     assert!(html.contains("status is active, deactivated or expired"));
-    let (status, _) = browser.page("/admin/users/acc_nobody").await;
+    let (status, _) = browser.fetch("/admin/users/acc_nobody").await;
     assert_eq!(status, 404);
 
     let person = app.user();
-    let pb = Browser::sign_in(&app, &person).await;
+    let pb = Browser::signed_in(&app, &person).await;
     for path in ["/admin/users", "/admin/tokens", "/admin/audit"] {
-        assert_eq!(pb.page(path).await.0, 403, "{path}");
+        assert_eq!(pb.fetch(path).await.0, 403, "{path}");
     }
 }
 
@@ -722,18 +634,18 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
     let user = app.user();
     let victim = app.token(&user.account, &["profile:read"]);
     let id = token_id_by_prefix(&app, &victim);
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let back = format!("/admin/users/{}", user.account.account_id);
 
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/deactivate"),
             &[("next", &back)],
         )
         .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(location(&resp), back);
-    let (_, html) = browser.page(&back).await;
+    let (_, html) = browser.fetch(&back).await;
     assert!(html.contains("deactivated."), "flash");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -744,14 +656,14 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
         "/admin",
     ] {
         let resp = browser
-            .post_form(&format!("/admin/tokens/{id}/activate"), &[("next", evil)])
+            .submit(&format!("/admin/tokens/{id}/activate"), &[("next", evil)])
             .await;
         assert_eq!(resp.status(), 303);
         assert_eq!(location(&resp), "/admin/tokens", "{evil}");
     }
     // `next` may also come in the action's query string.
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/activate?next=/admin/audit"),
             &[],
         )
@@ -771,7 +683,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
 
     // Without JavaScript a deletion asks first.
     let resp = browser
-        .post_form(&format!("/admin/tokens/{id}/delete"), &[("next", &back)])
+        .submit(&format!("/admin/tokens/{id}/delete"), &[("next", &back)])
         .await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
@@ -783,7 +695,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
         "not yet"
     );
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/delete"),
             &[("confirmed", "yes"), ("next", &back)],
         )
@@ -791,7 +703,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
     assert_eq!(location(&resp), back);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/delete"),
             &[("confirmed", "yes")],
         )
@@ -832,7 +744,7 @@ async fn create_account_as_json_returns_the_password_once() {
         account: find_account(&app, account["account_id"].as_str().unwrap()),
         password,
     };
-    Browser::sign_in(&app, &person).await;
+    Browser::signed_in(&app, &person).await;
 
     // Role defaults to user; admins can be made too.
     let resp = app
@@ -898,9 +810,9 @@ async fn create_account_as_json_returns_the_password_once() {
 async fn create_account_form_shows_the_password_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[
                 ("username", " formuser "),
@@ -924,14 +836,14 @@ async fn create_account_form_shows_the_password_once() {
         r#"<code id="initial-password" class="secret" aria-labelledby="initial-password-name">"#;
     let start = html.find(marker).unwrap() + marker.len();
     let password = html[start..start + html[start..].find('<').unwrap()].to_owned();
-    let (_, again) = browser.page(&page).await;
+    let (_, again) = browser.fetch(&page).await;
     assert!(!again.contains("password-reveal"), "shown once");
     assert!(!again.contains(&password));
-    Browser::sign_in(&app, &TestUser { account, password }).await;
+    Browser::signed_in(&app, &TestUser { account, password }).await;
 
     // Mistakes come back with what was typed and the reason.
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[
                 ("username", "bad name!"),
@@ -945,7 +857,7 @@ async fn create_account_form_shows_the_password_once() {
     assert!(html.contains(r#"id="new-username-error""#));
     assert!(html.contains(r#"value="Typed""#));
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[("username", "formuser"), ("role", "admin")],
         )
@@ -953,7 +865,7 @@ async fn create_account_form_shows_the_password_once() {
     assert_eq!(resp.status(), 409);
     assert!(resp.text().await.unwrap().contains("is taken"));
     let resp = browser
-        .post_form("/admin/users", &[("username", "other"), ("role", "king")])
+        .submit("/admin/users", &[("username", "other"), ("role", "king")])
         .await;
     assert_eq!(resp.status(), 400);
     assert!(
@@ -1070,8 +982,8 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
     let writer = app.token(&admin.account, &["admin:write"]);
     let user = app.user();
     let token = app.token(&user.account, &["profile:read"]);
-    let laptop = Browser::sign_in(&app, &user).await;
-    let phone = Browser::sign_in(&app, &user).await;
+    let laptop = Browser::signed_in(&app, &user).await;
+    let phone = Browser::signed_in(&app, &user).await;
     assert_eq!(session_count(&app, &user.account), 2);
 
     let resp = app
@@ -1125,7 +1037,7 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
         303,
         "old sessions stay ended"
     );
-    Browser::sign_in(&app, &user).await;
+    Browser::signed_in(&app, &user).await;
 
     let events: Vec<String> = audit_rows(&app)
         .into_iter()
@@ -1140,31 +1052,31 @@ async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
     let user = app.user();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let page = format!("/admin/users/{}", user.account.account_id);
 
     let resp = browser
-        .post_form(&format!("{page}/role"), &[("role", "admin")])
+        .submit(&format!("{page}/role"), &[("role", "admin")])
         .await;
     assert_eq!(
         (resp.status().as_u16(), location(&resp)),
         (303, page.as_str())
     );
-    let (_, html) = browser.page(&page).await;
+    let (_, html) = browser.fetch(&page).await;
     assert!(html.contains("is now admin."));
-    let resp = browser.post_form(&format!("{page}/deactivate"), &[]).await;
+    let resp = browser.submit(&format!("{page}/deactivate"), &[]).await;
     assert_eq!(location(&resp), page);
     assert!(!find_account(&app, &user.account.account_id).active);
-    let resp = browser.post_form(&format!("{page}/activate"), &[]).await;
+    let resp = browser.submit(&format!("{page}/activate"), &[]).await;
     assert_eq!(location(&resp), page);
     assert!(find_account(&app, &user.account.account_id).active);
     let resp = browser
-        .post_form(&format!("{page}/role"), &[("role", "user")])
+        .submit(&format!("{page}/role"), &[("role", "user")])
         .await;
     assert_eq!(location(&resp), page);
 
     let own = format!("/admin/users/{}", admin.account.account_id);
-    let resp = browser.post_form(&format!("{own}/deactivate"), &[]).await;
+    let resp = browser.submit(&format!("{own}/deactivate"), &[]).await;
     assert_eq!(resp.status(), 409);
     let html = resp.text().await.unwrap();
     assert!(
@@ -1173,15 +1085,15 @@ async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
     );
     assert!(html.contains(r#"id="account-role""#));
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "user")])
+        .submit(&format!("{own}/role"), &[("role", "user")])
         .await;
     assert_eq!(resp.status(), 409);
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "emperor")])
+        .submit(&format!("{own}/role"), &[("role", "emperor")])
         .await;
     assert_eq!(resp.status(), 400);
     let resp = browser
-        .post_form("/admin/users/acc_nobody/activate", &[])
+        .submit("/admin/users/acc_nobody/activate", &[])
         .await;
     assert_eq!(resp.status(), 404);
     let resp = browser
@@ -1197,10 +1109,10 @@ async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
     // An admin who steps down lands on their own preferences.
     app.admin();
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "user")])
+        .submit(&format!("{own}/role"), &[("role", "user")])
         .await;
     assert_eq!(location(&resp), "/profile");
-    assert_eq!(browser.page(&own).await.0, 403);
+    assert_eq!(browser.fetch(&own).await.0, 403);
 }
 
 #[tokio::test]
@@ -1320,7 +1232,7 @@ async fn a_change_and_its_audit_entry_commit_together() {
     let user = app.user();
     let victim = app.token(&user.account, &["profile:read"]);
     let victim_id = token_id_by_prefix(&app, &victim);
-    let signed_in = Browser::sign_in(&app, &user).await;
+    let signed_in = Browser::signed_in(&app, &user).await;
     let account_path = format!("/admin/users/{}", user.account.account_id);
 
     // Each change, and the one audit event it must leave.
@@ -1479,9 +1391,9 @@ async fn no_audit_entry_ever_holds_a_secret() {
         account: find_account(&app, &account_id),
         password: password.clone(),
     };
-    let browser = Browser::sign_in(&app, &person).await;
+    let browser = Browser::signed_in(&app, &person).await;
     let resp = browser
-        .post_form(
+        .submit(
             "/profile/tokens",
             &[
                 ("label", "form made"),
@@ -1491,7 +1403,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
         )
         .await;
     assert_eq!(resp.status(), 303);
-    let (_, html) = browser.page("/profile").await;
+    let (_, html) = browser.fetch("/profile").await;
     let marker = r#"<code id="token-secret" class="secret" aria-labelledby="token-secret-name">"#;
     let start = html.find(marker).unwrap() + marker.len();
     let form_secret = html[start..start + html[start..].find('<').unwrap()].to_owned();
@@ -1603,7 +1515,7 @@ async fn a_signed_in_admin_calls_the_json_twins_with_the_csrf_header() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
     let user = app.user();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let resp = browser
         .json(Method::GET, "/admin/users.json")
         .send()
