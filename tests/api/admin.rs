@@ -77,7 +77,7 @@ async fn users_list_searches_pages_and_counts_tokens() {
     app.create_user("zed_other", Role::User);
     app.create_user("amy", Role::User);
 
-    let all = json_of(app.get("/admin/users.json", &reader).await, 200).await;
+    let all = app.get_json("/admin/users.json", &reader).await;
     assert_eq!(keys(&all), ["items", "page", "per_page", "total"]);
     assert_eq!(all["total"], 4);
     assert_eq!(
@@ -108,20 +108,17 @@ async fn users_list_searches_pages_and_counts_tokens() {
     assert_eq!(item["token_count"], 2);
     assert!(item["last_login_at"].is_null());
 
-    let found = json_of(app.get("/admin/users.json?q=zed_", &reader).await, 200).await;
+    let found = app.get_json("/admin/users.json?q=zed_", &reader).await;
     assert_eq!(found["total"], 2);
     // `_` is a wildcard in SQL LIKE; here it means itself.
-    let literal = json_of(app.get("/admin/users.json?q=d_s", &reader).await, 200).await;
+    let literal = app.get_json("/admin/users.json?q=d_s", &reader).await;
     assert_eq!(literal["total"], 1);
-    let none = json_of(app.get("/admin/users.json?q=%25", &reader).await, 200).await;
+    let none = app.get_json("/admin/users.json?q=%25", &reader).await;
     assert_eq!(none["total"], 0);
 
-    let p2 = json_of(
-        app.get("/admin/users.json?page=2&per_page=1", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let p2 = app
+        .get_json("/admin/users.json?page=2&per_page=1", &reader)
+        .await;
     assert_eq!(p2["items"].as_array().unwrap().len(), 1);
     assert_eq!(
         (
@@ -131,21 +128,16 @@ async fn users_list_searches_pages_and_counts_tokens() {
         ),
         (Some(2), Some(1), Some(4))
     );
-    let p1 = json_of(
-        app.get("/admin/users.json?page=1&per_page=1", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let p1 = app
+        .get_json("/admin/users.json?page=1&per_page=1", &reader)
+        .await;
     assert_ne!(p1["items"][0]["account_id"], p2["items"][0]["account_id"]);
-    let beyond = json_of(app.get("/admin/users.json?page=99", &reader).await, 200).await;
+    let beyond = app.get_json("/admin/users.json?page=99", &reader).await;
     assert_eq!(beyond["items"], json!([]));
     assert_eq!(beyond["total"], 4);
-    let clamped = json_of(
-        app.get("/admin/users.json?per_page=1000", &reader).await,
-        200,
-    )
-    .await;
+    let clamped = app
+        .get_json("/admin/users.json?per_page=1000", &reader)
+        .await;
     assert_eq!(clamped["per_page"], 100);
 
     let long_search = format!("q={}", "x".repeat(65));
@@ -174,7 +166,7 @@ async fn user_detail_shows_the_account_and_its_tokens() {
     let user = app.user();
     let secret = app.token(&user.account, &["profile:read"]);
     let path = format!("/admin/users/{}.json", user.account.account_id);
-    let body = json_of(app.get(&path, &reader).await, 200).await;
+    let body = app.get_json(&path, &reader).await;
     assert_eq!(keys(&body), ["account", "tokens"]);
     assert_eq!(body["account"]["username"], user.account.username);
     assert_eq!(body["account"]["token_count"], 1);
@@ -221,7 +213,7 @@ async fn tokens_list_filters_sorts_and_pages() {
     // Used once, so it sorts first by last use.
     assert_eq!(app.get("/profile.json", &a1).await.status(), 200);
 
-    let all = json_of(app.get("/admin/tokens.json", &reader).await, 200).await;
+    let all = app.get_json("/admin/tokens.json", &reader).await;
     assert_eq!(keys(&all), ["items", "page", "per_page", "total"]);
     assert_eq!(all["total"], 4, "admin's own token too");
     for item in all["items"].as_array().unwrap() {
@@ -249,15 +241,12 @@ async fn tokens_list_filters_sorts_and_pages() {
             .map(|t| t["id"].as_i64().unwrap())
             .collect()
     };
-    let of_alice = json_of(
-        app.get(
+    let of_alice = app
+        .get_json(
             &format!("/admin/tokens.json?account_id={}", alice.account.account_id),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     let mut got = ids(&of_alice);
     got.sort();
     assert_eq!(got, [a1_id, a2_id]);
@@ -270,12 +259,9 @@ async fn tokens_list_filters_sorts_and_pages() {
     );
 
     for (status, expected) in [("deactivated", vec![a2_id]), ("expired", vec![b1_id])] {
-        let body = json_of(
-            app.get(&format!("/admin/tokens.json?status={status}"), &reader)
-                .await,
-            200,
-        )
-        .await;
+        let body = app
+            .get_json(&format!("/admin/tokens.json?status={status}"), &reader)
+            .await;
         assert_eq!(ids(&body), expected, "{status}");
         assert!(
             body["items"]
@@ -285,46 +271,33 @@ async fn tokens_list_filters_sorts_and_pages() {
                 .all(|t| t["status"] == status)
         );
     }
-    let active = json_of(
-        app.get("/admin/tokens.json?status=active", &reader).await,
-        200,
-    )
-    .await;
+    let active = app
+        .get_json("/admin/tokens.json?status=active", &reader)
+        .await;
     assert_eq!(active["total"], 2);
 
-    let by_use = json_of(
-        app.get("/admin/tokens.json?sort=last_used", &reader).await,
-        200,
-    )
-    .await;
+    let by_use = app
+        .get_json("/admin/tokens.json?sort=last_used", &reader)
+        .await;
     let first_two = &ids(&by_use)[..2];
     assert!(first_two.contains(&a1_id), "{by_use}");
-    let by_created = json_of(
-        app.get("/admin/tokens.json?sort=created&per_page=1&page=2", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let by_created = app
+        .get_json("/admin/tokens.json?sort=created&per_page=1&page=2", &reader)
+        .await;
     assert_eq!(by_created["items"].as_array().unwrap().len(), 1);
     assert_eq!(by_created["total"], 4);
 
-    let nobody = json_of(
-        app.get("/admin/tokens.json?account_id=acc_nobody", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let nobody = app
+        .get_json("/admin/tokens.json?account_id=acc_nobody", &reader)
+        .await;
     assert_eq!(
         (nobody["total"].as_i64(), nobody["items"].clone()),
         (Some(0), json!([]))
     );
     // Empty filters, as a GET form sends them, mean "any".
-    let blank = json_of(
-        app.get("/admin/tokens.json?account_id=&status=&sort=", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let blank = app
+        .get_json("/admin/tokens.json?account_id=&status=&sort=", &reader)
+        .await;
     assert_eq!(blank["total"], 4);
 
     for (query, field) in [
@@ -352,17 +325,15 @@ async fn audit_log_is_newest_first_and_filters() {
     let victim = app.token(&user.account, &["profile:read"]);
     let victim_id = token_id_by_prefix(&app, &victim);
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{victim_id}/deactivate.json"),
             Some(&reader),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
 
-    let log = json_of(app.get("/admin/audit.json", &reader).await, 200).await;
+    let log = app.get_json("/admin/audit.json", &reader).await;
     assert_eq!(keys(&log), ["items", "page", "per_page", "total"]);
     let items = log["items"].as_array().unwrap();
     let newest = &items[0];
@@ -395,42 +366,30 @@ async fn audit_log_is_newest_first_and_filters() {
     assert!(created["actor_account_id"].is_null());
     assert!(created["token_prefix"].is_null());
 
-    let only = json_of(
-        app.get("/admin/audit.json?event=token.deactivated", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let only = app
+        .get_json("/admin/audit.json?event=token.deactivated", &reader)
+        .await;
     assert_eq!(only["total"], 1);
-    let by_actor = json_of(
-        app.get(
+    let by_actor = app
+        .get_json(
             &format!("/admin/audit.json?actor={}", admin.account.account_id),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(by_actor["total"], 1);
-    let by_target = json_of(
-        app.get(
+    let by_target = app
+        .get_json(
             &format!(
                 "/admin/audit.json?target={}&event=token.created",
                 user.account.account_id
             ),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(by_target["total"], 1);
-    let paged = json_of(
-        app.get("/admin/audit.json?per_page=2&page=2", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let paged = app
+        .get_json("/admin/audit.json?per_page=2&page=2", &reader)
+        .await;
     assert_eq!(paged["items"].as_array().unwrap().len(), 2);
     assert_eq!(paged["items"][0]["id"], ids[2]);
 
@@ -534,14 +493,12 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     let before = audit_rows(&app).len();
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{id}/deactivate.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     let token = json_of(resp, 200).await;
     assert_eq!(token["status"], "deactivated");
     assert_eq!(token["account_id"], user.account.account_id);
@@ -552,26 +509,22 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     );
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{id}/activate.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(json_of(resp, 200).await["status"], "active");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 200);
 
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -598,32 +551,24 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         "/admin/tokens/999999/activate.json".into(),
         "/admin/tokens/abc/activate.json".into(),
     ] {
-        let resp = app
-            .request(Method::POST, &path, Some(&writer))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.call(Method::POST, &path, Some(&writer)).await;
         assert_error(resp, 404, "not_found", None).await;
     }
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 404, "not_found", None).await;
     let resp = app
-        .request(
+        .call(
             Method::GET,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 
@@ -953,14 +898,12 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
             .contains("last active admin")
     );
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/deactivate.json", admin.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 409, "conflict", None).await;
     assert!(find_account(&app, &admin.account.account_id).is_admin());
 
@@ -987,14 +930,12 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
     assert_eq!(session_count(&app, &user.account), 2);
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/deactivate.json", user.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     let account = json_of(resp, 200).await;
     assert_eq!(account["active"], false);
     assert_eq!(account["token_count"], 1);
@@ -1022,14 +963,12 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
     assert_eq!(resp.status(), 401, "cannot sign in");
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/activate.json", user.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(json_of(resp, 200).await["active"], true);
     assert_eq!(app.get("/profile.json", &token).await.status(), 200);
     assert_eq!(
@@ -1437,34 +1376,26 @@ async fn no_audit_entry_ever_holds_a_secret() {
         format!("/admin/tokens/{id}/activate.json"),
     ] {
         assert_eq!(
-            app.request(Method::POST, &path, Some(&writer))
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            app.call(Method::POST, &path, Some(&writer)).await.status(),
             200
         );
     }
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/profile/tokens/{}.json", made["token"]["id"]),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 204);
     for change in ["deactivate", "activate"] {
         let resp = app
-            .request(
+            .call(
                 Method::POST,
                 &format!("/admin/users/{account_id}/{change}.json"),
                 Some(&writer),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(resp.status(), 200);
     }
 

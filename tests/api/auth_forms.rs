@@ -118,23 +118,13 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let token = app.token(&user.account, &["tokens:read"]);
-    let first: Value = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.get_json("/profile/tokens.json", &token).await;
     let used = first["tokens"][0]["last_used_at"]
         .as_str()
         .unwrap()
         .to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let second: Value = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = app.get_json("/profile/tokens.json", &token).await;
     assert_eq!(
         second["tokens"][0]["last_used_at"],
         used.as_str(),

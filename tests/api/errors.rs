@@ -89,12 +89,7 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         .unwrap();
     assert_error(resp, 400, "invalid_input", None).await;
 
-    let list: Value = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/profile/tokens.json", &token).await;
     assert_eq!(
         list["tokens"].as_array().unwrap().len(),
         1,
@@ -153,11 +148,7 @@ async fn odd_ids_and_paths_are_404() {
         "/profile/tokens/0.json",
         "/profile/tokens/1%00.json",
     ] {
-        let resp = app
-            .request(Method::DELETE, path, Some(&token))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.call(Method::DELETE, path, Some(&token)).await;
         assert_error(resp, 404, "not_found", None).await;
     }
     let resp = app.get("/no/such/thing.json", &token).await;

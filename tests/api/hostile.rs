@@ -373,11 +373,7 @@ async fn non_numeric_and_overflowing_ids_are_404_on_every_token_route() {
             ),
             (Method::POST, format!("/profile/tokens/{id}/activate.json")),
         ] {
-            let resp = app
-                .request(method.clone(), &path, Some(&token))
-                .send()
-                .await
-                .unwrap();
+            let resp = app.call(method.clone(), &path, Some(&token)).await;
             assert_eq!(resp.status(), 404, "{method} {path}");
         }
     }

@@ -315,12 +315,7 @@ async fn a_new_token_is_shown_once_and_works() {
         assert!(again.contains(&secret[..12]), "the list shows the prefix");
     }
 
-    let listed: Value = app
-        .get("/profile/tokens.json", &secret)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/profile/tokens.json", &secret).await;
     assert_eq!(listed["tokens"][0]["label"], "laptop");
     assert!(!listed.to_string().contains(&secret[4..]));
 }
