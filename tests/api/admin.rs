@@ -13,7 +13,52 @@ use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
 use tessera::tokens::Role;
 
-use crate::helpers::{Browser, TestApp, TestUser, assert_error, location, meta_csrf};
+use crate::helpers::{Browser, SignedIn, TestApp, TestUser, assert_error, location, meta_csrf};
+
+/// What most admin tests start from: an administrator with a token, and an
+/// ordinary user holding a token of their own for the administrator to act
+/// on. Nobody is signed in yet: sign-ins are audited, and some tests count
+/// the audit log's entries.
+struct Cast {
+    app: TestApp,
+    admin: TestUser,
+    /// The administrator's token: admin:read, admin:write, tokens:write.
+    writer: String,
+    user: TestUser,
+    /// The user's token (profile:read), and its id.
+    victim: String,
+    victim_id: i64,
+}
+
+impl Cast {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let admin = app.admin();
+        let writer = app.token(
+            &admin.account,
+            &["admin:read", "admin:write", "tokens:write"],
+        );
+        let user = app.user();
+        let victim = app.token(&user.account, &["profile:read"]);
+        let victim_id = token_id_by_prefix(&app, &victim);
+        Cast {
+            app,
+            admin,
+            writer,
+            user,
+            victim,
+            victim_id,
+        }
+    }
+}
+
+/// Each query on `path` is refused as 400, naming its field.
+async fn assert_invalid_queries(app: &TestApp, token: &str, path: &str, cases: &[(&str, &str)]) {
+    for (query, field) in cases {
+        let resp = app.get(&format!("{path}?{query}"), token).await;
+        assert_error(resp, 400, "invalid_input", Some(field)).await;
+    }
+}
 
 pub fn audit_rows(app: &TestApp) -> Vec<AuditEvent> {
     app.with_conn(|c| {
@@ -69,8 +114,7 @@ fn keys(v: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn users_list_searches_pages_and_counts_tokens() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
+    let reader = app.with_admin().await.token;
     let zed = app.create_user("zed_search", Role::User);
     app.token(&zed.account, &["profile:read"]);
     app.token(&zed.account, &["tokens:read"]);
@@ -141,30 +185,33 @@ async fn users_list_searches_pages_and_counts_tokens() {
     assert_eq!(clamped["per_page"], 100);
 
     let long_search = format!("q={}", "x".repeat(65));
-    for (query, field) in [
-        ("page=0", "page"),
-        ("page=-3", "page"),
-        ("page=two", "page"),
-        ("page=99999999999999999999999", "page"),
-        ("per_page=0", "per_page"),
-        ("per_page=1.5", "per_page"),
-        ("q=a%00b", "q"),
-        (long_search.as_str(), "q"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/users.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/users.json",
+        &[
+            ("page=0", "page"),
+            ("page=-3", "page"),
+            ("page=two", "page"),
+            ("page=99999999999999999999999", "page"),
+            ("per_page=0", "per_page"),
+            ("per_page=1.5", "per_page"),
+            ("q=a%00b", "q"),
+            (long_search.as_str(), "q"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn user_detail_shows_the_account_and_its_tokens() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read"]);
+    let Cast {
+        app,
+        writer: reader,
+        user,
+        victim: secret,
+        ..
+    } = Cast::new().await;
     let path = format!("/admin/users/{}.json", user.account.account_id);
     let body = app.get_json(&path, &reader).await;
     assert_eq!(keys(&body), ["account", "tokens"]);
@@ -187,8 +234,7 @@ async fn user_detail_shows_the_account_and_its_tokens() {
 #[tokio::test]
 async fn tokens_list_filters_sorts_and_pages() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
+    let reader = app.with_admin().await.token;
     let alice = app.user();
     let bob = app.user();
     let a1 = app.token(&alice.account, &["profile:read"]);
@@ -300,30 +346,33 @@ async fn tokens_list_filters_sorts_and_pages() {
         .await;
     assert_eq!(blank["total"], 4);
 
-    for (query, field) in [
-        ("status=bogus", "status"),
-        ("status=ACTIVE", "status"),
-        ("sort=name", "sort"),
-        ("account_id=acc%00x", "account_id"),
-        ("account_id=acc%20x", "account_id"),
-        ("page=0", "page"),
-        ("per_page=-1", "per_page"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/tokens.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/tokens.json",
+        &[
+            ("status=bogus", "status"),
+            ("status=ACTIVE", "status"),
+            ("sort=name", "sort"),
+            ("account_id=acc%00x", "account_id"),
+            ("account_id=acc%20x", "account_id"),
+            ("page=0", "page"),
+            ("per_page=-1", "per_page"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn audit_log_is_newest_first_and_filters() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read", "admin:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let victim_id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        writer: reader,
+        user,
+        victim,
+        victim_id,
+    } = Cast::new().await;
     let resp = app
         .call(
             Method::POST,
@@ -393,24 +442,29 @@ async fn audit_log_is_newest_first_and_filters() {
     assert_eq!(paged["items"].as_array().unwrap().len(), 2);
     assert_eq!(paged["items"][0]["id"], ids[2]);
 
-    for (query, field) in [
-        ("event=token.exploded", "event"),
-        ("actor=%00", "actor"),
-        ("target=acc_1%27%20OR%201=1", "target"),
-        ("page=0", "page"),
-        ("per_page=x", "per_page"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/audit.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/audit.json",
+        &[
+            ("event=token.exploded", "event"),
+            ("actor=%00", "actor"),
+            ("target=acc_1%27%20OR%201=1", "target"),
+            ("page=0", "page"),
+            ("per_page=x", "per_page"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn admin_pages_render_lists_filters_and_pagination() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
+    let SignedIn {
+        user: admin,
+        browser,
+        ..
+    } = app.with_admin().await;
     let user = app.create_user("pagewalker", Role::User);
     let label_owner = app.token(&user.account, &["profile:read"]);
     let token_id = token_id_by_prefix(&app, &label_owner);
@@ -420,7 +474,6 @@ async fn admin_pages_render_lists_filters_and_pagination() {
             .execute(c)
             .unwrap();
     });
-    let browser = Browser::signed_in(&app, &admin).await;
 
     let (status, html) = browser.fetch("/admin/users?per_page=1").await;
     assert_eq!(status, 200);
@@ -484,12 +537,14 @@ async fn admin_pages_render_lists_filters_and_pagination() {
 
 #[tokio::test]
 async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim,
+        victim_id: id,
+    } = Cast::new().await;
     let before = audit_rows(&app).len();
 
     let resp = app
@@ -574,11 +629,14 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
 
 #[tokio::test]
 async fn admin_token_buttons_post_back_to_a_safe_next() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        user,
+        victim,
+        victim_id: id,
+        ..
+    } = Cast::new().await;
     let browser = Browser::signed_in(&app, &admin).await;
     let back = format!("/admin/users/{}", user.account.account_id);
 
@@ -661,8 +719,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
 #[tokio::test]
 async fn create_account_as_json_returns_the_password_once() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
+    let writer = app.with_admin().await.token;
     let resp = app
         .post_json(
             "/admin/users.json",
@@ -754,8 +811,7 @@ async fn create_account_as_json_returns_the_password_once() {
 #[tokio::test]
 async fn create_account_form_shows_the_password_once() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let browser = Browser::signed_in(&app, &admin).await;
+    let browser = app.with_admin().await.browser;
     let resp = browser
         .submit(
             "/admin/users",
@@ -823,11 +879,14 @@ async fn create_account_form_shows_the_password_once() {
 
 #[tokio::test]
 async fn role_changes_are_checked_audited_and_take_effect_at_once() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write", "admin:read"]);
-    let user = app.user();
-    let user_token = app.token(&user.account, &["profile:read"]);
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim: user_token,
+        ..
+    } = Cast::new().await;
     let path = format!("/admin/users/{}/role.json", user.account.account_id);
 
     let resp = app
@@ -920,11 +979,13 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
 
 #[tokio::test]
 async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let Cast {
+        app,
+        writer,
+        user,
+        victim: token,
+        ..
+    } = Cast::new().await;
     let laptop = Browser::signed_in(&app, &user).await;
     let phone = Browser::signed_in(&app, &user).await;
     assert_eq!(session_count(&app, &user.account), 2);
@@ -988,9 +1049,9 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
 
 #[tokio::test]
 async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let user = app.user();
+    let Cast {
+        app, admin, user, ..
+    } = Cast::new().await;
     let browser = Browser::signed_in(&app, &admin).await;
     let page = format!("/admin/users/{}", user.account.account_id);
 
@@ -1165,12 +1226,14 @@ fn snapshot(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_change_and_its_audit_entry_commit_together() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write", "tokens:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let victim_id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim_id,
+        ..
+    } = Cast::new().await;
     let signed_in = Browser::signed_in(&app, &user).await;
     let account_path = format!("/admin/users/{}", user.account.account_id);
 
@@ -1444,9 +1507,9 @@ async fn no_audit_entry_ever_holds_a_secret() {
 #[tokio::test]
 async fn a_signed_in_admin_calls_the_json_twins_with_the_csrf_header() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
+    let browser = app.with_admin().await.browser;
     let user = app.user();
-    let browser = Browser::signed_in(&app, &admin).await;
+
     let resp = browser
         .json(Method::GET, "/admin/users.json")
         .send()
