@@ -5,7 +5,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::{self, Account};
@@ -13,94 +13,51 @@ use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
 use tessera::tokens::Role;
 
-use crate::helpers::{TestApp, TestUser, assert_error};
+use crate::helpers::{Browser, SignedIn, TestApp, TestUser, assert_error, location, meta_csrf};
 
-/// A person at a browser: a cookie store, signed in through the real form.
-pub struct Browser {
-    pub client: reqwest::Client,
-    pub base: String,
-    /// The session's CSRF token, from the page's `<meta name="csrf-token">`.
-    pub csrf: String,
+/// What most admin tests start from: an administrator with a token, and an
+/// ordinary user holding a token of their own for the administrator to act
+/// on. Nobody is signed in yet: sign-ins are audited, and some tests count
+/// the audit log's entries.
+struct Cast {
+    app: TestApp,
+    admin: TestUser,
+    /// The administrator's token: admin:read, admin:write, tokens:write.
+    writer: String,
+    user: TestUser,
+    /// The user's token (profile:read), and its id.
+    victim: String,
+    victim_id: i64,
 }
 
-pub fn meta_csrf(html: &str) -> String {
-    let marker = r#"<meta name="csrf-token" content=""#;
-    let start = html.find(marker).expect("page carries the csrf meta tag") + marker.len();
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end].to_owned()
-}
-
-impl Browser {
-    pub fn new(app: &TestApp) -> Self {
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.url(""),
-            csrf: String::new(),
+impl Cast {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let admin = app.admin();
+        let writer = app.token(
+            &admin.account,
+            &["admin:read", "admin:write", "tokens:write"],
+        );
+        let user = app.user();
+        let victim = app.token(&user.account, &["profile:read"]);
+        let victim_id = token_id_by_prefix(&app, &victim);
+        Cast {
+            app,
+            admin,
+            writer,
+            user,
+            victim,
+            victim_id,
         }
     }
-
-    pub async fn sign_in(app: &TestApp, user: &TestUser) -> Self {
-        let mut browser = Self::new(app);
-        let login = browser.get("/login").await.text().await.unwrap();
-        let resp = browser
-            .client
-            .post(browser.url("/login"))
-            .form(&[
-                ("username", user.account.username.as_str()),
-                ("password", user.password.as_str()),
-                ("csrf_token", meta_csrf(&login).as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 303, "sign-in as {}", user.account.username);
-        assert_eq!(resp.headers()["location"], "/profile");
-        browser.csrf = meta_csrf(&browser.page("/profile").await.1);
-        browser
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    pub async fn page(&self, path: &str) -> (StatusCode, String) {
-        let resp = self.get(path).await;
-        (resp.status(), resp.text().await.unwrap())
-    }
-
-    /// A form post carrying the session's CSRF token.
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.client
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A `.json` call from the page's scripts: state changes send the
-    /// CSRF token in `X-CSRF-Token`.
-    pub fn json(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .header("X-CSRF-Token", &self.csrf)
-    }
 }
 
-pub fn location(resp: &Response) -> &str {
-    resp.headers()
-        .get("location")
-        .map_or("", |v| v.to_str().unwrap())
+/// Each query on `path` is refused as 400, naming its field.
+async fn assert_invalid_queries(app: &TestApp, token: &str, path: &str, cases: &[(&str, &str)]) {
+    for (query, field) in cases {
+        let resp = app.get(&format!("{path}?{query}"), token).await;
+        assert_error(resp, 400, "invalid_input", Some(field)).await;
+    }
 }
 
 pub fn audit_rows(app: &TestApp) -> Vec<AuditEvent> {
@@ -157,15 +114,14 @@ fn keys(v: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn users_list_searches_pages_and_counts_tokens() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
+    let reader = app.with_admin().await.token;
     let zed = app.create_user("zed_search", Role::User);
     app.token(&zed.account, &["profile:read"]);
     app.token(&zed.account, &["tokens:read"]);
     app.create_user("zed_other", Role::User);
     app.create_user("amy", Role::User);
 
-    let all = json_of(app.get("/admin/users.json", &reader).await, 200).await;
+    let all = app.get_json("/admin/users.json", &reader).await;
     assert_eq!(keys(&all), ["items", "page", "per_page", "total"]);
     assert_eq!(all["total"], 4);
     assert_eq!(
@@ -196,20 +152,17 @@ async fn users_list_searches_pages_and_counts_tokens() {
     assert_eq!(item["token_count"], 2);
     assert!(item["last_login_at"].is_null());
 
-    let found = json_of(app.get("/admin/users.json?q=zed_", &reader).await, 200).await;
+    let found = app.get_json("/admin/users.json?q=zed_", &reader).await;
     assert_eq!(found["total"], 2);
     // `_` is a wildcard in SQL LIKE; here it means itself.
-    let literal = json_of(app.get("/admin/users.json?q=d_s", &reader).await, 200).await;
+    let literal = app.get_json("/admin/users.json?q=d_s", &reader).await;
     assert_eq!(literal["total"], 1);
-    let none = json_of(app.get("/admin/users.json?q=%25", &reader).await, 200).await;
+    let none = app.get_json("/admin/users.json?q=%25", &reader).await;
     assert_eq!(none["total"], 0);
 
-    let p2 = json_of(
-        app.get("/admin/users.json?page=2&per_page=1", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let p2 = app
+        .get_json("/admin/users.json?page=2&per_page=1", &reader)
+        .await;
     assert_eq!(p2["items"].as_array().unwrap().len(), 1);
     assert_eq!(
         (
@@ -219,50 +172,48 @@ async fn users_list_searches_pages_and_counts_tokens() {
         ),
         (Some(2), Some(1), Some(4))
     );
-    let p1 = json_of(
-        app.get("/admin/users.json?page=1&per_page=1", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let p1 = app
+        .get_json("/admin/users.json?page=1&per_page=1", &reader)
+        .await;
     assert_ne!(p1["items"][0]["account_id"], p2["items"][0]["account_id"]);
-    let beyond = json_of(app.get("/admin/users.json?page=99", &reader).await, 200).await;
+    let beyond = app.get_json("/admin/users.json?page=99", &reader).await;
     assert_eq!(beyond["items"], json!([]));
     assert_eq!(beyond["total"], 4);
-    let clamped = json_of(
-        app.get("/admin/users.json?per_page=1000", &reader).await,
-        200,
-    )
-    .await;
+    let clamped = app
+        .get_json("/admin/users.json?per_page=1000", &reader)
+        .await;
     assert_eq!(clamped["per_page"], 100);
 
     let long_search = format!("q={}", "x".repeat(65));
-    for (query, field) in [
-        ("page=0", "page"),
-        ("page=-3", "page"),
-        ("page=two", "page"),
-        ("page=99999999999999999999999", "page"),
-        ("per_page=0", "per_page"),
-        ("per_page=1.5", "per_page"),
-        ("q=a%00b", "q"),
-        (long_search.as_str(), "q"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/users.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/users.json",
+        &[
+            ("page=0", "page"),
+            ("page=-3", "page"),
+            ("page=two", "page"),
+            ("page=99999999999999999999999", "page"),
+            ("per_page=0", "per_page"),
+            ("per_page=1.5", "per_page"),
+            ("q=a%00b", "q"),
+            (long_search.as_str(), "q"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn user_detail_shows_the_account_and_its_tokens() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read"]);
+    let Cast {
+        app,
+        writer: reader,
+        user,
+        victim: secret,
+        ..
+    } = Cast::new().await;
     let path = format!("/admin/users/{}.json", user.account.account_id);
-    let body = json_of(app.get(&path, &reader).await, 200).await;
+    let body = app.get_json(&path, &reader).await;
     assert_eq!(keys(&body), ["account", "tokens"]);
     assert_eq!(body["account"]["username"], user.account.username);
     assert_eq!(body["account"]["token_count"], 1);
@@ -283,8 +234,7 @@ async fn user_detail_shows_the_account_and_its_tokens() {
 #[tokio::test]
 async fn tokens_list_filters_sorts_and_pages() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read"]);
+    let reader = app.with_admin().await.token;
     let alice = app.user();
     let bob = app.user();
     let a1 = app.token(&alice.account, &["profile:read"]);
@@ -309,7 +259,7 @@ async fn tokens_list_filters_sorts_and_pages() {
     // Used once, so it sorts first by last use.
     assert_eq!(app.get("/profile.json", &a1).await.status(), 200);
 
-    let all = json_of(app.get("/admin/tokens.json", &reader).await, 200).await;
+    let all = app.get_json("/admin/tokens.json", &reader).await;
     assert_eq!(keys(&all), ["items", "page", "per_page", "total"]);
     assert_eq!(all["total"], 4, "admin's own token too");
     for item in all["items"].as_array().unwrap() {
@@ -337,15 +287,12 @@ async fn tokens_list_filters_sorts_and_pages() {
             .map(|t| t["id"].as_i64().unwrap())
             .collect()
     };
-    let of_alice = json_of(
-        app.get(
+    let of_alice = app
+        .get_json(
             &format!("/admin/tokens.json?account_id={}", alice.account.account_id),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     let mut got = ids(&of_alice);
     got.sort();
     assert_eq!(got, [a1_id, a2_id]);
@@ -358,12 +305,9 @@ async fn tokens_list_filters_sorts_and_pages() {
     );
 
     for (status, expected) in [("deactivated", vec![a2_id]), ("expired", vec![b1_id])] {
-        let body = json_of(
-            app.get(&format!("/admin/tokens.json?status={status}"), &reader)
-                .await,
-            200,
-        )
-        .await;
+        let body = app
+            .get_json(&format!("/admin/tokens.json?status={status}"), &reader)
+            .await;
         assert_eq!(ids(&body), expected, "{status}");
         assert!(
             body["items"]
@@ -373,84 +317,72 @@ async fn tokens_list_filters_sorts_and_pages() {
                 .all(|t| t["status"] == status)
         );
     }
-    let active = json_of(
-        app.get("/admin/tokens.json?status=active", &reader).await,
-        200,
-    )
-    .await;
+    let active = app
+        .get_json("/admin/tokens.json?status=active", &reader)
+        .await;
     assert_eq!(active["total"], 2);
 
-    let by_use = json_of(
-        app.get("/admin/tokens.json?sort=last_used", &reader).await,
-        200,
-    )
-    .await;
+    let by_use = app
+        .get_json("/admin/tokens.json?sort=last_used", &reader)
+        .await;
     let first_two = &ids(&by_use)[..2];
     assert!(first_two.contains(&a1_id), "{by_use}");
-    let by_created = json_of(
-        app.get("/admin/tokens.json?sort=created&per_page=1&page=2", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let by_created = app
+        .get_json("/admin/tokens.json?sort=created&per_page=1&page=2", &reader)
+        .await;
     assert_eq!(by_created["items"].as_array().unwrap().len(), 1);
     assert_eq!(by_created["total"], 4);
 
-    let nobody = json_of(
-        app.get("/admin/tokens.json?account_id=acc_nobody", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let nobody = app
+        .get_json("/admin/tokens.json?account_id=acc_nobody", &reader)
+        .await;
     assert_eq!(
         (nobody["total"].as_i64(), nobody["items"].clone()),
         (Some(0), json!([]))
     );
     // Empty filters, as a GET form sends them, mean "any".
-    let blank = json_of(
-        app.get("/admin/tokens.json?account_id=&status=&sort=", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let blank = app
+        .get_json("/admin/tokens.json?account_id=&status=&sort=", &reader)
+        .await;
     assert_eq!(blank["total"], 4);
 
-    for (query, field) in [
-        ("status=bogus", "status"),
-        ("status=ACTIVE", "status"),
-        ("sort=name", "sort"),
-        ("account_id=acc%00x", "account_id"),
-        ("account_id=acc%20x", "account_id"),
-        ("page=0", "page"),
-        ("per_page=-1", "per_page"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/tokens.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/tokens.json",
+        &[
+            ("status=bogus", "status"),
+            ("status=ACTIVE", "status"),
+            ("sort=name", "sort"),
+            ("account_id=acc%00x", "account_id"),
+            ("account_id=acc%20x", "account_id"),
+            ("page=0", "page"),
+            ("per_page=-1", "per_page"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn audit_log_is_newest_first_and_filters() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let reader = app.token(&admin.account, &["admin:read", "admin:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let victim_id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        writer: reader,
+        user,
+        victim,
+        victim_id,
+    } = Cast::new().await;
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{victim_id}/deactivate.json"),
             Some(&reader),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
 
-    let log = json_of(app.get("/admin/audit.json", &reader).await, 200).await;
+    let log = app.get_json("/admin/audit.json", &reader).await;
     assert_eq!(keys(&log), ["items", "page", "per_page", "total"]);
     let items = log["items"].as_array().unwrap();
     let newest = &items[0];
@@ -483,63 +415,56 @@ async fn audit_log_is_newest_first_and_filters() {
     assert!(created["actor_account_id"].is_null());
     assert!(created["token_prefix"].is_null());
 
-    let only = json_of(
-        app.get("/admin/audit.json?event=token.deactivated", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let only = app
+        .get_json("/admin/audit.json?event=token.deactivated", &reader)
+        .await;
     assert_eq!(only["total"], 1);
-    let by_actor = json_of(
-        app.get(
+    let by_actor = app
+        .get_json(
             &format!("/admin/audit.json?actor={}", admin.account.account_id),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(by_actor["total"], 1);
-    let by_target = json_of(
-        app.get(
+    let by_target = app
+        .get_json(
             &format!(
                 "/admin/audit.json?target={}&event=token.created",
                 user.account.account_id
             ),
             &reader,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
     assert_eq!(by_target["total"], 1);
-    let paged = json_of(
-        app.get("/admin/audit.json?per_page=2&page=2", &reader)
-            .await,
-        200,
-    )
-    .await;
+    let paged = app
+        .get_json("/admin/audit.json?per_page=2&page=2", &reader)
+        .await;
     assert_eq!(paged["items"].as_array().unwrap().len(), 2);
     assert_eq!(paged["items"][0]["id"], ids[2]);
 
-    for (query, field) in [
-        ("event=token.exploded", "event"),
-        ("actor=%00", "actor"),
-        ("target=acc_1%27%20OR%201=1", "target"),
-        ("page=0", "page"),
-        ("per_page=x", "per_page"),
-    ] {
-        let resp = app
-            .get(&format!("/admin/audit.json?{query}"), &reader)
-            .await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
+    assert_invalid_queries(
+        &app,
+        &reader,
+        "/admin/audit.json",
+        &[
+            ("event=token.exploded", "event"),
+            ("actor=%00", "actor"),
+            ("target=acc_1%27%20OR%201=1", "target"),
+            ("page=0", "page"),
+            ("per_page=x", "per_page"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn admin_pages_render_lists_filters_and_pagination() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
+    let SignedIn {
+        user: admin,
+        browser,
+        ..
+    } = app.with_admin().await;
     let user = app.create_user("pagewalker", Role::User);
     let label_owner = app.token(&user.account, &["profile:read"]);
     let token_id = token_id_by_prefix(&app, &label_owner);
@@ -549,14 +474,13 @@ async fn admin_pages_render_lists_filters_and_pagination() {
             .execute(c)
             .unwrap();
     });
-    let browser = Browser::sign_in(&app, &admin).await;
 
-    let (status, html) = browser.page("/admin/users?per_page=1").await;
+    let (status, html) = browser.fetch("/admin/users?per_page=1").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"name="q""#) && html.contains(r#"for="q""#));
     assert!(html.contains(r#"rel="next""#), "a next-page link");
     assert!(html.contains(r#"action="/admin/users""#), "the create form");
-    let (_, html) = browser.page("/admin/users?q=pagewalker").await;
+    let (_, html) = browser.fetch("/admin/users?q=pagewalker").await;
     assert!(html.contains(&format!("/admin/users/{}", user.account.account_id)));
     assert!(!html.contains(&format!("/admin/users/{}\"", admin.account.account_id)));
 
@@ -572,7 +496,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     assert!(html.contains(&format!(r#"action="/admin/tokens/{token_id}/delete""#)));
 
     let (status, html) = browser
-        .page(&format!(
+        .fetch(&format!(
             "/admin/tokens?account_id={}&status=active&sort=last_used",
             user.account.account_id
         ))
@@ -586,7 +510,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
             "{control} labelled"
         );
     }
-    let (status, html) = browser.page("/admin/audit?event=token.created").await;
+    let (status, html) = browser.fetch("/admin/audit?event=token.created").await;
     assert_eq!(status, 200);
     assert!(html.contains(&label_owner[..12]));
     for control in ["filter-event", "filter-actor", "filter-target"] {
@@ -596,16 +520,16 @@ async fn admin_pages_render_lists_filters_and_pagination() {
         );
     }
 
-    let (status, html) = browser.page("/admin/tokens?status=bogus").await;
+    let (status, html) = browser.fetch("/admin/tokens?status=bogus").await;
     assert_eq!(status, 400);
     assert!(html.contains("status is active, deactivated or expired"));
-    let (status, _) = browser.page("/admin/users/acc_nobody").await;
+    let (status, _) = browser.fetch("/admin/users/acc_nobody").await;
     assert_eq!(status, 404);
 
     let person = app.user();
-    let pb = Browser::sign_in(&app, &person).await;
+    let pb = Browser::signed_in(&app, &person).await;
     for path in ["/admin/users", "/admin/tokens", "/admin/audit"] {
-        assert_eq!(pb.page(path).await.0, 403, "{path}");
+        assert_eq!(pb.fetch(path).await.0, 403, "{path}");
     }
 }
 
@@ -613,23 +537,23 @@ async fn admin_pages_render_lists_filters_and_pagination() {
 
 #[tokio::test]
 async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let id = token_id_by_prefix(&app, &victim);
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim,
+        victim_id: id,
+    } = Cast::new().await;
     let before = audit_rows(&app).len();
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{id}/deactivate.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     let token = json_of(resp, 200).await;
     assert_eq!(token["status"], "deactivated");
     assert_eq!(token["account_id"], user.account.account_id);
@@ -640,26 +564,22 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     );
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/tokens/{id}/activate.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(json_of(resp, 200).await["status"], "active");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 200);
 
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -686,54 +606,49 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         "/admin/tokens/999999/activate.json".into(),
         "/admin/tokens/abc/activate.json".into(),
     ] {
-        let resp = app
-            .request(Method::POST, &path, Some(&writer))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.call(Method::POST, &path, Some(&writer)).await;
         assert_error(resp, 404, "not_found", None).await;
     }
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 404, "not_found", None).await;
     let resp = app
-        .request(
+        .call(
             Method::GET,
             &format!("/admin/tokens/{id}.json"),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 
 #[tokio::test]
 async fn admin_token_buttons_post_back_to_a_safe_next() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let id = token_id_by_prefix(&app, &victim);
-    let browser = Browser::sign_in(&app, &admin).await;
+    let Cast {
+        app,
+        admin,
+        user,
+        victim,
+        victim_id: id,
+        ..
+    } = Cast::new().await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let back = format!("/admin/users/{}", user.account.account_id);
 
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/deactivate"),
             &[("next", &back)],
         )
         .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(location(&resp), back);
-    let (_, html) = browser.page(&back).await;
+    let (_, html) = browser.fetch(&back).await;
     assert!(html.contains("deactivated."), "flash");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -744,14 +659,14 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
         "/admin",
     ] {
         let resp = browser
-            .post_form(&format!("/admin/tokens/{id}/activate"), &[("next", evil)])
+            .submit(&format!("/admin/tokens/{id}/activate"), &[("next", evil)])
             .await;
         assert_eq!(resp.status(), 303);
         assert_eq!(location(&resp), "/admin/tokens", "{evil}");
     }
     // `next` may also come in the action's query string.
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/activate?next=/admin/audit"),
             &[],
         )
@@ -771,7 +686,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
 
     // Without JavaScript a deletion asks first.
     let resp = browser
-        .post_form(&format!("/admin/tokens/{id}/delete"), &[("next", &back)])
+        .submit(&format!("/admin/tokens/{id}/delete"), &[("next", &back)])
         .await;
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
@@ -783,7 +698,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
         "not yet"
     );
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/delete"),
             &[("confirmed", "yes"), ("next", &back)],
         )
@@ -791,7 +706,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
     assert_eq!(location(&resp), back);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
     let resp = browser
-        .post_form(
+        .submit(
             &format!("/admin/tokens/{id}/delete"),
             &[("confirmed", "yes")],
         )
@@ -804,8 +719,7 @@ async fn admin_token_buttons_post_back_to_a_safe_next() {
 #[tokio::test]
 async fn create_account_as_json_returns_the_password_once() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
+    let writer = app.with_admin().await.token;
     let resp = app
         .post_json(
             "/admin/users.json",
@@ -832,7 +746,7 @@ async fn create_account_as_json_returns_the_password_once() {
         account: find_account(&app, account["account_id"].as_str().unwrap()),
         password,
     };
-    Browser::sign_in(&app, &person).await;
+    Browser::signed_in(&app, &person).await;
 
     // Role defaults to user; admins can be made too.
     let resp = app
@@ -897,10 +811,9 @@ async fn create_account_as_json_returns_the_password_once() {
 #[tokio::test]
 async fn create_account_form_shows_the_password_once() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let browser = app.with_admin().await.browser;
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[
                 ("username", " formuser "),
@@ -924,14 +837,14 @@ async fn create_account_form_shows_the_password_once() {
         r#"<code id="initial-password" class="secret" aria-labelledby="initial-password-name">"#;
     let start = html.find(marker).unwrap() + marker.len();
     let password = html[start..start + html[start..].find('<').unwrap()].to_owned();
-    let (_, again) = browser.page(&page).await;
+    let (_, again) = browser.fetch(&page).await;
     assert!(!again.contains("password-reveal"), "shown once");
     assert!(!again.contains(&password));
-    Browser::sign_in(&app, &TestUser { account, password }).await;
+    Browser::signed_in(&app, &TestUser { account, password }).await;
 
     // Mistakes come back with what was typed and the reason.
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[
                 ("username", "bad name!"),
@@ -945,7 +858,7 @@ async fn create_account_form_shows_the_password_once() {
     assert!(html.contains(r#"id="new-username-error""#));
     assert!(html.contains(r#"value="Typed""#));
     let resp = browser
-        .post_form(
+        .submit(
             "/admin/users",
             &[("username", "formuser"), ("role", "admin")],
         )
@@ -953,7 +866,7 @@ async fn create_account_form_shows_the_password_once() {
     assert_eq!(resp.status(), 409);
     assert!(resp.text().await.unwrap().contains("is taken"));
     let resp = browser
-        .post_form("/admin/users", &[("username", "other"), ("role", "king")])
+        .submit("/admin/users", &[("username", "other"), ("role", "king")])
         .await;
     assert_eq!(resp.status(), 400);
     assert!(
@@ -966,11 +879,14 @@ async fn create_account_form_shows_the_password_once() {
 
 #[tokio::test]
 async fn role_changes_are_checked_audited_and_take_effect_at_once() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write", "admin:read"]);
-    let user = app.user();
-    let user_token = app.token(&user.account, &["profile:read"]);
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim: user_token,
+        ..
+    } = Cast::new().await;
     let path = format!("/admin/users/{}/role.json", user.account.account_id);
 
     let resp = app
@@ -1041,14 +957,12 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
             .contains("last active admin")
     );
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/deactivate.json", admin.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 409, "conflict", None).await;
     assert!(find_account(&app, &admin.account.account_id).is_admin());
 
@@ -1065,24 +979,24 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
 
 #[tokio::test]
 async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write"]);
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
-    let laptop = Browser::sign_in(&app, &user).await;
-    let phone = Browser::sign_in(&app, &user).await;
+    let Cast {
+        app,
+        writer,
+        user,
+        victim: token,
+        ..
+    } = Cast::new().await;
+    let laptop = Browser::signed_in(&app, &user).await;
+    let phone = Browser::signed_in(&app, &user).await;
     assert_eq!(session_count(&app, &user.account), 2);
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/deactivate.json", user.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     let account = json_of(resp, 200).await;
     assert_eq!(account["active"], false);
     assert_eq!(account["token_count"], 1);
@@ -1110,14 +1024,12 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
     assert_eq!(resp.status(), 401, "cannot sign in");
 
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/admin/users/{}/activate.json", user.account.account_id),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(json_of(resp, 200).await["active"], true);
     assert_eq!(app.get("/profile.json", &token).await.status(), 200);
     assert_eq!(
@@ -1125,7 +1037,7 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
         303,
         "old sessions stay ended"
     );
-    Browser::sign_in(&app, &user).await;
+    Browser::signed_in(&app, &user).await;
 
     let events: Vec<String> = audit_rows(&app)
         .into_iter()
@@ -1137,34 +1049,34 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
 
 #[tokio::test]
 async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let user = app.user();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let Cast {
+        app, admin, user, ..
+    } = Cast::new().await;
+    let browser = Browser::signed_in(&app, &admin).await;
     let page = format!("/admin/users/{}", user.account.account_id);
 
     let resp = browser
-        .post_form(&format!("{page}/role"), &[("role", "admin")])
+        .submit(&format!("{page}/role"), &[("role", "admin")])
         .await;
     assert_eq!(
         (resp.status().as_u16(), location(&resp)),
         (303, page.as_str())
     );
-    let (_, html) = browser.page(&page).await;
+    let (_, html) = browser.fetch(&page).await;
     assert!(html.contains("is now admin."));
-    let resp = browser.post_form(&format!("{page}/deactivate"), &[]).await;
+    let resp = browser.submit(&format!("{page}/deactivate"), &[]).await;
     assert_eq!(location(&resp), page);
     assert!(!find_account(&app, &user.account.account_id).active);
-    let resp = browser.post_form(&format!("{page}/activate"), &[]).await;
+    let resp = browser.submit(&format!("{page}/activate"), &[]).await;
     assert_eq!(location(&resp), page);
     assert!(find_account(&app, &user.account.account_id).active);
     let resp = browser
-        .post_form(&format!("{page}/role"), &[("role", "user")])
+        .submit(&format!("{page}/role"), &[("role", "user")])
         .await;
     assert_eq!(location(&resp), page);
 
     let own = format!("/admin/users/{}", admin.account.account_id);
-    let resp = browser.post_form(&format!("{own}/deactivate"), &[]).await;
+    let resp = browser.submit(&format!("{own}/deactivate"), &[]).await;
     assert_eq!(resp.status(), 409);
     let html = resp.text().await.unwrap();
     assert!(
@@ -1173,15 +1085,15 @@ async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
     );
     assert!(html.contains(r#"id="account-role""#));
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "user")])
+        .submit(&format!("{own}/role"), &[("role", "user")])
         .await;
     assert_eq!(resp.status(), 409);
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "emperor")])
+        .submit(&format!("{own}/role"), &[("role", "emperor")])
         .await;
     assert_eq!(resp.status(), 400);
     let resp = browser
-        .post_form("/admin/users/acc_nobody/activate", &[])
+        .submit("/admin/users/acc_nobody/activate", &[])
         .await;
     assert_eq!(resp.status(), 404);
     let resp = browser
@@ -1197,10 +1109,10 @@ async fn account_forms_redirect_flash_and_refuse_the_last_admin() {
     // An admin who steps down lands on their own preferences.
     app.admin();
     let resp = browser
-        .post_form(&format!("{own}/role"), &[("role", "user")])
+        .submit(&format!("{own}/role"), &[("role", "user")])
         .await;
     assert_eq!(location(&resp), "/profile");
-    assert_eq!(browser.page(&own).await.0, 403);
+    assert_eq!(browser.fetch(&own).await.0, 403);
 }
 
 #[tokio::test]
@@ -1314,13 +1226,15 @@ fn snapshot(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_change_and_its_audit_entry_commit_together() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin();
-    let writer = app.token(&admin.account, &["admin:write", "tokens:write"]);
-    let user = app.user();
-    let victim = app.token(&user.account, &["profile:read"]);
-    let victim_id = token_id_by_prefix(&app, &victim);
-    let signed_in = Browser::sign_in(&app, &user).await;
+    let Cast {
+        app,
+        admin,
+        writer,
+        user,
+        victim_id,
+        ..
+    } = Cast::new().await;
+    let signed_in = Browser::signed_in(&app, &user).await;
     let account_path = format!("/admin/users/{}", user.account.account_id);
 
     // Each change, and the one audit event it must leave.
@@ -1479,9 +1393,9 @@ async fn no_audit_entry_ever_holds_a_secret() {
         account: find_account(&app, &account_id),
         password: password.clone(),
     };
-    let browser = Browser::sign_in(&app, &person).await;
+    let browser = Browser::signed_in(&app, &person).await;
     let resp = browser
-        .post_form(
+        .submit(
             "/profile/tokens",
             &[
                 ("label", "form made"),
@@ -1491,7 +1405,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
         )
         .await;
     assert_eq!(resp.status(), 303);
-    let (_, html) = browser.page("/profile").await;
+    let (_, html) = browser.fetch("/profile").await;
     let marker = r#"<code id="token-secret" class="secret" aria-labelledby="token-secret-name">"#;
     let start = html.find(marker).unwrap() + marker.len();
     let form_secret = html[start..start + html[start..].find('<').unwrap()].to_owned();
@@ -1525,34 +1439,26 @@ async fn no_audit_entry_ever_holds_a_secret() {
         format!("/admin/tokens/{id}/activate.json"),
     ] {
         assert_eq!(
-            app.request(Method::POST, &path, Some(&writer))
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            app.call(Method::POST, &path, Some(&writer)).await.status(),
             200
         );
     }
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/profile/tokens/{}.json", made["token"]["id"]),
             Some(&writer),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 204);
     for change in ["deactivate", "activate"] {
         let resp = app
-            .request(
+            .call(
                 Method::POST,
                 &format!("/admin/users/{account_id}/{change}.json"),
                 Some(&writer),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(resp.status(), 200);
     }
 
@@ -1601,9 +1507,9 @@ async fn no_audit_entry_ever_holds_a_secret() {
 #[tokio::test]
 async fn a_signed_in_admin_calls_the_json_twins_with_the_csrf_header() {
     let app = TestApp::spawn().await;
-    let admin = app.admin();
+    let browser = app.with_admin().await.browser;
     let user = app.user();
-    let browser = Browser::sign_in(&app, &admin).await;
+
     let resp = browser
         .json(Method::GET, "/admin/users.json")
         .send()

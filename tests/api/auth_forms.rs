@@ -118,23 +118,13 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let token = app.token(&user.account, &["tokens:read"]);
-    let first: Value = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.get_json("/profile/tokens.json", &token).await;
     let used = first["tokens"][0]["last_used_at"]
         .as_str()
         .unwrap()
         .to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let second: Value = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = app.get_json("/profile/tokens.json", &token).await;
     assert_eq!(
         second["tokens"][0]["last_used_at"],
         used.as_str(),
@@ -151,15 +141,43 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }
 
+/// HEAD answers as GET would, without the body; a method a resource does
+/// not take is 405 with `Allow` naming those it does (SPEC-NOTES).
 #[tokio::test]
 async fn head_and_unknown_methods_are_refused_cleanly() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let token = app.token(&user.account, &["tokens:read"]);
-    let resp = app
-        .request(Method::PUT, "/profile/tokens.json", Some(&token))
-        .send()
-        .await
-        .unwrap();
-    assert_error(resp, 405, "method_not_allowed", None).await;
+    let get = app.get("/profile/tokens.json", &token).await;
+    let head = app
+        .call(Method::HEAD, "/profile/tokens.json", Some(&token))
+        .await;
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-type"],
+        get.headers()["content-type"]
+    );
+    assert!(head.bytes().await.unwrap().is_empty(), "no body");
+    let head = app.call(Method::HEAD, "/profile/tokens.json", None).await;
+    assert_eq!(head.status(), 401);
+    assert!(head.headers().contains_key("www-authenticate"));
+
+    let brew = Method::from_bytes(b"BREW").unwrap();
+    let deactivate = "/profile/tokens/1/deactivate.json";
+    for (method, path, allow) in [
+        (Method::PUT, "/profile/tokens.json", "GET, HEAD, POST"),
+        (Method::PATCH, "/profile/tokens.json", "GET, HEAD, POST"),
+        (brew, "/profile/tokens.json", "GET, HEAD, POST"),
+        (Method::HEAD, deactivate, "POST"),
+        (Method::GET, deactivate, "POST"),
+    ] {
+        let what = format!("{method} {path}");
+        let resp = app.call(method.clone(), path, Some(&token)).await;
+        assert_eq!(resp.headers()["allow"], allow, "{what}");
+        if method == Method::HEAD {
+            assert_eq!(resp.status(), 405, "{what}");
+        } else {
+            assert_error(resp, 405, "method_not_allowed", None).await;
+        }
+    }
 }

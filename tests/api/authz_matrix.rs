@@ -17,8 +17,7 @@ use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::Account;
 use tessera::tokens::Role;
 
-use crate::admin::{Browser, location};
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{Browser, TestApp, TestUser, location};
 
 /// The callers, in the order of each row's expectations.
 const CALLERS: [&str; 10] = [
@@ -476,14 +475,14 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
     vec![
         with(Credential::Anonymous, &user),
         with(
-            Credential::Session(Browser::sign_in(app, &user).await),
+            Credential::Session(Browser::signed_in(app, &user).await),
             &user,
         ),
         with(token(&user, &["profile:read"]), &user),
         with(token(&user, &["tokens:read"]), &user),
         with(token(&user, &["tokens:write"]), &user),
         with(
-            Credential::Session(Browser::sign_in(app, &admin).await),
+            Credential::Session(Browser::signed_in(app, &admin).await),
             &admin,
         ),
         with(
@@ -551,12 +550,10 @@ async fn every_route_against_every_caller() {
 async fn session_json_writes_need_the_csrf_header() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
-    let browser = Browser::sign_in(&app, &admin).await;
+    let mut browser = Browser::signed_in(&app, &admin).await;
+    browser.csrf = "not-the-token".into();
     let caller = Caller {
-        credential: Credential::Session(Browser {
-            csrf: "not-the-token".into(),
-            ..browser
-        }),
+        credential: Credential::Session(browser),
         account: admin.account.clone(),
     };
     let fixtures = Fixtures {
@@ -592,7 +589,7 @@ async fn someone_elses_token_looks_exactly_like_a_missing_one() {
     let other = app.user();
     let mine = app.token(&user.account, &["tokens:read", "tokens:write"]);
     let theirs = token_id(&app, &app.token(&other.account, &["profile:read"]));
-    let browser = Browser::sign_in(&app, &user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     for (method, template) in [
         (Method::DELETE, "/profile/tokens/{}.json"),
         (Method::POST, "/profile/tokens/{}/deactivate.json"),
@@ -601,11 +598,7 @@ async fn someone_elses_token_looks_exactly_like_a_missing_one() {
         let mut answers = Vec::new();
         for id in [theirs, 987654321] {
             let path = template.replace("{}", &id.to_string());
-            let resp = app
-                .request(method.clone(), &path, Some(&mine))
-                .send()
-                .await
-                .unwrap();
+            let resp = app.call(method.clone(), &path, Some(&mine)).await;
             let status = resp.status();
             let mut headers: Vec<(String, String)> = resp
                 .headers()
@@ -623,7 +616,7 @@ async fn someone_elses_token_looks_exactly_like_a_missing_one() {
         let mut answers = Vec::new();
         for id in [theirs, 987654321] {
             let resp = browser
-                .post_form(
+                .submit(
                     &format!("/profile/tokens/{id}/{action}"),
                     &[("confirmed", "yes")],
                 )
@@ -635,13 +628,10 @@ async fn someone_elses_token_looks_exactly_like_a_missing_one() {
     }
     // And the other account's token is untouched.
     let still: Value = app
-        .get(
+        .get_json(
             &format!("/admin/users/{}.json", other.account.account_id),
             &app.token(&app.admin().account, &["admin:read"]),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(still["tokens"][0]["status"], "active");
 }

@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestDb, test_config};
-use crate::sessions::Browser;
+use crate::helpers::{Browser, TestApp, TestDb, test_config};
 
 fn sqlite_app() -> TestApp {
     let db = TestDb::sqlite();
@@ -32,8 +31,7 @@ async fn refused_and_empty_posts_leave_the_stamp_alone() {
     let user = app.user();
     let token = app.token(&user.account, &["tokens:read", "tokens:write"]);
     let id = app.own_token_id(&token).await;
-    let browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let before = stamp(&app);
 
     // Anonymous: a page post is sent to sign in, a JSON post refused.
@@ -121,7 +119,7 @@ async fn every_real_change_bumps_the_stamp() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     changed("deleting a token");
-    Browser::new(&app).sign_in(&user).await;
+    Browser::signed_in(&app, &user).await;
     changed("signing in");
 }
 

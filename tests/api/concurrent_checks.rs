@@ -42,11 +42,7 @@ async fn revoke(app: &TestApp, manager: &str, id: i64, how: &str) {
         ),
         _ => (Method::DELETE, format!("/profile/tokens/{id}.json")),
     };
-    let resp = app
-        .request(method, &path, Some(manager))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.call(method, &path, Some(manager)).await;
     assert!(resp.status().is_success(), "{how}: {}", resp.status());
 }
 

@@ -45,11 +45,7 @@ async fn concurrent_creations_changes_and_deletions_never_answer_503() {
                 (Method::POST, format!("/profile/tokens/{id}/activate.json")),
                 (Method::DELETE, format!("/profile/tokens/{id}.json")),
             ] {
-                let resp = app
-                    .request(method, &path, Some(token))
-                    .send()
-                    .await
-                    .unwrap();
+                let resp = app.call(method, &path, Some(token)).await;
                 statuses.push(("change", resp.status().as_u16()));
             }
         }

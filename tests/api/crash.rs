@@ -180,18 +180,26 @@ async fn sigkill_during_a_burst_of_creations_loses_no_answered_token() {
 async fn the_wal_is_checkpointed_and_truncated_while_serving() {
     let db = TestDb::sqlite();
     let app = crate::helpers::TestApp::start(db.share(), crate::helpers::test_config(&db));
-    app.db.checkpoint_periodically(Duration::from_millis(50));
-    let user = app.user();
-    for _ in 0..20 {
-        app.token(&user.account, &["profile:read"]);
-    }
     let wal = match &db.url {
         tessera::config::DatabaseUrl::Sqlite(path) => path.with_extension("db-wal"),
         other => panic!("not SQLite: {other:?}"),
     };
+    let wal_size = || {
+        std::fs::metadata(&wal)
+            .expect("the database is in WAL mode: the WAL is beside it")
+            .len()
+    };
+    let user = app.user();
+    for _ in 0..20 {
+        app.token(&user.account, &["profile:read"]);
+    }
+    // Nothing checkpoints yet: the writes are in the WAL.
+    assert!(wal_size() > 0, "the writes went to the WAL");
+
+    app.db.checkpoint_periodically(Duration::from_millis(50));
     let started = Instant::now();
     loop {
-        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let size = wal_size();
         if size == 0 {
             break;
         }

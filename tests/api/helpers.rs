@@ -11,6 +11,14 @@ use tessera::db::models::accounts::Account;
 use tessera::db::{Db, DbConn};
 use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
 
+mod browser;
+mod raw;
+
+#[allow(unused_imports)] // each test module takes what it needs
+pub use browser::{Browser, assert_see_other, location, meta_csrf};
+#[allow(unused_imports)] // each test module takes what it needs
+pub use raw::{raw, request_bytes};
+
 /// A database of its own for one test: a SQLite file in a temporary
 /// directory, or a PostgreSQL schema dropped when the test ends.
 pub struct TestDb {
@@ -194,6 +202,14 @@ pub struct TestUser {
     pub password: String,
 }
 
+/// Someone with both ways in: an API token and a signed-in browser.
+#[allow(dead_code)] // fields used by some test modules only
+pub struct SignedIn {
+    pub user: TestUser,
+    pub token: String,
+    pub browser: Browser,
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -328,6 +344,45 @@ impl TestApp {
     #[allow(dead_code)] // used by some test modules only
     pub async fn assert_refused(&self, path: &str, token: &str) {
         assert_error(self.get(path, token).await, 401, "unauthenticated", None).await;
+    }
+
+    /// Sends `method` to `path` with `token` (if any), no body.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>) -> Response {
+        self.request(method, path, token).send().await.unwrap()
+    }
+
+    /// GETs `path` with `token`, expects 200 and returns the JSON body.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let resp = self.get(path, token).await;
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    /// An administrator ready to act: a token with both admin scopes and a
+    /// browser signed in as them.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_admin(&self) -> SignedIn {
+        self.signed_in(self.admin(), &["admin:read", "admin:write"])
+            .await
+    }
+
+    /// An ordinary user ready to act: a token with `scopes` and a browser
+    /// signed in as them.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_user(&self, scopes: &[&str]) -> SignedIn {
+        self.signed_in(self.user(), scopes).await
+    }
+
+    async fn signed_in(&self, user: TestUser, scopes: &[&str]) -> SignedIn {
+        let token = self.token(&user.account, scopes);
+        let browser = Browser::signed_in(self, &user).await;
+        SignedIn {
+            user,
+            token,
+            browser,
+        }
     }
 
     /// Runs SQL through the app's own pool (both backends), as an operator

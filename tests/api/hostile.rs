@@ -5,69 +5,12 @@
 //! one huge Authorization header, odd ids on DELETE.)
 //!
 //! Some requests cannot be built with an HTTP client at all (NUL in a
-//! header, raw bytes in the path), so [`raw`] writes them to the socket.
-
-use std::time::Duration;
+//! header, raw bytes in the path), so [`raw`](crate::helpers::raw) writes them to the socket.
 
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, assert_error};
-
-/// Sends `request` as bytes and returns the response's status code.
-async fn raw(app: &TestApp, request: &[u8]) -> u16 {
-    let stream = TcpStream::connect(app.addr).await.unwrap();
-    let (mut reader, mut writer) = stream.into_split();
-    // Written alongside the reading: the server may answer (and stop
-    // reading) before a big request is all sent.
-    let request = request.to_vec();
-    let write = tokio::spawn(async move {
-        let _ = writer.write_all(&request).await;
-        writer
-    });
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(15), async {
-        let mut chunk = [0u8; 4096];
-        loop {
-            match reader.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "no answer within 15 s");
-    drop(write.await);
-    let head = String::from_utf8_lossy(&buf);
-    let status = head
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .unwrap_or_else(|| panic!("not an HTTP response: {head:?}"));
-    status.parse().unwrap()
-}
-
-fn request_bytes(method: &str, target: &[u8], headers: &[&[u8]], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(method.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target);
-    out.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for h in headers {
-        out.extend_from_slice(h);
-        out.extend_from_slice(b"\r\n");
-    }
-    if !body.is_empty() {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
-}
+use crate::helpers::{TestApp, assert_error, raw, request_bytes};
 
 fn assert_4xx(status: u16, what: &str) {
     assert!((400..500).contains(&status), "{what}: answered {status}");
@@ -430,11 +373,7 @@ async fn non_numeric_and_overflowing_ids_are_404_on_every_token_route() {
             ),
             (Method::POST, format!("/profile/tokens/{id}/activate.json")),
         ] {
-            let resp = app
-                .request(method.clone(), &path, Some(&token))
-                .send()
-                .await
-                .unwrap();
+            let resp = app.call(method.clone(), &path, Some(&token)).await;
             assert_eq!(resp.status(), 404, "{method} {path}");
         }
     }

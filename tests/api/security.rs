@@ -15,8 +15,8 @@ use tessera::db::models::tokens as token_db;
 use tessera::db::schema::{api_tokens, audit_events, sessions};
 use tessera::tokens::{PlainToken, Role, SecretKey};
 
-use crate::helpers::{TestApp, TestDb, TestUser, assert_error};
-use crate::sessions::{Browser, assert_see_other, open_cookie};
+use crate::helpers::{Browser, TestApp, TestDb, TestUser, assert_error, assert_see_other};
+use crate::sessions::open_cookie;
 
 fn token_ids(app: &TestApp, user: &TestUser) -> Vec<(i64, bool)> {
     app.with_conn(|c| {
@@ -51,9 +51,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&user).await;
-    let other = Browser::new(&app);
+    let mut other = Browser::new(&app);
     let borrowed = other.sign_in(&app.user()).await;
     assert_ne!(csrf, borrowed);
     app.token(&user.account, &["tokens:read"]);
@@ -127,11 +127,11 @@ async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
 async fn the_sign_in_form_needs_the_visitors_own_csrf_token() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
-    let own = browser.csrf("/login").await;
+    let mut browser = Browser::new(&app);
+    let own = browser.csrf_of("/login").await;
     let stranger = Browser::new(&app);
-    let strangers = stranger.csrf("/login").await;
-    let signed_in = Browser::new(&app);
+    let strangers = stranger.csrf_of("/login").await;
+    let mut signed_in = Browser::new(&app);
     let sessions_token = signed_in.sign_in(&app.user()).await;
     let wrong = "x".repeat(own.len());
     for sent in [
@@ -186,7 +186,7 @@ async fn the_sign_in_form_needs_the_visitors_own_csrf_token() {
 async fn json_changes_from_a_session_need_the_csrf_header() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&user).await;
     let borrowed = Browser::new(&app).sign_in(&app.user()).await;
     let body = json!({"label": "from a script", "scopes": ["tokens:read"]});
@@ -277,7 +277,7 @@ async fn token_callers_need_no_csrf() {
 async fn a_new_token_is_shown_once_and_works() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&user).await;
     let resp = browser
         .post_form(
@@ -315,12 +315,7 @@ async fn a_new_token_is_shown_once_and_works() {
         assert!(again.contains(&secret[..12]), "the list shows the prefix");
     }
 
-    let listed: Value = app
-        .get("/profile/tokens.json", &secret)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/profile/tokens.json", &secret).await;
     assert_eq!(listed["tokens"][0]["label"], "laptop");
     assert!(!listed.to_string().contains(&secret[4..]));
 }
@@ -376,7 +371,7 @@ async fn an_address_is_throttled_across_usernames_and_forwarded_headers_do_not_h
     let user = app.user();
     let attacker = Browser::from_ip(&app, 7);
     for i in 0..3 {
-        let csrf = attacker.csrf("/login").await;
+        let csrf = attacker.csrf_of("/login").await;
         let resp = attacker
             .client
             .post(attacker.url("/login"))
@@ -411,7 +406,7 @@ async fn an_address_is_throttled_across_usernames_and_forwarded_headers_do_not_h
 
 /// A sign-in attempt relayed by a load balancer for `client`.
 async fn sign_in_via(browser: &Browser, client: &str, username: &str, password: &str) -> Response {
-    let csrf = browser.csrf("/login").await;
+    let csrf = browser.csrf_of("/login").await;
     browser
         .client
         .post(browser.url("/login"))
@@ -478,7 +473,7 @@ async fn the_limit_lifts_when_the_window_has_passed() {
     })
     .await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let resp = browser.try_sign_in(&user.account.username, "guess").await;
     assert_eq!(resp.status(), 401);
     let resp = browser
@@ -571,7 +566,7 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
         .unwrap();
         assert_eq!(account.display_name, payload, "stored as typed");
         let user = TestUser { account, password };
-        let browser = Browser::new(&app);
+        let mut browser = Browser::new(&app);
         let csrf = browser.sign_in(&user).await;
 
         let resp = browser
@@ -707,7 +702,7 @@ async fn every_response_carries_the_security_headers() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let token = app.token(&user.account, &["profile:read"]);
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
 
     let resp = browser.get("/login").await;
     assert_security_headers(&resp, "/login");
@@ -912,8 +907,8 @@ fn assert_database_holds_no_secret(db: &TestDb, secrets: &[(&str, &str)], prefix
 async fn no_secret_is_stored_in_clear() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
-    let login_csrf = browser.csrf("/login").await;
+    let mut browser = Browser::new(&app);
+    let login_csrf = browser.csrf_of("/login").await;
     let csrf = browser.sign_in(&user).await;
     let sid = open_cookie(&app.config.secret_key, &browser.cookie().unwrap())["sid"].clone();
     assert!(sid.len() >= 32);
@@ -1075,7 +1070,7 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     let csrf = {
         let resp = browser.try_sign_in("admin", &server.admin_password).await;
         assert_see_other(&resp, "/profile");
-        browser.csrf("/profile").await
+        browser.csrf_of("/profile").await
     };
     let sid = open_cookie(&key, &browser.cookie().unwrap())["sid"].clone();
     let resp = browser
@@ -1184,7 +1179,7 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
         .unwrap();
         accounts.push(account);
     }
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&admin).await;
 
     // Every payload as a display name (users) or a label (tokens).
@@ -1292,7 +1287,7 @@ fn admin_snapshot(app: &TestApp) -> AdminSnapshot {
 async fn every_admin_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&admin).await;
     let borrowed = Browser::new(&app).sign_in(&app.admin()).await;
     let target = app.user();

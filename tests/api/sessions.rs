@@ -2,147 +2,16 @@
 //! sign-in, and sessions ending when their account does (SPEC §6).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Arc;
 
 use actix_web::cookie::{Cookie, CookieJar, Key};
 use diesel::prelude::*;
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::{Response, StatusCode};
+use reqwest::Response;
 use tessera::db::models::{accounts, sessions as session_db};
 use tessera::db::schema::{audit_events, sessions};
 use tessera::startup::SESSION_COOKIE;
 use tessera::tokens::SecretKey;
 
-use crate::helpers::{TestApp, TestUser};
-
-/// A browser: a cookie jar we can read and replace, no redirects followed.
-pub struct Browser {
-    pub base: String,
-    pub client: reqwest::Client,
-    jar: Arc<Jar>,
-}
-
-impl Browser {
-    pub fn new(app: &TestApp) -> Self {
-        Self::at(&app.url(""))
-    }
-
-    pub fn at(base: &str) -> Self {
-        Self::at_from(base, None)
-    }
-
-    /// A browser whose requests come from `127.0.0.<n>` (all of 127/8 is
-    /// this machine), for limits kept per client address.
-    pub fn from_ip(app: &TestApp, n: u8) -> Self {
-        Self::at_from(&app.url(""), Some(IpAddr::from([127, 0, 0, n])))
-    }
-
-    fn at_from(base: &str, local: Option<IpAddr>) -> Self {
-        let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .local_address(local)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            base: base.trim_end_matches('/').to_owned(),
-            client,
-            jar,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    /// GETs a page expecting 200 and returns its body.
-    pub async fn page(&self, path: &str) -> String {
-        let resp = self.get(path).await;
-        assert_eq!(resp.status(), 200, "GET {path}");
-        resp.text().await.unwrap()
-    }
-
-    /// The CSRF token a page carries for its scripts.
-    pub async fn csrf(&self, path: &str) -> String {
-        meta_csrf(&self.page(path).await)
-    }
-
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The sign-in form as a person fills it in.
-    pub async fn try_sign_in(&self, username: &str, password: &str) -> Response {
-        let csrf = self.csrf("/login").await;
-        self.post_form(
-            "/login",
-            &[
-                ("username", username),
-                ("password", password),
-                ("csrf_token", &csrf),
-            ],
-        )
-        .await
-    }
-
-    /// Signs in and returns the session's CSRF token.
-    pub async fn sign_in(&self, user: &TestUser) -> String {
-        let resp = self
-            .try_sign_in(&user.account.username, &user.password)
-            .await;
-        assert_see_other(&resp, "/profile");
-        self.csrf("/profile").await
-    }
-
-    /// The session cookie's current value.
-    pub fn cookie(&self) -> Option<String> {
-        let url = self.base.parse().unwrap();
-        let header = self.jar.cookies(&url)?;
-        header
-            .to_str()
-            .unwrap()
-            .split("; ")
-            .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
-            .map(str::to_owned)
-    }
-
-    /// Replaces the session cookie, as a thief replaying a stolen one would.
-    pub fn set_cookie(&self, value: &str) {
-        let url = self.base.parse().unwrap();
-        self.jar
-            .add_cookie_str(&format!("{SESSION_COOKIE}={value}; Path=/"), &url);
-    }
-}
-
-pub fn meta_csrf(html: &str) -> String {
-    let start = html
-        .find(r#"<meta name="csrf-token" content=""#)
-        .expect("page carries <meta name=\"csrf-token\">")
-        + r#"<meta name="csrf-token" content=""#.len();
-    let len = html[start..].find('"').unwrap();
-    html[start..start + len].to_owned()
-}
-
-pub fn assert_see_other(resp: &Response, location: &str) {
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{}", resp.url());
-    assert_eq!(
-        resp.headers()["location"].to_str().unwrap(),
-        location,
-        "{}",
-        resp.url()
-    );
-}
+use crate::helpers::{Browser, TestApp, assert_see_other, meta_csrf};
 
 /// Whether `cookie` still signs anyone in, tried from a fresh client.
 pub async fn signs_in(app: &TestApp, cookie: &str) -> bool {
@@ -272,7 +141,7 @@ async fn failures_read_the_same_whatever_went_wrong() {
     let user = app.user();
     let gone = app.user();
     app.with_conn(|c| accounts::set_active(c, gone.account.id, false).unwrap());
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let attempts = [
         (user.account.username.as_str(), "wrong password"),
         ("nobody-by-this-name", user.password.as_str()),
@@ -322,8 +191,8 @@ async fn failures_read_the_same_whatever_went_wrong() {
 async fn the_session_is_renewed_at_sign_in() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
-    let login_csrf = browser.csrf("/login").await;
+    let mut browser = Browser::new(&app);
+    let login_csrf = browser.csrf_of("/login").await;
     let before = browser.cookie().expect("the sign-in form sets a cookie");
     assert!(!open_cookie(&app.config.secret_key, &before).contains_key("sid"));
 
@@ -347,7 +216,7 @@ async fn the_session_is_renewed_at_sign_in() {
 async fn the_cookie_is_sealed() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
     let cookie = browser.cookie().unwrap();
     let sid = open_cookie(&app.config.secret_key, &cookie)["sid"].clone();
@@ -363,7 +232,7 @@ async fn the_cookie_is_sealed() {
     // A cookie sealed with another key (another deployment) opens nothing.
     let other = TestApp::spawn().await;
     let stranger = other.create_user(&user.account.username, tessera::tokens::Role::User);
-    let elsewhere = Browser::new(&other);
+    let mut elsewhere = Browser::new(&other);
     elsewhere.sign_in(&stranger).await;
     assert!(!signs_in(&app, &elsewhere.cookie().unwrap()).await);
 }
@@ -372,7 +241,7 @@ async fn the_cookie_is_sealed() {
 async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     let csrf = browser.sign_in(&user).await;
     let stolen = browser.cookie().unwrap();
     assert!(signs_in(&app, &stolen).await);
@@ -394,9 +263,9 @@ async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
 async fn sign_out_needs_the_session_csrf_token() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
-    let other = Browser::new(&app);
+    let mut other = Browser::new(&app);
     let others_csrf = other.sign_in(&app.user()).await;
     for fields in [
         vec![],
@@ -416,9 +285,9 @@ async fn sign_out_needs_the_session_csrf_token() {
 async fn deactivating_the_account_ends_its_sessions_at_once() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
-    let second = Browser::new(&app);
+    let mut second = Browser::new(&app);
     second.sign_in(&user).await;
     assert_eq!(browser.get("/profile").await.status(), 200);
 
@@ -444,7 +313,7 @@ async fn deactivating_the_account_ends_its_sessions_at_once() {
 async fn expired_sessions_are_refused() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
     let past = tessera::db::now() - time::Duration::seconds(1);
     app.with_conn(|c| {
@@ -460,10 +329,10 @@ async fn expired_sessions_are_refused() {
 #[tokio::test]
 async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     let app = TestApp::spawn().await;
-    let admin = Browser::new(&app);
+    let mut admin = Browser::new(&app);
     let csrf = admin.sign_in(&app.admin()).await;
     let user = app.user();
-    let browser = Browser::new(&app);
+    let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
     let cookie = browser.cookie().unwrap();
     let acc = &user.account.account_id;

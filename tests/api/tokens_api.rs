@@ -95,14 +95,12 @@ async fn create_list_deactivate_activate_delete() {
 
     // Deactivate: the next call with it is refused.
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/profile/tokens/{id}/deactivate.json"),
             Some(&master),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "deactivated");
@@ -116,28 +114,24 @@ async fn create_list_deactivate_activate_delete() {
 
     // Activate again: it works again.
     let resp = app
-        .request(
+        .call(
             Method::POST,
             &format!("/profile/tokens/{id}/activate.json"),
             Some(&master),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap()["status"], "active");
     assert_eq!(app.get("/profile/tokens.json", &secret).await.status(), 200);
 
     // Delete: 204, gone from the list, refused at once.
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/profile/tokens/{id}.json"),
             Some(&master),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 204);
     assert_error(
         app.get("/profile/tokens.json", &secret).await,
@@ -146,22 +140,15 @@ async fn create_list_deactivate_activate_delete() {
         None,
     )
     .await;
-    let list: Value = app
-        .get("/profile/tokens.json", &master)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/profile/tokens.json", &master).await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
     let resp = app
-        .request(
+        .call(
             Method::DELETE,
             &format!("/profile/tokens/{id}.json"),
             Some(&master),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resp, 404, "not_found", None).await;
 }
 
@@ -172,12 +159,7 @@ async fn another_accounts_token_looks_missing() {
     let bob = app.user();
     let alice_token = app.token(&alice.account, &["tokens:read", "tokens:write"]);
     let bob_token = app.token(&bob.account, &["tokens:read", "tokens:write"]);
-    let bob_list: Value = app
-        .get("/profile/tokens.json", &bob_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bob_list: Value = app.get_json("/profile/tokens.json", &bob_token).await;
     let bob_id = bob_list["tokens"][0]["id"].as_i64().unwrap();
 
     for (method, path) in [
@@ -192,11 +174,7 @@ async fn another_accounts_token_looks_missing() {
         ),
         (Method::DELETE, "/profile/tokens/999999.json".to_owned()),
     ] {
-        let resp = app
-            .request(method, &path, Some(&alice_token))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.call(method, &path, Some(&alice_token)).await;
         let body = assert_error(resp, 404, "not_found", None).await;
         assert_eq!(body["error"]["message"], "not found");
     }
@@ -329,12 +307,7 @@ async fn expired_tokens_are_refused_and_shown_expired() {
         None,
     )
     .await;
-    let list: Value = app
-        .get("/profile/tokens.json", &reader)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/profile/tokens.json", &reader).await;
     let statuses: Vec<&str> = list["tokens"]
         .as_array()
         .unwrap()

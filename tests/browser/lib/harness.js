@@ -115,6 +115,31 @@ function launchBrowser() {
 }
 
 /**
+ * One headless Chromium for the calling test file, launched before its first
+ * test and closed after its last. Returns `open(t, options)`, which gives a
+ * test a server and a fresh context of its own in that browser (see setup).
+ */
+function useChromium() {
+  const { before, after } = require("node:test");
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return (t, options) => setup(t, browser, options);
+}
+
+/** Runs `look(colorScheme)` with the page in light, then in dark. */
+async function inBothSchemes(page, look) {
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    await look(colorScheme);
+  }
+}
+
+/**
  * A server and a fresh browser context for one test, both torn down when the
  * test ends. `options` go to browser.newContext().
  */
@@ -136,6 +161,14 @@ async function signIn(page, username, password) {
   await page.fill("input[name=username]", username);
   await page.fill("input[name=password]", password);
   await Promise.all([page.waitForURL("**/profile"), page.click("button[type=submit]")]);
+}
+
+/** Sends the sign-in form with a wrong password and waits for its error. */
+async function signInWrongly(page) {
+  await page.fill("#username", "admin");
+  await page.fill("#password", "wrong");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  await page.locator("#login-error").waitFor();
 }
 
 /**
@@ -222,8 +255,11 @@ module.exports = {
   startServer,
   createUser,
   launchBrowser,
+  useChromium,
+  inBothSchemes,
   setup,
   signIn,
+  signInWrongly,
   generateToken,
   row,
 };

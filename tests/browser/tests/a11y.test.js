@@ -3,22 +3,15 @@
 // violation. Lesser findings are printed as diagnostics.
 "use strict";
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { launchBrowser, setup, signIn, generateToken, populate, axeViolations, row } = require("../lib/harness");
+const { useChromium, inBothSchemes, signIn, signInWrongly, generateToken, populate, axeViolations, row } = require("../lib/harness");
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const open = useChromium();
 
 /** Audits the page as it is now, in both colour schemes. */
 async function audit(t, page, what) {
-  for (const colorScheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme });
+  await inBothSchemes(page, async (colorScheme) => {
     const violations = await axeViolations(page);
     for (const v of violations) {
       t.diagnostic(`${what} (${colorScheme}): ${v.impact} ${v.id}: ${v.help}`);
@@ -30,22 +23,19 @@ async function audit(t, page, what) {
       [],
       `${what} in ${colorScheme} has serious or critical axe violations`,
     );
-  }
+  });
 }
 
 test("axe: the sign-in page, fresh and with an error", async (t) => {
-  const { page } = await setup(t, browser);
+  const { page } = await open(t);
   await page.goto("/login");
   await audit(t, page, "/login");
-  await page.fill("#username", "admin");
-  await page.fill("#password", "wrong");
-  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-  await page.locator("#login-error").waitFor();
+  await signInWrongly(page);
   await audit(t, page, "/login with an error");
 });
 
 test("axe: Account Preferences, empty, with tokens, with the form's errors", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await audit(t, page, "/profile without tokens");
   await populate(page, server);
@@ -56,7 +46,7 @@ test("axe: Account Preferences, empty, with tokens, with the form's errors", asy
 });
 
 test("axe: the one-time reveal dialog", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "audited" });
   await page.locator("dialog#token-reveal").waitFor({ state: "visible" });
@@ -68,7 +58,7 @@ test("axe: the one-time reveal dialog", async (t) => {
 test("axe: the dialog and the confirmation page without JavaScript", async (t) => {
   // axe itself needs JavaScript, so the page's own script is what is left
   // out: the DOM is then the one a browser without JavaScript shows.
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await page.route("**/static/app.js", (route) => route.abort());
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "no script" });

@@ -1,20 +1,14 @@
 // Signing in and out.
 "use strict";
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { launchBrowser, setup, signIn } = require("../lib/harness");
+const { useChromium, signIn } = require("../lib/harness");
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const open = useChromium();
 
 test("a wrong password shows the error and keeps the username", async (t) => {
-  const { page } = await setup(t, browser);
+  const { page } = await open(t);
   await page.goto("/login");
   assert.ok(await page.evaluate(() => document.activeElement?.id === "username"), "the username field has focus");
   await page.fill("#username", "admin");
@@ -34,7 +28,7 @@ test("a wrong password shows the error and keeps the username", async (t) => {
 });
 
 test("an empty form asks for both fields", async (t) => {
-  const { page } = await setup(t, browser);
+  const { page } = await open(t);
   await page.goto("/login");
   // The fields are `required`; skip the browser's own check to reach the server's.
   await page.locator("form").evaluate((f) => f.setAttribute("novalidate", ""));
@@ -43,7 +37,7 @@ test("an empty form asks for both fields", async (t) => {
 });
 
 test("pages need a session, and signing out ends it", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await page.goto("/profile");
   assert.equal(new URL(page.url()).pathname, "/login");
 

@@ -3,22 +3,16 @@
 // confirmation page.
 "use strict";
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { TOKEN_RE, launchBrowser, setup, signIn, generateToken, row } = require("../lib/harness");
+const { TOKEN_RE, useChromium, signIn, generateToken, row } = require("../lib/harness");
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const open = useChromium();
 
 const NO_JS = { javaScriptEnabled: false };
 
 test("without JavaScript the new token is shown in an open dialog, once", async (t) => {
-  const { server, page } = await setup(t, browser, NO_JS);
+  const { server, page } = await open(t, NO_JS);
   await signIn(page, "admin", server.password);
   const accountId = (await page.locator("#profile-account-id").innerText()).trim();
   await generateToken(page, { label: "no-js token", expiry: "7 days" });
@@ -41,7 +35,7 @@ test("without JavaScript the new token is shown in an open dialog, once", async 
 });
 
 test("without JavaScript deactivate and activate are plain forms", async (t) => {
-  const { server, page } = await setup(t, browser, NO_JS);
+  const { server, page } = await open(t, NO_JS);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "plain" });
   const tokenRow = row(page, "plain");
@@ -52,7 +46,7 @@ test("without JavaScript deactivate and activate are plain forms", async (t) => 
 });
 
 test("without JavaScript delete goes through a confirmation page", async (t) => {
-  const { server, page } = await setup(t, browser, NO_JS);
+  const { server, page } = await open(t, NO_JS);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "confirm me" });
   const tokenRow = row(page, "confirm me");
@@ -76,7 +70,7 @@ test("without JavaScript delete goes through a confirmation page", async (t) => 
 });
 
 test("without JavaScript a form error re-renders with the typed values", async (t) => {
-  const { server, page } = await setup(t, browser, NO_JS);
+  const { server, page } = await open(t, NO_JS);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "", expiry: "365 days", scopes: ["profile:read"] });
   assert.ok(await page.locator("details#generate").evaluate((d) => d.open));

@@ -2,22 +2,16 @@
 // dialog, the copy buttons, the token table's buttons and the form's errors.
 "use strict";
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { TOKEN_RE, launchBrowser, setup, signIn, generateToken, row } = require("../lib/harness");
+const { TOKEN_RE, useChromium, signIn, generateToken, row } = require("../lib/harness");
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const open = useChromium();
 
 const CLIPBOARD = { permissions: ["clipboard-read", "clipboard-write"] };
 
 test("signing in lands on Account Preferences with the account's details", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   assert.equal(await page.title(), "Account Preferences · tessera");
   assert.match(await page.locator(".flash-success").innerText(), /Signed in as admin/);
@@ -28,7 +22,7 @@ test("signing in lands on Account Preferences with the account's details", async
 });
 
 test("a new token is shown once, in a modal dialog, and copies exactly", async (t) => {
-  const { server, page } = await setup(t, browser, CLIPBOARD);
+  const { server, page } = await open(t, CLIPBOARD);
   await signIn(page, "admin", server.password);
   const accountId = (await page.locator("#profile-account-id").innerText()).trim();
 
@@ -75,7 +69,7 @@ test("a new token is shown once, in a modal dialog, and copies exactly", async (
 });
 
 test("Escape closes the reveal dialog and takes the secret with it", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "escape hatch" });
   const secret = (await page.locator("#token-secret").innerText()).trim();
@@ -86,7 +80,7 @@ test("Escape closes the reveal dialog and takes the secret with it", async (t) =
 });
 
 test("deactivate and activate change the status badge", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "toggled" });
   await page.keyboard.press("Escape");
@@ -104,7 +98,7 @@ test("deactivate and activate change the status badge", async (t) => {
 });
 
 test("delete asks first: dismissing keeps the row, accepting removes it", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await generateToken(page, { label: "doomed" });
   await page.keyboard.press("Escape");
@@ -132,7 +126,7 @@ test("delete asks first: dismissing keeps the row, accepting removes it", async 
 });
 
 test("labels are shown as typed, never as markup", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   const label = `<img src=x onerror=alert(1)> déploiement ✓ "quoted"`;
   await generateToken(page, { label });
@@ -143,7 +137,7 @@ test("labels are shown as typed, never as markup", async (t) => {
 });
 
 test("an empty label re-renders the form with the message beside it and keeps the choices", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await page.click("details#generate > summary");
   assert.ok(await page.evaluate(() => document.activeElement?.id === "label"), "opening the form focuses the label");
@@ -172,7 +166,7 @@ test("an empty label re-renders the form with the message beside it and keeps th
 });
 
 test("a plain user is not offered admin scopes", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   const { createUser } = require("../lib/harness");
   const password = await createUser(server, "dana");
   await signIn(page, "dana", password);

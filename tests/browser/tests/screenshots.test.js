@@ -3,43 +3,36 @@
 // generate form, the one-time reveal dialog, and the page on a phone.
 "use strict";
 
-const { test, before, after } = require("node:test");
+const { test, before } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
-const { SCREENSHOTS, launchBrowser, setup, signIn, generateToken, populate } = require("../lib/harness");
+const { SCREENSHOTS, useChromium, inBothSchemes, signIn, signInWrongly, generateToken, populate } = require("../lib/harness");
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
+const open = useChromium();
+before(() => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-});
-after(async () => {
-  await browser?.close();
 });
 
 async function shoot(t, page, name, options = {}) {
-  for (const colorScheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme });
+  await inBothSchemes(page, async (colorScheme) => {
     const file = path.join(SCREENSHOTS, `${name}-${colorScheme}.png`);
     await page.screenshot({ path: file, animations: "disabled", caret: "hide", ...options });
     assert.ok(fs.statSync(file).size > 5000, `${file} is not empty`);
     t.diagnostic(file);
-  }
+  });
 }
 
 test("screenshots: the sign-in page", async (t) => {
-  const { page } = await setup(t, browser);
+  const { page } = await open(t);
   await page.goto("/login");
   await shoot(t, page, "login");
-  await page.fill("#username", "admin");
-  await page.fill("#password", "wrong");
-  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  await signInWrongly(page);
   await shoot(t, page, "login-error");
 });
 
 test("screenshots: Account Preferences with tokens, the form, the dialog", async (t) => {
-  const { server, page } = await setup(t, browser);
+  const { server, page } = await open(t);
   await signIn(page, "admin", server.password);
   await page.goto("/profile");
   await shoot(t, page, "profile-empty");
