@@ -63,7 +63,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(auth::show))
                 .route(post().to(auth::submit)),
         )
-        .service(resource("/logout").route(post().to(auth::logout)))
+        .service(
+            resource("/logout")
+                .route(get().to(auth::confirm_logout))
+                .route(post().to(auth::logout)),
+        )
         .service(resource("/profile").route(get().to(preferences::show)))
         .service(resource("/profile/tokens").route(post().to(preferences::create)))
         .service(

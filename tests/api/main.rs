@@ -11,6 +11,7 @@ mod cli;
 mod concurrent_checks;
 mod contention;
 mod crash;
+mod edges;
 mod errors;
 mod hostile;
 mod migrations;
