@@ -1625,6 +1625,6 @@ async fn a_signed_in_admin_calls_the_json_twins_with_the_csrf_header() {
         .send()
         .await
         .unwrap();
-    assert_error(resp, 403, "forbidden", Some("csrf_token")).await;
+    assert_error(resp, 403, "forbidden", Some("X-CSRF-Token")).await;
     assert!(find_account(&app, &user.account.account_id).is_admin());
 }

@@ -573,7 +573,7 @@ async fn session_json_writes_need_the_csrf_header() {
         let resp = send(&app, &caller, row.method.clone(), &path, body.as_deref()).await;
         assert_eq!(resp.status(), 403, "{} {}", row.method, row.path);
         let err: Value = resp.json().await.unwrap();
-        assert_eq!(err["error"]["field"], "csrf_token");
+        assert_eq!(err["error"]["field"], "X-CSRF-Token");
     }
     let made = crate::admin::audit_rows(&app)
         .into_iter()

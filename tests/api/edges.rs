@@ -2,10 +2,11 @@
 //! ids, unknown paths asked for by programs, `GET /logout`, and what a
 //! script is told when it forgets the CSRF header.
 
-use reqwest::Response;
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
 
 use crate::admin::{Browser, meta_csrf};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_error};
 
 fn content_type(resp: &Response) -> String {
     resp.headers()
@@ -59,4 +60,57 @@ async fn get_logout_shows_a_sign_out_button() {
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/login");
     assert_eq!(browser.get("/profile").await.status(), 303);
+}
+
+#[tokio::test]
+async fn a_script_without_the_csrf_header_is_told_which_header() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let browser = Browser::sign_in(&app, &user).await;
+    let created = browser
+        .json(Method::POST, "/profile/tokens.json")
+        .json(&json!({"label": "mine", "scopes": ["tokens:read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["token"]["id"].clone();
+
+    for (method, path) in [
+        (Method::POST, "/profile/tokens.json".to_owned()),
+        (
+            Method::POST,
+            format!("/profile/tokens/{id}/deactivate.json"),
+        ),
+        (Method::DELETE, format!("/profile/tokens/{id}.json")),
+    ] {
+        for header in [None, Some("wrong")] {
+            let mut req = browser
+                .client
+                .request(method.clone(), browser.url(&path))
+                .json(&json!({"label": "x", "scopes": ["tokens:read"]}));
+            if let Some(h) = header {
+                req = req.header("X-CSRF-Token", h);
+            }
+            let body = assert_error(req.send().await.unwrap(), 403, "forbidden", None).await;
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("X-CSRF-Token header"),
+                "{method} {path}: {message}"
+            );
+            assert!(!message.contains("form"), "{method} {path}: {message}");
+            assert_eq!(body["error"]["field"], "X-CSRF-Token", "{method} {path}");
+        }
+    }
+
+    // A form without its field is still told about the form.
+    let resp = browser
+        .client
+        .post(browser.url("/profile/tokens"))
+        .form(&[("label", "x"), ("scopes", "tokens:read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(resp.text().await.unwrap().contains("the form has expired"));
 }

@@ -198,7 +198,7 @@ async fn json_changes_from_a_session_need_the_csrf_header() {
             req = req.header("X-CSRF-Token", h);
         }
         let resp = req.send().await.unwrap();
-        assert_error(resp, 403, "forbidden", Some("csrf_token")).await;
+        assert_error(resp, 403, "forbidden", Some("X-CSRF-Token")).await;
     }
     assert!(token_ids(&app, &user).is_empty());
     // Reads need no header.
@@ -226,7 +226,7 @@ async fn json_changes_from_a_session_need_the_csrf_header() {
             .send()
             .await
             .unwrap();
-        assert_error(resp, 403, "forbidden", Some("csrf_token")).await;
+        assert_error(resp, 403, "forbidden", Some("X-CSRF-Token")).await;
         assert_eq!(token_ids(&app, &user), before, "{path}");
         let resp = browser
             .client
