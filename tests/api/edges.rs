@@ -15,6 +15,134 @@ fn content_type(resp: &Response) -> String {
         .unwrap_or_default()
 }
 
+/// A 404 as JSON, or for HEAD (no body) its status and type.
+async fn assert_json_404(resp: Response, method: &Method, what: &str) {
+    if *method == Method::HEAD {
+        assert_eq!(resp.status(), 404, "{what}");
+        assert!(
+            content_type(&resp).starts_with("application/json"),
+            "{what}"
+        );
+    } else {
+        let body = assert_error(resp, 404, "not_found", None).await;
+        assert!(body["error"]["field"].is_null(), "{what}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_id_that_cannot_be_one_is_404_for_every_method() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let admin = app.admin();
+    let own = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let any = app.token(&admin.account, &["admin:read", "admin:write"]);
+    let methods = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+    let mut paths = Vec::new();
+    for id in ["current", "abc", "01", "+1", "0", "-1", "1.5", "1e3"] {
+        for (path, token) in [
+            (format!("/profile/tokens/{id}.json"), &own),
+            (format!("/profile/tokens/{id}/deactivate.json"), &own),
+            (format!("/profile/tokens/{id}/activate.json"), &own),
+            (format!("/admin/tokens/{id}.json"), &any),
+            (format!("/admin/tokens/{id}/deactivate.json"), &any),
+            (format!("/admin/tokens/{id}/activate.json"), &any),
+        ] {
+            paths.push((path, token));
+        }
+    }
+    for (path, token) in &paths {
+        for method in &methods {
+            // With the token that could act there, and with none: nothing
+            // exists at such a path, so who asks makes no difference.
+            for token in [Some(token.as_str()), None] {
+                let what = format!("{method} {path} with token: {}", token.is_some());
+                let resp = app
+                    .request(method.clone(), path, token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(resp.headers().get("allow").is_none(), "{what}");
+                assert_json_404(resp, method, &what).await;
+            }
+        }
+    }
+
+    // The page forms, as the browser of a signed-in owner or admin posts them.
+    let owner = Browser::sign_in(&app, &user).await;
+    let boss = Browser::sign_in(&app, &admin).await;
+    for (browser, base) in [(&owner, "/profile/tokens"), (&boss, "/admin/tokens")] {
+        for action in ["deactivate", "activate", "delete"] {
+            let path = format!("{base}/current/{action}");
+            for method in [Method::GET, Method::POST] {
+                let resp = browser
+                    .client
+                    .request(method.clone(), browser.url(&path))
+                    .form(&[("csrf_token", browser.csrf.as_str()), ("confirmed", "yes")])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 404, "{method} {path}");
+                assert!(
+                    content_type(&resp).starts_with("text/html"),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+
+    // A real id keeps its 405 and says what it takes.
+    let id = app.own_token_id(&own).await;
+    for (method, path, token, allow) in [
+        (
+            Method::GET,
+            format!("/profile/tokens/{id}.json"),
+            &own,
+            "DELETE",
+        ),
+        (
+            Method::PUT,
+            format!("/profile/tokens/{id}.json"),
+            &own,
+            "DELETE",
+        ),
+        (
+            Method::GET,
+            format!("/profile/tokens/{id}/deactivate.json"),
+            &own,
+            "POST",
+        ),
+        (
+            Method::GET,
+            format!("/admin/tokens/{id}.json"),
+            &any,
+            "DELETE",
+        ),
+        (
+            Method::DELETE,
+            format!("/admin/tokens/{id}/activate.json"),
+            &any,
+            "POST",
+        ),
+    ] {
+        let resp = app
+            .request(method.clone(), &path, Some(token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+        assert_error(resp, 405, "method_not_allowed", None).await;
+    }
+    // And the token is still there, untouched by all of the above.
+    assert_eq!(app.own_token_id(&own).await, id);
+}
+
 #[tokio::test]
 async fn get_logout_shows_a_sign_out_button() {
     let app = TestApp::spawn().await;
