@@ -144,6 +144,97 @@ async fn a_token_id_that_cannot_be_one_is_404_for_every_method() {
 }
 
 #[tokio::test]
+async fn an_unknown_path_answers_programs_in_json_and_browsers_with_a_page() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let token = app.token(&user.account, &["profile:read"]);
+    let client = &app.api;
+    let url = app.url("/no/such/page");
+    let programs = [
+        client.get(&url).bearer_auth(&token),
+        client
+            .get(&url)
+            .header("Authorization", format!("Token {token}")),
+        client
+            .get(&url)
+            .header("Authorization", format!("apiToken {token}")),
+        client.get(&url).header("Authorization", token.as_str()),
+        client.get(&url).header("API-KEY", token.as_str()),
+        client.get(format!("{url}?api_token={token}")),
+        // A token that is no token still marks a program.
+        client.get(&url).bearer_auth("tsr_not_a_real_token"),
+        client.post(&url).bearer_auth(&token).json(&json!({})),
+        client.delete(&url).header("API-KEY", token.as_str()),
+        client.get(&url).header("Accept", "application/json"),
+        client
+            .get(&url)
+            .header("Accept", "application/json, text/plain;q=0.5"),
+        client
+            .get(&url)
+            .header("Accept", "text/html;q=0.5, application/json"),
+        client
+            .get(&url)
+            .header("Accept", "application/problem+json"),
+        // The token wins over what a careless client accepts.
+        client
+            .get(&url)
+            .bearer_auth(&token)
+            .header("Accept", "text/html"),
+    ];
+    for (i, req) in programs.into_iter().enumerate() {
+        let resp = req.send().await.unwrap();
+        let body = assert_error(resp, 404, "not_found", None).await;
+        assert!(body["error"]["field"].is_null(), "program {i}: {body}");
+    }
+
+    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (i, req) in [
+        client.get(&url).header("Accept", browser_accept),
+        client.get(&url),
+        client.get(&url).header("Accept", "*/*"),
+        client
+            .get(&url)
+            .header("Accept", "application/json, text/html"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 404, "browser {i}");
+        assert!(content_type(&resp).starts_with("text/html"), "browser {i}");
+        assert!(resp.text().await.unwrap().contains("Page not found"));
+    }
+
+    // A method a page lacks, the same way.
+    let resp = client
+        .put(app.url("/profile"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 405, "method_not_allowed", None).await;
+    let resp = client
+        .put(app.url("/profile"))
+        .header("Accept", browser_accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert!(content_type(&resp).starts_with("text/html"));
+
+    // A page that exists is still a page, or the way to the sign-in form.
+    let resp = client
+        .get(app.url("/profile"))
+        .bearer_auth(&token)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/login");
+}
+
+#[tokio::test]
 async fn get_logout_shows_a_sign_out_button() {
     let app = TestApp::spawn().await;
     let user = app.user();
