@@ -8,6 +8,7 @@ mod admin;
 mod auth_forms;
 mod authz_matrix;
 mod cli;
+mod cli_limits;
 mod concurrent_checks;
 mod contention;
 mod crash;
