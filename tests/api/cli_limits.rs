@@ -75,19 +75,13 @@ fn token_create_obeys_the_lifetime_limit_the_server_started_with() {
     let listed = run_ok(&db, &["token", "list", "--user", "alice"]);
     assert_eq!(listed.lines().count(), 1, "nothing was created: {listed}");
 
-    let token = run_ok(
-        &db,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--label",
-            "ci",
-            "--expires-in-hours",
-            "720",
-        ],
+    let out = create(&db, &[], &["--expires-in-hours", "720"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.trim_end().len(), 42);
     assert_ne!(newest_expiry(&db), "never");
 
