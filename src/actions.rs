@@ -9,8 +9,8 @@ use crate::auth::{password, rate_limit, session};
 use crate::config::{Config, PasswordCost};
 use crate::db::models::accounts::{self, Account, NewAccount};
 use crate::db::models::audit::{self, Event, NewAuditEvent};
-use crate::db::models::sessions;
 use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
+use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
@@ -168,6 +168,21 @@ impl TokenRequest {
     }
 }
 
+/// The longest lifetime a new token may have, in days: the stricter of
+/// this process's own setting and the one the server recorded in the
+/// database when it started, so that the command line, run without the
+/// server's environment, is bound as the server is.
+pub fn max_token_lifetime_days(
+    conn: &mut DbConn,
+    config: &Config,
+) -> Result<Option<u32>, AppError> {
+    let recorded = settings::max_token_lifetime_days(conn)?;
+    Ok(match (config.max_token_lifetime_days, recorded) {
+        (Some(own), Some(recorded)) => Some(own.min(recorded)),
+        (own, recorded) => own.or(recorded),
+    })
+}
+
 /// Creates a token for `owner`. The token in clear is returned to be shown
 /// once; only its HMAC is stored.
 pub fn create_token(
@@ -177,6 +192,12 @@ pub fn create_token(
     spec: &TokenSpec,
     actor: Actor<'_>,
 ) -> Result<(ApiToken, PlainToken), AppError> {
+    // The spec was checked against this process's setting only.
+    Lifetime::parse(
+        spec.lifetime.hours(),
+        max_token_lifetime_days(conn, config)?,
+    )
+    .map_err(|m| AppError::invalid("expires_in_hours", m))?;
     let plain = PlainToken::generate();
     let hash = plain.hash(&config.secret_key);
     let now = db::now();

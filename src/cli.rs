@@ -7,7 +7,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secret_key};
-use crate::db::models::{accounts, tokens as token_db};
+use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::tokens::{Role, ScopeSet};
@@ -116,7 +116,7 @@ pub enum TokenCommand {
         /// A scope to grant (repeat for several; default: profile:read and tokens:read)
         #[arg(long = "scope")]
         scopes: Vec<String>,
-        /// Hours until it expires (0 or absent: never)
+        /// Hours until it expires (0 or absent: never, unless the server sets a maximum lifetime)
         #[arg(long)]
         expires_in_hours: Option<i64>,
     },
@@ -264,6 +264,21 @@ fn token_command(
             } else {
                 scopes.clone()
             };
+            // Left out, the flag would mean "never", which a server with a
+            // maximum lifetime refuses: say so rather than pick a lifetime.
+            if expires_in_hours.is_none()
+                && let Some(days) = actions::max_token_lifetime_days(conn, config)?
+            {
+                return Err(AppError::invalid(
+                    "expires_in_hours",
+                    format!(
+                        "tokens on this database must expire within {days} days \
+                         (TESSERA_MAX_TOKEN_LIFETIME_DAYS of its server); \
+                         give --expires-in-hours, at most {}",
+                        i64::from(days) * 24
+                    ),
+                ));
+            }
             let spec = TokenRequest {
                 label: Some(label.clone()),
                 scopes: Some(scopes),
@@ -342,6 +357,10 @@ fn serve(config: Config) -> Result<(), String> {
             println!("Created the first account: username admin, password {password}");
             println!("This password is shown once; sign in and keep it somewhere safe.");
         }
+        // Where `tessera token create` finds it: the command line is run
+        // without the server's environment.
+        settings::record_max_token_lifetime_days(&mut conn, config.max_token_lifetime_days)
+            .map_err(|e| format!("cannot record the server's settings: {e}"))?;
     }
     actix_web::rt::System::new().block_on(async move {
         let (server, addr) =

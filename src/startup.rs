@@ -50,6 +50,12 @@ fn resource(path: &str) -> Resource {
 }
 
 /// Every route of tessera, in one place.
+///
+/// A token id in a path is a positive whole number written the one way
+/// (`{id:[1-9][0-9]*}`): anything else matches no route, so every method
+/// gets the same 404, as for a path that does not exist. A named path such
+/// as `/profile/tokens/current.json` can then be a route of its own, listed
+/// before the `{id}` one.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{delete, post};
     cfg.service(resource("/").route(get().to(preferences::home)))
@@ -60,11 +66,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(auth::show))
                 .route(post().to(auth::submit)),
         )
-        .service(resource("/logout").route(post().to(auth::logout)))
+        .service(
+            resource("/logout")
+                .route(get().to(auth::confirm_logout))
+                .route(post().to(auth::logout)),
+        )
         .service(resource("/profile").route(get().to(preferences::show)))
         .service(resource("/profile/tokens").route(post().to(preferences::create)))
         .service(
-            resource("/profile/tokens/{id}/{action:deactivate|activate|delete}")
+            resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}")
                 .route(post().to(preferences::token_action)),
         )
         .service(resource("/healthz").route(get().to(health::healthz)))
@@ -75,11 +85,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(tokens::list))
                 .route(post().to(tokens::create)),
         )
-        .service(resource("/profile/tokens/{id}.json").route(delete().to(tokens::delete)))
         .service(
-            resource("/profile/tokens/{id}/deactivate.json").route(post().to(tokens::deactivate)),
+            resource("/profile/tokens/{id:[1-9][0-9]*}.json").route(delete().to(tokens::delete)),
         )
-        .service(resource("/profile/tokens/{id}/activate.json").route(post().to(tokens::activate)));
+        .service(
+            resource("/profile/tokens/{id:[1-9][0-9]*}/deactivate.json")
+                .route(post().to(tokens::deactivate)),
+        )
+        .service(
+            resource("/profile/tokens/{id:[1-9][0-9]*}/activate.json")
+                .route(post().to(tokens::activate)),
+        );
     configure_admin(cfg);
 }
 
@@ -111,13 +127,15 @@ fn configure_admin(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/admin/tokens.json").route(get().to(tokens::list_json)))
     .service(resource("/admin/tokens").route(get().to(tokens::list_page)))
-    .service(resource("/admin/tokens/{id}.json").route(delete().to(tokens::delete_json)))
     .service(
-        resource("/admin/tokens/{id}/{action:deactivate|activate}.json")
+        resource("/admin/tokens/{id:[1-9][0-9]*}.json").route(delete().to(tokens::delete_json)),
+    )
+    .service(
+        resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json")
             .route(post().to(tokens::activation_json)),
     )
     .service(
-        resource("/admin/tokens/{id}/{action:deactivate|activate|delete}")
+        resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}")
             .route(post().to(tokens::action_form)),
     )
     .service(resource("/admin/audit.json").route(get().to(audit::list_json)))

@@ -110,7 +110,7 @@ fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, Ap
             .headers()
             .get("X-CSRF-Token")
             .and_then(|v| v.to_str().ok());
-        session::check_csrf(sent, csrf_token)?;
+        session::check_csrf_header(sent, csrf_token)?;
     }
     caller.require(S::SCOPE)?;
     Ok(caller)

@@ -70,15 +70,38 @@ pub async fn current(
     }))
 }
 
-/// Compares a submitted CSRF token with the session's in constant time.
+/// Compares a form's CSRF token with the session's in constant time.
 pub fn check_csrf(sent: Option<&str>, expected: &str) -> Result<(), AppError> {
-    match sent {
-        Some(sent) if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
-        _ => Err(AppError::forbidden(
-            Some("csrf_token"),
-            "the form has expired or did not come from this site; reload the page and try again",
-        )),
+    if csrf_matches(sent, expected) {
+        return Ok(());
     }
+    Err(AppError::forbidden(
+        Some("csrf_token"),
+        "the form has expired or did not come from this site; reload the page and try again",
+    ))
+}
+
+/// The same check for a script calling a `.json` URL with the session: it
+/// has no form, so the message names the header it must send. The error's
+/// `field` stays `csrf_token`, the token's name in every refusal, so a
+/// client that looks at the field hears the same from both carriers.
+pub fn check_csrf_header(sent: Option<&str>, expected: &str) -> Result<(), AppError> {
+    if csrf_matches(sent, expected) {
+        return Ok(());
+    }
+    Err(AppError::forbidden(
+        Some("csrf_token"),
+        format!(
+            "missing or wrong {CSRF_HEADER} header; send the token of <meta name=\"csrf-token\"> in it"
+        ),
+    ))
+}
+
+/// The header that carries the session's CSRF token on `.json` calls.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+fn csrf_matches(sent: Option<&str>, expected: &str) -> bool {
+    sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
 }
 
 /// Starts a session for `account`: a new session secret (and with it a new
@@ -175,5 +198,18 @@ mod tests {
         assert!(check_csrf(Some("abd"), "abc").is_err());
         assert!(check_csrf(Some("ab"), "abc").is_err());
         assert!(check_csrf(None, "abc").is_err());
+        assert!(check_csrf_header(Some("abc"), "abc").is_ok());
+        assert!(check_csrf_header(Some("abd"), "abc").is_err());
+    }
+
+    #[test]
+    fn each_carrier_is_named_in_its_refusal() {
+        let form = check_csrf(None, "abc").unwrap_err();
+        assert_eq!(form.field(), Some("csrf_token"));
+        assert!(form.to_string().contains("form"));
+        let header = check_csrf_header(None, "abc").unwrap_err();
+        assert_eq!(header.field(), Some("csrf_token"));
+        assert!(header.to_string().contains("X-CSRF-Token header"));
+        assert_eq!(header.code(), form.code());
     }
 }

@@ -61,6 +61,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -68,5 +75,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     sessions,
     audit_events,
-    login_failures
+    login_failures,
+    settings
 );

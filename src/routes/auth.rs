@@ -6,12 +6,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::actions;
-use crate::auth::{client_ip, session};
+use crate::auth::client_ip;
+use crate::auth::session::{self, SignedIn};
 use crate::error::AppError;
 use crate::extract::FormBody;
 use crate::routes::{html, see_other};
 use crate::state::AppState;
-use crate::views::auth::LoginPage;
+use crate::views::auth::{LoginPage, LogoutPage};
 use crate::views::page::{Flash, PageCtx};
 
 fn login_page(
@@ -109,6 +110,20 @@ pub async fn submit(
         }
         Err(e) => Err(e),
     }
+}
+
+/// `GET /logout`: a page with the button that signs out. Signing out is a
+/// form post (with the CSRF token), so that a link, a prefetch or another
+/// site cannot sign anyone out; someone not signed in goes to `/login`.
+pub async fn confirm_logout(session: Session, user: SignedIn) -> Result<HttpResponse, AppError> {
+    let ctx = PageCtx::new(
+        "Sign out",
+        "logout",
+        &session,
+        Some(&user.0),
+        user.csrf_token(),
+    );
+    html(StatusCode::OK, &LogoutPage { ctx })
 }
 
 /// `POST /logout`: ends the session everywhere, back to the sign-in page.

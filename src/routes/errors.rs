@@ -1,6 +1,11 @@
 //! Errors for people: on HTML pages an [`AppError`] becomes an error page
 //! with the same status (or, for "not signed in", a redirect to /login).
 //! JSON URLs keep the JSON body that `AppError` renders itself.
+//!
+//! A path that does not exist, or a method a page lacks, is no page at all:
+//! there the caller decides. A program (it presents a token, or its
+//! `Accept` ranks JSON above HTML) gets the JSON error it can parse; a
+//! browser gets the page.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,11 +23,68 @@ pub fn is_page(path: &str) -> bool {
     !(path.ends_with(".json") || path == "/healthz" || path.starts_with("/static/"))
 }
 
+/// Whether the request comes from a program rather than a browser: it
+/// carries a token in any of the forms of SPEC §3 (well-formed or not), or
+/// asks for JSON before HTML.
+pub fn is_api_caller(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    headers.contains_key(header::AUTHORIZATION)
+        || headers.contains_key("API-KEY")
+        || req
+            .query_string()
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("api_token"))
+        || headers
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok())
+            .any(prefers_json)
+}
+
+/// Whether an `Accept` header ranks JSON above HTML. Each of the two gets
+/// the weight of the most specific range that matches it (RFC 9110
+/// §12.5.1); `application/*+json` types count as JSON. A tie (no header,
+/// `*/*`) is not a preference.
+pub fn prefers_json(accept: &str) -> bool {
+    weight(accept, "application", "json") > weight(accept, "text", "html")
+}
+
+fn weight(accept: &str, ty: &str, subtype: &str) -> f32 {
+    let mut best: Option<(u8, f32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let Some((t, s)) = parts.next().and_then(|m| m.trim().split_once('/')) else {
+            continue;
+        };
+        let specificity = if t.eq_ignore_ascii_case(ty)
+            && (s.eq_ignore_ascii_case(subtype)
+                || (subtype == "json" && s.to_ascii_lowercase().ends_with("+json")))
+        {
+            2
+        } else if t.eq_ignore_ascii_case(ty) && s == "*" {
+            1
+        } else if t == "*" && s == "*" {
+            0
+        } else {
+            continue;
+        };
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .and_then(|(_, v)| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if best.is_none_or(|(b, _)| specificity > b) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map_or(0.0, |(_, q)| q)
+}
+
 pub async fn html_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let page = is_page(req.path());
+    let api_caller = page && is_api_caller(&req);
     let res = next.call(req).await?;
     if !page {
         return Ok(res.map_into_left_body());
@@ -32,6 +94,8 @@ pub async fn html_errors(
         .error()
         .and_then(|e| e.as_error::<AppError>())
     {
+        // No page answers here: what the caller can read.
+        Some(AppError::NotFound | AppError::MethodNotAllowed) if api_caller => None,
         Some(AppError::Unauthenticated) => Some(see_other("/login")),
         Some(err) => Some(error_page(err)),
         None => None,
@@ -82,4 +146,35 @@ fn error_page(err: &AppError) -> HttpResponse {
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefers_json;
+
+    #[test]
+    fn accept_decides_only_when_it_ranks_json_first() {
+        for accept in [
+            "application/json",
+            "application/json, text/plain;q=0.5",
+            "text/html;q=0.5, application/json",
+            "application/problem+json",
+            "application/*",
+            "text/html;q=0, */*",
+        ] {
+            assert!(prefers_json(accept), "{accept}");
+        }
+        for accept in [
+            "",
+            "*/*",
+            "text/html",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "application/json, text/html",
+            "application/json;q=0.5, text/*",
+            "application/json;q=0",
+            "garbage",
+        ] {
+            assert!(!prefers_json(accept), "{accept}");
+        }
+    }
 }

@@ -79,7 +79,8 @@ pub async fn create(
 
 /// Parses a token id from the path; anything that is not one is a token
 /// that does not exist. Only the canonical spelling counts: `+1` or `01`
-/// are not another name for token 1.
+/// are not another name for token 1. The route table already turns away
+/// what is not written so; this catches numbers too large to be an id.
 pub fn token_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>()
         .ok()

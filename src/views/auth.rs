@@ -20,3 +20,10 @@ pub struct ErrorPage {
     pub heading: String,
     pub message: String,
 }
+
+/// `GET /logout`: the button that signs out.
+#[derive(Template)]
+#[template(path = "auth/logout.html")]
+pub struct LogoutPage {
+    pub ctx: PageCtx,
+}

@@ -18,7 +18,8 @@ const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 type Table = BTreeMap<String, BTreeSet<String>>;
 
 /// `{name:a|b}` becomes `{name}` (the document lists the choices as an
-/// enum); the choices are returned for probing.
+/// enum); the choices are returned for probing. A pattern that is no list
+/// of words (the token id's `[1-9][0-9]*`) is probed with `1`.
 fn normalise(pattern: &str) -> (String, Vec<(String, String)>) {
     let mut path = String::new();
     let mut samples = Vec::new();
@@ -28,7 +29,12 @@ fn normalise(pattern: &str) -> (String, Vec<(String, String)>) {
         let close = rest[open..].find('}').unwrap() + open;
         let inner = &rest[open + 1..close];
         let (name, sample) = match inner.split_once(':') {
-            Some((name, choices)) => (name, choices.split('|').next().unwrap().to_owned()),
+            Some((name, choices))
+                if choices.chars().all(|c| c.is_ascii_lowercase() || c == '|') =>
+            {
+                (name, choices.split('|').next().unwrap().to_owned())
+            }
+            Some((name, _)) => (name, "1".to_owned()),
             None if inner == "account_id" => (inner, "acc_000000000000".to_owned()),
             None => (inner, "1".to_owned()),
         };

@@ -5,4 +5,5 @@ pub mod accounts;
 pub mod audit;
 pub mod login_failures;
 pub mod sessions;
+pub mod settings;
 pub mod tokens;
