@@ -141,7 +141,7 @@ const WAIT_STEP: Duration = Duration::from_millis(25);
 /// A request that has waited this long while the pool holds no connection
 /// at all is answered 503: attempts to connect neither succeed nor fail
 /// (a host that drops packets), which is an outage too.
-const NO_CONNECTION_WAIT: Duration = Duration::from_millis(750);
+const NO_CONNECTION_WAIT: Duration = Duration::from_millis(600);
 
 /// How long start-up waits for the database, which may be starting too.
 const STARTUP_WAIT: Duration = Duration::from_secs(5);
@@ -293,6 +293,9 @@ impl Db {
                     let waited = started.elapsed();
                     let unanswered =
                         waited >= NO_CONNECTION_WAIT && self.pool.state().connections == 0;
+                    if unanswered {
+                        self.outage.unanswered(waited);
+                    }
                     if unanswered || waited >= POOL_WAIT {
                         tracing::warn!(error = %e, ?waited, "database unavailable");
                         return Err(AppError::Unavailable);

@@ -13,7 +13,9 @@
 //! one thread tries to connect every [`PROBE_EVERY`]; the first connection
 //! made, by it or by the pool, ends the outage. A busy database is not a
 //! down one: only a refused or failed connection attempt counts, never a
-//! wait for a connection that other requests hold.
+//! wait for a connection that other requests hold. Nor does an attempt
+//! that neither succeeds nor fails, unless the pool has no connection at
+//! all to wait for ([`Outage::unanswered`]).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,6 +60,13 @@ impl Outage {
             tracing::debug!(%error, "database still unreachable");
         }
         self.probe_until_back();
+    }
+
+    /// No connection could be had for so long, with none in the pool,
+    /// that the attempts under way hang: down as if they had failed, so
+    /// the next checkout (a request's second) does not wait again.
+    pub fn unanswered(self: &Arc<Self>, waited: Duration) {
+        self.connect_failed(&format_args!("no connection made in {waited:?}"));
     }
 
     /// A connection was made: the outage, if any, is over.

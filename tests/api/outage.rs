@@ -124,6 +124,54 @@ async fn postgres_refusing_connections_is_answered_503_within_a_second() {
 }
 
 #[tokio::test]
+async fn postgres_that_never_answers_is_answered_503_within_a_second() {
+    // A listener that never accepts: the kernel completes the handshake,
+    // then libpq waits for an answer that never comes, as from a host
+    // that drops packets or a server that hangs.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = DatabaseUrl::Postgres(format!(
+        "postgres://tessera@{}/none",
+        silent.local_addr().unwrap()
+    ));
+    let (_server, app_url, _db) = server_on(&url);
+    two_waves("PostgreSQL that never answers", &app_url).await;
+    drop(silent);
+}
+
+/// Waiting for connections that other requests hold is no outage: with
+/// the only connection held for longer than an outage may take to be
+/// answered, requests wait for it and are served.
+#[tokio::test]
+async fn a_busy_pool_is_waited_for_not_answered_503() {
+    let app = TestApp::spawn_with(|c| c.pool_size = 1).await;
+    let user = app.user();
+    let token = app.token(&user.account, &["profile:read"]);
+    let held = app.conn();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(DOWN_BOUND + Duration::from_millis(500)).await;
+        drop(held);
+    });
+    let answers = join_all((0..6).map(|i| {
+        if i % 2 == 0 {
+            timed(app.api.get(app.url("/healthz")))
+        } else {
+            timed(app.request(Method::GET, "/profile.json", Some(&token)))
+        }
+    }))
+    .await;
+    release.await.unwrap();
+    let slowest = answers.iter().map(|(t, _)| *t).max().unwrap();
+    println!("outage figure: busy pool, database up: all served, slowest after {slowest:?}");
+    for (took, resp) in answers {
+        assert_eq!(resp.status(), 200, "after {took:?}");
+    }
+    assert!(
+        slowest > DOWN_BOUND,
+        "the requests waited for the held connection"
+    );
+}
+
+#[tokio::test]
 async fn sqlite_file_that_cannot_be_opened_is_answered_503_within_a_second_until_it_can() {
     let dir = std::env::temp_dir().join(format!(
         "tessera-outage-{}",
