@@ -8,6 +8,12 @@
 #   scripts/pg-outage.sh stop    stop it (fast shutdown: the outage)
 #   scripts/pg-outage.sh start   start it again
 #   scripts/pg-outage.sh drop    stop and remove it
+#   scripts/pg-outage.sh check   the outage check: up, then the test
+#                                (PostgreSQL stopped and started under load),
+#                                then drop; prints and asserts SPEC §12's
+#                                three figures: time to 503 while down, the
+#                                slowest answer and the statuses during the
+#                                restart, time to the first success once back
 #
 # Needs PostgreSQL 15 installed (scripts/pg.sh installs it) and root or sudo.
 set -euo pipefail
@@ -58,8 +64,23 @@ case "${1:-}" in
       as_root pg_dropcluster --stop 15 "$CLUSTER" >&2
     fi
     ;;
+  check)
+    url=$("$0" up)
+    trap '"$0" drop || true' EXIT
+    out=$(mktemp)
+    set +e
+    (cd "$(dirname "$0")/.." && TEST_OUTAGE_DATABASE_URL="$url" cargo test --test api \
+      outage::postgres_stopped_and_started_while_serving -- --ignored --exact --nocapture) 2>&1 \
+      | tee "$out"
+    status=${PIPESTATUS[0]}
+    set -e
+    echo "== database outage figures (SPEC section 12)"
+    grep '^outage figure:' "$out" || echo "no figures: the test stopped before measuring"
+    rm -f "$out"
+    exit "$status"
+    ;;
   *)
-    echo "usage: scripts/pg-outage.sh up|stop|start|drop" >&2
+    echo "usage: scripts/pg-outage.sh up|stop|start|drop|check" >&2
     exit 2
     ;;
 esac

@@ -5,17 +5,21 @@
 //! so callers can compose several inside one `conn.transaction(...)`.
 //! Handlers reach the database only through [`Db::run`], which moves the
 //! blocking diesel call off actix's async workers.
+//!
+//! While the database cannot be reached, checkouts fail at once with 503
+//! instead of waiting for a connection (`db/outage.rs`).
 
 pub mod batch;
 pub mod cache;
 pub mod changes;
 pub mod lookup;
 pub mod models;
+mod outage;
 pub mod schema;
 pub mod timestamps;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -26,6 +30,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::config::DatabaseUrl;
 use crate::db::batch::Batcher;
 use crate::db::cache::ReadCache;
+use crate::db::outage::{OnError, OnEvent, Outage};
 use crate::error::AppError;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -45,10 +50,25 @@ pub struct Manager {
 }
 
 impl Manager {
+    /// A PostgreSQL URL without a `connect_timeout` gets one of
+    /// [`PG_CONNECT_TIMEOUT_SECS`]: libpq's default waits for as long as
+    /// the operating system lets a connection attempt hang, and an
+    /// unreachable host would keep the attempt (and the outage probe of
+    /// `db/outage.rs`) hanging for minutes.
     pub fn new(url: DatabaseUrl) -> Self {
+        let url = match url {
+            DatabaseUrl::Postgres(u) if !u.contains("connect_timeout=") => {
+                let sep = if u.contains('?') { '&' } else { '?' };
+                DatabaseUrl::Postgres(format!("{u}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}"))
+            }
+            other => other,
+        };
         Self { url }
     }
 }
+
+/// libpq's smallest: it takes 1 for 2.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 2;
 
 impl ManageConnection for Manager {
     type Connection = DbConn;
@@ -65,8 +85,14 @@ impl ManageConnection for Manager {
                 // that looks cheaper than its generic plan, which for the
                 // batched token check (`token_hash = ANY($1)`) is always:
                 // half of the backend's time per API call went to planning.
+                // A server shutting down may accept the connection and
+                // fail its first statement: a failed connection all the same.
                 conn.batch_execute("SET plan_cache_mode = force_generic_plan")
-                    .map_err(r2d2::Error::QueryError)?;
+                    .map_err(|e| {
+                        r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                            e.to_string(),
+                        ))
+                    })?;
                 Ok(DbConn::Postgres(conn))
             }
             DatabaseUrl::Sqlite(path) => {
@@ -101,20 +127,48 @@ pub struct Db {
     pool: Pool<Manager>,
     cache: Option<Arc<ReadCache>>,
     batcher: Option<Arc<Batcher>>,
+    outage: Arc<Outage>,
 }
+
+/// How long a request waits for a connection that other requests hold,
+/// while the database answers. Only an overloaded instance waits this
+/// long; an outage is answered at once (see [`Db::checkout`]).
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// A checkout waits in steps of this, to notice between them that the
+/// database went down meanwhile: r2d2 wakes no waiter when a connection
+/// attempt fails.
+const WAIT_STEP: Duration = Duration::from_millis(25);
+
+/// A request that has waited this long while the pool holds no connection
+/// at all is answered 503: attempts to connect neither succeed nor fail
+/// (a host that drops packets), which is an outage too.
+const NO_CONNECTION_WAIT: Duration = Duration::from_millis(600);
+
+/// How long start-up waits for the database, which may be starting too.
+const STARTUP_WAIT: Duration = Duration::from_secs(5);
 
 impl Db {
     /// Builds the pool without connecting yet, so a server can start (and
     /// answer 503) while its database is down.
     pub fn new(url: &DatabaseUrl, size: u32) -> Self {
+        let manager = Manager::new(url.clone());
+        let outage = Outage::new(manager.clone());
         let pool = Pool::builder()
             .max_size(size.max(1))
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(5))
+            // Checkouts give their own wait (`get_timeout`); this is the
+            // pool's default for `get` and, halved, the longest pause
+            // between its attempts to reconnect after a failed one. It
+            // bounds how long the pool stays empty after the database is
+            // back.
+            .connection_timeout(Duration::from_millis(500))
             // A PostgreSQL server that restarted leaves dead connections in
             // the pool; checking on checkout lets the same process recover.
             .test_on_check_out(!url.is_sqlite())
-            .build_unchecked(Manager::new(url.clone()));
+            .error_handler(Box::new(OnError(outage.clone())))
+            .event_handler(Box::new(OnEvent(outage.clone())))
+            .build_unchecked(manager);
         let cache = match url {
             DatabaseUrl::Sqlite(path) => match ReadCache::open(path) {
                 Ok(cache) => Some(Arc::new(cache)),
@@ -130,6 +184,7 @@ impl Db {
             pool,
             cache,
             batcher,
+            outage,
         }
     }
 
@@ -164,7 +219,7 @@ impl Db {
         let db = Self::new(url, size);
         let mut conn = db
             .pool
-            .get()
+            .get_timeout(STARTUP_WAIT)
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         if let DbConn::Sqlite(c) = &mut *conn {
             c.batch_execute("PRAGMA journal_mode = WAL;")
@@ -225,11 +280,32 @@ impl Db {
         })
     }
 
+    /// A connection from the pool. While the database is down, only an
+    /// idle one that still answers, else 503 at once; otherwise it waits
+    /// up to [`POOL_WAIT`] for one, and stops waiting as soon as the
+    /// database turns out to be down.
     fn checkout(&self) -> Result<PooledConn, AppError> {
-        self.pool.get().map_err(|e| {
-            tracing::warn!(error = %e, "database unavailable");
-            AppError::Unavailable
-        })
+        let started = Instant::now();
+        loop {
+            if self.outage.is_down() {
+                return self.pool.try_get().ok_or(AppError::Unavailable);
+            }
+            match self.pool.get_timeout(WAIT_STEP) {
+                Ok(conn) => return Ok(conn),
+                Err(e) => {
+                    let waited = started.elapsed();
+                    let unanswered =
+                        waited >= NO_CONNECTION_WAIT && self.pool.state().connections == 0;
+                    if unanswered {
+                        self.outage.unanswered(waited);
+                    }
+                    if unanswered || waited >= POOL_WAIT {
+                        tracing::warn!(error = %e, ?waited, "database unavailable");
+                        return Err(AppError::Unavailable);
+                    }
+                }
+            }
+        }
     }
 
     /// Runs blocking database work on the blocking thread pool.

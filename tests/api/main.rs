@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod admin_race;
 mod auth_forms;
 mod authz_matrix;
 mod change_stamp;

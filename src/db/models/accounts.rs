@@ -180,21 +180,37 @@ fn escape_like(s: &str) -> String {
 
 /// Locks the row of `account_id` and of every active admin for the rest of
 /// the transaction, before anything is read. Used by the changes that could
-/// leave no active admin: two requests each demoting "the other" admin must
-/// not both count two admins. On SQLite this is the database write lock; on
-/// PostgreSQL the row locks, after which a count sees what the other request
-/// committed. One statement, so concurrent callers lock in the same (scan)
-/// order.
-pub fn lock_with_admins(conn: &mut DbConn, account_id: &str) -> QueryResult<usize> {
-    diesel::update(
-        accounts::table.filter(
-            accounts::account_id.eq(account_id).or(accounts::role
-                .eq(Role::Admin.as_str())
-                .and(accounts::active.eq(true))),
-        ),
-    )
-    .set(accounts::active.eq(accounts::active))
-    .execute(conn)
+/// leave no active admin: two requests each removing one of the last two
+/// admins must not both count two admins.
+///
+/// On PostgreSQL the rows are locked in id order. Locking them as a scan
+/// meets them is not one order: a row rewritten by a commit that one
+/// request's statement saw and the other's did not (a sign-in, a new token)
+/// lies elsewhere in the table for each, and two such requests can each
+/// hold the row the other waits for, a deadlock that PostgreSQL breaks by
+/// failing one (tests/api/admin_race.rs). After the locks a count sees
+/// what the other request committed. On SQLite a write takes the one
+/// database write lock (`db::write_transaction` takes it at the start).
+pub fn lock_with_admins(conn: &mut DbConn, account_id: &str) -> QueryResult<()> {
+    let rows = accounts::table.filter(
+        accounts::account_id.eq(account_id).or(accounts::role
+            .eq(Role::Admin.as_str())
+            .and(accounts::active.eq(true))),
+    );
+    match conn {
+        DbConn::Postgres(pg) => {
+            rows.select(accounts::id)
+                .order(accounts::id)
+                .for_no_key_update()
+                .load::<i64>(pg)?;
+        }
+        DbConn::Sqlite(_) => {
+            diesel::update(rows)
+                .set(accounts::active.eq(accounts::active))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Usernames of these public account ids, as `(account_id, username)`.
