@@ -13,7 +13,9 @@ use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
 use tessera::tokens::Role;
 
-use crate::helpers::{Browser, SignedIn, TestApp, TestUser, assert_error, location, meta_csrf};
+use crate::helpers::{
+    Browser, SignedIn, TestApp, TestUser, assert_error, location, message, meta_csrf,
+};
 
 /// What most admin tests start from: an administrator with a token, and an
 /// ordinary user holding a token of their own for the administrator to act
@@ -40,7 +42,7 @@ impl Cast {
         );
         let user = app.user();
         let victim = app.token(&user.account, &["profile:read"]);
-        let victim_id = token_id_by_prefix(&app, &victim);
+        let victim_id = app.token_id(&victim);
         Cast {
             app,
             admin,
@@ -74,16 +76,6 @@ fn find_account(app: &TestApp, account_id: &str) -> Account {
     app.with_conn(|c| {
         accounts::find_by_account_id(c, account_id)
             .unwrap()
-            .unwrap()
-    })
-}
-
-fn token_id_by_prefix(app: &TestApp, secret: &str) -> i64 {
-    app.with_conn(|c| {
-        api_tokens::table
-            .filter(api_tokens::prefix.eq(&secret[..12]))
-            .select(api_tokens::id)
-            .first(c)
             .unwrap()
     })
 }
@@ -240,11 +232,7 @@ async fn tokens_list_filters_sorts_and_pages() {
     let a1 = app.token(&alice.account, &["profile:read"]);
     let a2 = app.token(&alice.account, &["tokens:read"]);
     let b1 = app.token(&bob.account, &["tokens:read"]);
-    let (a1_id, a2_id, b1_id) = (
-        token_id_by_prefix(&app, &a1),
-        token_id_by_prefix(&app, &a2),
-        token_id_by_prefix(&app, &b1),
-    );
+    let (a1_id, a2_id, b1_id) = (app.token_id(&a1), app.token_id(&a2), app.token_id(&b1));
     app.with_conn(|c| {
         diesel::update(api_tokens::table.find(a2_id))
             .set(api_tokens::active.eq(false))
@@ -467,7 +455,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     } = app.with_admin().await;
     let user = app.create_user("pagewalker", Role::User);
     let label_owner = app.token(&user.account, &["profile:read"]);
-    let token_id = token_id_by_prefix(&app, &label_owner);
+    let token_id = app.token_id(&label_owner);
     app.with_conn(|c| {
         diesel::update(api_tokens::table.find(token_id))
             .set(api_tokens::label.eq("<script>alert(1)</script>"))
@@ -545,14 +533,11 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         victim,
         victim_id: id,
     } = Cast::new().await;
+    let path = |what: &str| format!("/admin/tokens/{id}{what}.json");
     let before = audit_rows(&app).len();
 
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/admin/tokens/{id}/deactivate.json"),
-            Some(&writer),
-        )
+        .call(Method::POST, &path("/deactivate"), Some(&writer))
         .await;
     let token = json_of(resp, 200).await;
     assert_eq!(token["status"], "deactivated");
@@ -564,22 +549,12 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     );
 
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/admin/tokens/{id}/activate.json"),
-            Some(&writer),
-        )
+        .call(Method::POST, &path("/activate"), Some(&writer))
         .await;
     assert_eq!(json_of(resp, 200).await["status"], "active");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 200);
 
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -609,21 +584,9 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         let resp = app.call(Method::POST, &path, Some(&writer)).await;
         assert_error(resp, 404, "not_found", None).await;
     }
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_error(resp, 404, "not_found", None).await;
-    let resp = app
-        .call(
-            Method::GET,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::GET, &path(""), Some(&writer)).await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 
@@ -792,12 +755,7 @@ async fn create_account_as_json_returns_the_password_once() {
         )
         .await;
     let body = assert_error(resp, 409, "conflict", None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("new.person")
-    );
+    assert!(message(&body).contains("new.person"));
     let resp = app
         .request(Method::POST, "/admin/users.json", Some(&writer))
         .body("username=x")
@@ -950,12 +908,7 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
         .post_json(&self_path, &writer, &json!({"role": "user"}))
         .await;
     let body = assert_error(resp, 409, "conflict", None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("last active admin")
-    );
+    assert!(message(&body).contains("last active admin"));
     let resp = app
         .call(
             Method::POST,
@@ -1007,20 +960,10 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
         assert_eq!(location(&resp), "/login");
     }
     assert_eq!(app.get("/profile.json", &token).await.status(), 401);
-    let mut again = Browser::new(&app);
-    let login = again.get("/login").await.text().await.unwrap();
-    again.csrf = meta_csrf(&login);
+    let again = Browser::new(&app);
     let resp = again
-        .client
-        .post(again.url("/login"))
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", again.csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .try_sign_in(&user.account.username, &user.password)
+        .await;
     assert_eq!(resp.status(), 401, "cannot sign in");
 
     let resp = app
@@ -1332,20 +1275,10 @@ async fn a_change_and_its_audit_entry_commit_together() {
     // Sign-in too: no session without its login.succeeded.
     break_audit(&app);
     let before = snapshot(&app);
-    let mut browser = Browser::new(&app);
-    let login = browser.get("/login").await.text().await.unwrap();
-    browser.csrf = meta_csrf(&login);
+    let browser = Browser::new(&app);
     let resp = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("username", admin.account.username.as_str()),
-            ("password", admin.password.as_str()),
-            ("csrf_token", browser.csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .try_sign_in(&admin.account.username, &admin.password)
+        .await;
     assert_eq!(resp.status(), 500);
     assert_eq!(snapshot(&app), before);
     assert_eq!(browser.get("/profile").await.status(), 303);
@@ -1433,7 +1366,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
     secrets.push("hunter2-wrong-password".into());
 
     // Token and account changes through every door.
-    let id = token_id_by_prefix(&app, &form_secret);
+    let id = app.token_id(&form_secret);
     for path in [
         format!("/admin/tokens/{id}/deactivate.json"),
         format!("/admin/tokens/{id}/activate.json"),

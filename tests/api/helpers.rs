@@ -321,6 +321,15 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Makes a token through the API with `token`, expecting 201; returns
+    /// the answer (`secret`, `token`, `account_id`).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn mint(&self, token: &str, body: Value) -> Value {
+        let (status, created) = self.create_token_api(token, body).await;
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+
     /// The id of the token `secret` among its owner's listed tokens.
     #[allow(dead_code)] // used by some test modules only
     pub async fn own_token_id(&self, secret: &str) -> i64 {
@@ -338,6 +347,20 @@ impl TestApp {
             .expect("the caller's own token is listed")["id"]
             .as_i64()
             .unwrap()
+    }
+
+    /// The id of the token `secret`, read from the database.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn token_id(&self, secret: &str) -> i64 {
+        use diesel::prelude::*;
+        use tessera::db::schema::api_tokens;
+        self.with_conn(|c| {
+            api_tokens::table
+                .filter(api_tokens::prefix.eq(&secret[..12]))
+                .select(api_tokens::id)
+                .first(c)
+                .unwrap()
+        })
     }
 
     /// Asserts that `path` refuses `token` as unauthenticated (401).
@@ -411,4 +434,21 @@ pub async fn assert_error(resp: Response, status: u16, code: &str, field: Option
         assert_eq!(body["error"]["field"], field, "{body}");
     }
     body
+}
+
+/// The message of a JSON error body.
+#[allow(dead_code)] // used by some test modules only
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().expect("an error message")
+}
+
+/// One field (`label`, `status`...) of every token in a token list.
+#[allow(dead_code)] // used by some test modules only
+pub fn listed<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list["tokens"]
+        .as_array()
+        .expect("a token list")
+        .iter()
+        .map(|t| t[key].as_str().unwrap())
+        .collect()
 }

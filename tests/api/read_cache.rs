@@ -13,7 +13,7 @@ use serde_json::json;
 use tessera::db::schema::api_tokens;
 
 use crate::cli::run_ok;
-use crate::helpers::{Browser, TestApp, meta_csrf};
+use crate::helpers::{Browser, TestApp, listed, meta_csrf};
 
 #[tokio::test]
 async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
@@ -52,12 +52,7 @@ async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
         .await;
     assert_eq!(code, 201, "{created}");
     let after = app.get_json("/profile/tokens.json", &secret).await;
-    let labels: Vec<&str> = after["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["label"].as_str().unwrap())
-        .collect();
+    let labels = listed(&after, "label");
     assert_eq!(labels, ["second", "test token"]);
 
     // Deactivated through the API: its status changes in the list at once.
