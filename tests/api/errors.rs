@@ -14,9 +14,7 @@ async fn create(app: &TestApp, token: &str, body: &str, content_type: &str) -> r
 
 #[tokio::test]
 async fn bad_input_names_the_field_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let cases: [(Value, &str); 9] = [
         (json!({"scopes": ["tokens:read"]}), "label"),
         (json!({"label": "", "scopes": ["tokens:read"]}), "label"),
@@ -99,9 +97,7 @@ async fn bad_input_names_the_field_and_changes_nothing() {
 
 #[tokio::test]
 async fn wrong_content_type_is_415_and_big_bodies_413() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write"]).await;
     let body = r#"{"label": "x", "scopes": ["tokens:write"]}"#;
     assert_error(
         create(&app, &token, body, "text/plain").await,
@@ -138,9 +134,7 @@ async fn wrong_content_type_is_415_and_big_bodies_413() {
 
 #[tokio::test]
 async fn odd_ids_and_paths_are_404() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write"]).await;
     for path in [
         "/profile/tokens/abc.json",
         "/profile/tokens/99999999999999999999999.json",
@@ -160,9 +154,7 @@ async fn odd_ids_and_paths_are_404() {
 /// header, which it does read, is a wrong token like any other.
 #[tokio::test]
 async fn a_huge_header_is_refused_with_a_4xx() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read"]).await;
     let auth = format!("Authorization: Bearer {token}");
     let with_padding = |kib: usize| {
         let padding = format!("X-Padding: {}", "a".repeat(kib * 1024));

@@ -222,6 +222,16 @@ impl TestApp {
         Self::start(test_db, config)
     }
 
+    /// A server with one user holding a token with `scopes`: how most
+    /// tests begin.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_token(scopes: &[&str]) -> (Self, TestUser, String) {
+        let app = Self::spawn().await;
+        let user = app.user();
+        let token = app.token(&user.account, scopes);
+        (app, user, token)
+    }
+
     /// Starts a server on an existing database and settings (several
     /// instances on one database, a restart).
     pub fn start(test_db: TestDb, config: Config) -> Self {

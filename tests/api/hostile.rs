@@ -23,9 +23,7 @@ async fn still_serving(app: &TestApp, token: &str) {
 
 #[tokio::test]
 async fn oversized_bodies_are_413_even_without_a_declared_length() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
 
     // Chunked: no Content-Length to refuse early, so the limit is counted
     // while reading.
@@ -82,9 +80,7 @@ async fn oversized_bodies_are_413_even_without_a_declared_length() {
 
 #[tokio::test]
 async fn oversized_headers_urls_and_cookies_are_4xx() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read"]).await;
 
     let auth = format!("Authorization: Bearer {token}");
     let fillers: Vec<String> = (0..200).map(|i| format!("X-Filler-{i}: x")).collect();
@@ -131,9 +127,7 @@ async fn oversized_headers_urls_and_cookies_are_4xx() {
 
 #[tokio::test]
 async fn invalid_utf8_and_nul_bytes_anywhere_are_4xx() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     let auth = format!("Authorization: Bearer {token}");
 
     // In credentials: raw bytes that are no UTF-8, and a NUL.
@@ -226,9 +220,7 @@ async fn invalid_utf8_and_nul_bytes_anywhere_are_4xx() {
 
 #[tokio::test]
 async fn deep_nesting_anywhere_in_a_body_is_400() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     let depth = 7000; // as deep as fits in 16 KiB
     let objects = format!("{}1{}", "{\"a\":".repeat(depth / 5), "}".repeat(depth / 5));
     let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
@@ -256,9 +248,7 @@ async fn deep_nesting_anywhere_in_a_body_is_400() {
 
 #[tokio::test]
 async fn unknown_fields_are_refused_not_ignored() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     // A misspelt expiry would otherwise make a token that never expires.
     let resp = app
         .post_json(
@@ -286,9 +276,7 @@ async fn unknown_fields_are_refused_not_ignored() {
 
 #[tokio::test]
 async fn huge_and_odd_numbers_are_400() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     for hours in [
         "9223372036854775807",
         "-9223372036854775808",
@@ -347,9 +335,7 @@ async fn huge_and_odd_numbers_are_400() {
 
 #[tokio::test]
 async fn non_numeric_and_overflowing_ids_are_404_on_every_token_route() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     let ids = [
         "9223372036854775807",
         "9223372036854775808",

@@ -17,9 +17,7 @@ use crate::helpers::{Browser, TestApp, listed, meta_csrf};
 
 #[tokio::test]
 async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read", "tokens:read"]);
+    let (app, _, secret) = TestApp::with_token(&["profile:read", "tokens:read"]).await;
     let id = app.own_token_id(&secret).await;
     // Used again and again: on SQLite, answered from memory by now.
     for _ in 0..3 {
@@ -36,21 +34,18 @@ async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
 
 #[tokio::test]
 async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, _, secret) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let before = app.get_json("/profile/tokens.json", &secret).await;
     let again = app.get_json("/profile/tokens.json", &secret).await;
     assert_eq!(before, again);
     assert_eq!(before["tokens"].as_array().unwrap().len(), 1);
 
-    let (code, created) = app
-        .create_token_api(
+    let created = app
+        .mint(
             &secret,
             json!({"label": "second", "scopes": ["tokens:read"]}),
         )
         .await;
-    assert_eq!(code, 201, "{created}");
     let after = app.get_json("/profile/tokens.json", &secret).await;
     let labels = listed(&after, "label");
     assert_eq!(labels, ["second", "test token"]);
@@ -66,9 +61,7 @@ async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
 
 #[tokio::test]
 async fn a_change_made_behind_tesseras_back_is_seen_within_the_cache_age() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read"]);
+    let (app, _, secret) = TestApp::with_token(&["profile:read"]).await;
     for _ in 0..3 {
         assert_eq!(app.get("/profile.json", &secret).await.status(), 200);
     }

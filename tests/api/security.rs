@@ -242,9 +242,7 @@ async fn json_changes_from_a_session_need_the_csrf_header() {
 
 #[tokio::test]
 async fn token_callers_need_no_csrf() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let master = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, _, master) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let (status, created) = app
         .create_token_api(&master, json!({"label": "ci", "scopes": ["tokens:read"]}))
         .await;
@@ -699,9 +697,7 @@ fn assert_no_inline_script(page: &str, what: &str) {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     let mut browser = Browser::new(&app);
 
     let resp = browser.get("/login").await;

@@ -7,9 +7,7 @@ use crate::helpers::{TestApp, assert_error, listed, message};
 
 #[tokio::test]
 async fn profile_json_shows_the_account() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     let resp = app.get("/profile.json", &token).await;
     assert_eq!(resp.status(), 200);
     assert!(
@@ -27,9 +25,7 @@ async fn profile_json_shows_the_account() {
 
 #[tokio::test]
 async fn create_list_deactivate_activate_delete() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let master = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, user, master) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
 
     let resp = app
         .post_json(
@@ -151,9 +147,7 @@ async fn another_accounts_token_looks_missing() {
 
 #[tokio::test]
 async fn scopes_are_enforced_and_named() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let read_only = app.token(&user.account, &["tokens:read"]);
+    let (app, _, read_only) = TestApp::with_token(&["tokens:read"]).await;
     let body = assert_error(
         app.get("/profile.json", &read_only).await,
         403,
@@ -186,9 +180,7 @@ async fn mint_answers(app: &TestApp, token: &str, body: Value, status: u16, fiel
 
 #[tokio::test]
 async fn a_token_cannot_mint_broader_scopes() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let writer = app.token(&user.account, &["tokens:write"]);
+    let (app, _, writer) = TestApp::with_token(&["tokens:write"]).await;
     for (scopes, status) in [
         (json!(["tokens:write", "profile:read"]), 403),
         (json!(["tokens:write"]), 201),
@@ -200,9 +192,7 @@ async fn a_token_cannot_mint_broader_scopes() {
 
 #[tokio::test]
 async fn a_user_cannot_mint_admin_scopes_and_a_demoted_admin_loses_them() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let admin = app.admin();
     let admin_token = app.token(&admin.account, &["tokens:write", "admin:read"]);
     let body = || json!({"label": "x", "scopes": ["admin:read"]});
@@ -215,9 +205,7 @@ async fn a_user_cannot_mint_admin_scopes_and_a_demoted_admin_loses_them() {
 
 #[tokio::test]
 async fn deactivated_owner_is_refused_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     assert_eq!(app.get("/profile.json", &token).await.status(), 200);
     app.with_conn(|c| accounts::set_active(c, user.account.id, false).unwrap());
     app.assert_refused("/profile.json", &token).await;
@@ -227,9 +215,7 @@ async fn deactivated_owner_is_refused_at_once() {
 async fn expired_tokens_are_refused_and_shown_expired() {
     use diesel::prelude::*;
     use tessera::db::schema::api_tokens;
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let reader = app.token(&user.account, &["tokens:read"]);
+    let (app, user, reader) = TestApp::with_token(&["tokens:read"]).await;
     let old = app.token(&user.account, &["profile:read"]);
     let past = tessera::db::now() - time::Duration::hours(1);
     app.with_conn(|c| {
@@ -297,9 +283,7 @@ async fn lifetime_limits_and_never() {
 
 #[tokio::test]
 async fn labels_are_any_unicode_and_kept_verbatim() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let label = "<script>alert('x')</script> 🚀 日本語";
     let body = app
         .mint(&token, json!({"label": label, "scopes": ["tokens:read"]}))
