@@ -1295,14 +1295,12 @@ async fn no_audit_entry_ever_holds_a_secret() {
     );
     let mut secrets = vec![admin.password.clone(), writer.clone()];
 
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
+    let made = app
+        .mint(
             &writer,
-            &json!({"label": "api made", "scopes": ["tokens:write"]}),
+            json!({"label": "api made", "scopes": ["tokens:write"]}),
         )
         .await;
-    let made = json_of(resp, 201).await;
     let api_secret = made["secret"].as_str().unwrap().to_owned();
     secrets.push(api_secret.clone());
     let resp = app
@@ -1427,11 +1425,8 @@ async fn no_audit_entry_ever_holds_a_secret() {
     }
     // And the JSON view of the log neither.
     let body = app
-        .get("/admin/audit.json?per_page=100", &writer)
-        .await
-        .text()
-        .await
-        .unwrap();
+        .get_text("/admin/audit.json?per_page=100", &writer)
+        .await;
     for secret in &secrets {
         assert!(!body.contains(secret.as_str()));
     }

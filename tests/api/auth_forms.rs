@@ -97,12 +97,8 @@ async fn query_tokens_only_for_get_and_only_when_allowed() {
     let strict = TestApp::spawn_with(|c| c.allow_query_token = false).await;
     let u = strict.user();
     let t = strict.token(&u.account, &["tokens:read"]);
-    let resp = strict
-        .api
-        .get(strict.url(&format!("/profile/tokens.json?api_token={t}")))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/profile/tokens.json?api_token={t}");
+    let resp = strict.call(Method::GET, &path, None).await;
     assert_401(resp).await;
     assert_eq!(strict.get("/profile/tokens.json", &t).await.status(), 200);
 }

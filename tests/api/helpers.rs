@@ -340,6 +340,21 @@ impl TestApp {
         created
     }
 
+    /// Asks for a token through the API with `token`, expecting the JSON
+    /// error `status` and `code`; returns the error body.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn mint_refused(&self, token: &str, body: Value, status: u16, code: &str) -> Value {
+        let resp = self.post_json("/profile/tokens.json", token, &body).await;
+        assert_error(resp, status, code, None).await
+    }
+
+    /// GETs `path` with `token` and returns the body as text, whatever the
+    /// status.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn get_text(&self, path: &str, token: &str) -> String {
+        self.get(path, token).await.text().await.unwrap()
+    }
+
     /// The id of the token `secret` among its owner's listed tokens.
     #[allow(dead_code)] // used by some test modules only
     pub async fn own_token_id(&self, secret: &str) -> i64 {

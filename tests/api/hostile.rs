@@ -208,12 +208,7 @@ async fn invalid_utf8_and_nul_bytes_anywhere_are_4xx() {
     .await;
     assert_4xx(status, "a cookie with bad bytes");
 
-    let list = app
-        .get("/profile/tokens.json", &token)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = app.get_text("/profile/tokens.json", &token).await;
     assert!(!list.contains("bom"), "nothing was created: {list}");
     still_serving(&app, &token).await;
 }
@@ -250,14 +245,8 @@ async fn deep_nesting_anywhere_in_a_body_is_400() {
 async fn unknown_fields_are_refused_not_ignored() {
     let (app, _, token) = TestApp::with_token(&["profile:read", "tokens:write"]).await;
     // A misspelt expiry would otherwise make a token that never expires.
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &token,
-            &json!({"label": "x", "scopes": ["profile:read"], "expires_in_hour": 24}),
-        )
-        .await;
-    let body = assert_error(resp, 400, "invalid_input", None).await;
+    let body = json!({"label": "x", "scopes": ["profile:read"], "expires_in_hour": 24});
+    let body = app.mint_refused(&token, body, 400, "invalid_input").await;
     assert!(
         body["error"]["message"]
             .as_str()

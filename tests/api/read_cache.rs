@@ -100,14 +100,9 @@ async fn a_kept_page_belongs_to_its_session_and_shows_changes_at_once() {
     }
 
     // Made in the first session: shown on the second session's page.
-    let resp = first
-        .json(Method::POST, "/profile/tokens.json")
-        .json(&json!({"label": "made meanwhile", "scopes": ["profile:read"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let created: serde_json::Value = resp.json().await.unwrap();
+    let created = first
+        .mint(json!({"label": "made meanwhile", "scopes": ["profile:read"]}))
+        .await;
     let secret = created["secret"].as_str().unwrap();
     let id = created["token"]["id"].as_i64().unwrap();
     for browser in [&second, &first] {

@@ -592,10 +592,7 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
         // The confirmation page names the token.
         let id = token_ids(&app, &user)[0].0;
         let resp = browser
-            .post_form(
-                &format!("/profile/tokens/{id}/delete"),
-                &[("csrf_token", &csrf)],
-            )
+            .submit(&format!("/profile/tokens/{id}/delete"), &[])
             .await;
         assert_eq!(resp.status(), 200);
         assert_escaped(&resp.text().await.unwrap(), payload, "confirm delete");
@@ -936,12 +933,8 @@ async fn no_secret_is_stored_in_clear() {
         .as_str()
         .unwrap()
         .to_owned();
-    let resp = app
-        .api
-        .get(app.url(&format!("/profile/tokens.json?api_token={from_api}")))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/profile/tokens.json?api_token={from_api}");
+    let resp = app.call(reqwest::Method::GET, &path, None).await;
     assert_eq!(resp.status(), 200, "used, so last_used_* are written too");
 
     // The sessions table holds a 32-byte HMAC per session and nothing that

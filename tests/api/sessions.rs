@@ -338,10 +338,7 @@ async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     let acc = &user.account.account_id;
 
     let resp = admin
-        .post_form(
-            &format!("/admin/users/{acc}/deactivate"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/admin/users/{acc}/deactivate"), &[])
         .await;
     assert_eq!(resp.status(), 303);
     assert_see_other(&browser.get("/profile").await, "/login");

@@ -119,10 +119,8 @@ async fn create_list_deactivate_activate_delete() {
 
 #[tokio::test]
 async fn another_accounts_token_looks_missing() {
-    let app = TestApp::spawn().await;
-    let alice = app.user();
+    let (app, _, alice_token) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let bob = app.user();
-    let alice_token = app.token(&alice.account, &["tokens:read", "tokens:write"]);
     let bob_token = app.token(&bob.account, &["tokens:read", "tokens:write"]);
     let bob_list: Value = app.get_json("/profile/tokens.json", &bob_token).await;
     let bob_id = bob_list["tokens"][0]["id"].as_i64().unwrap();
@@ -156,14 +154,10 @@ async fn scopes_are_enforced_and_named() {
     )
     .await;
     assert!(message(&body).contains("profile:read"));
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &read_only,
-            &json!({"label": "x", "scopes": ["tokens:read"]}),
-        )
+    let body = json!({"label": "x", "scopes": ["tokens:read"]});
+    let body = app
+        .mint_refused(&read_only, body, 403, "insufficient_scope")
         .await;
-    let body = assert_error(resp, 403, "insufficient_scope", None).await;
     assert!(message(&body).contains("tokens:write"));
 }
 
@@ -239,14 +233,8 @@ async fn the_token_cap_is_enforced() {
         app.mint(&token, json!({"label": label, "scopes": ["tokens:write"]}))
             .await;
     }
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &token,
-            &json!({"label": "one too many", "scopes": ["tokens:write"]}),
-        )
-        .await;
-    let body = assert_error(resp, 409, "conflict", None).await;
+    let body = json!({"label": "one too many", "scopes": ["tokens:write"]});
+    let body = app.mint_refused(&token, body, 409, "conflict").await;
     assert!(message(&body).contains('3'));
     let n = app
         .with_conn(|c| tessera::db::models::tokens::count_for_account(c, user.account.id).unwrap());

@@ -119,6 +119,19 @@ impl Browser {
             .header("X-CSRF-Token", &self.csrf)
     }
 
+    /// Makes a token from the page's scripts, expecting 201; returns the
+    /// answer (`secret`, `token`...).
+    pub async fn mint(&self, body: serde_json::Value) -> serde_json::Value {
+        let resp = self
+            .json(Method::POST, "/profile/tokens.json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        resp.json().await.unwrap()
+    }
+
     /// The sign-in form as a person fills it in.
     pub async fn try_sign_in(&self, username: &str, password: &str) -> Response {
         let csrf = self.csrf_of("/login").await;
