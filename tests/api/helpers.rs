@@ -13,11 +13,14 @@ use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
 
 mod browser;
 mod raw;
+mod served;
 
 #[allow(unused_imports)] // each test module takes what it needs
 pub use browser::{Browser, assert_see_other, location, meta_csrf};
 #[allow(unused_imports)] // each test module takes what it needs
 pub use raw::{raw, request_bytes};
+#[allow(unused_imports)] // each test module takes what it needs
+pub use served::{Served, contains, run_ok, tessera};
 
 /// A database of its own for one test: a SQLite file in a temporary
 /// directory, or a PostgreSQL schema dropped when the test ends.

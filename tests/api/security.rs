@@ -2,9 +2,8 @@
 //! every state change, the one-time reveal, sign-in throttling, escaping,
 //! security headers, and secrets that never reach the disk or the log.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use diesel::prelude::*;
 use reqwest::{Response, StatusCode};
@@ -15,7 +14,9 @@ use tessera::db::models::tokens as token_db;
 use tessera::db::schema::{api_tokens, audit_events, sessions};
 use tessera::tokens::{PlainToken, Role, SecretKey};
 
-use crate::helpers::{Browser, TestApp, TestDb, TestUser, assert_error, assert_see_other};
+use crate::helpers::{
+    Browser, Served, TestApp, TestDb, TestUser, assert_error, assert_see_other, contains,
+};
 use crate::sessions::open_cookie;
 
 fn token_ids(app: &TestApp, user: &TestUser) -> Vec<(i64, bool)> {
@@ -39,10 +40,6 @@ fn revealed_secret(html: &str) -> Option<String> {
     let start = at + html[at..].find('>')? + 1;
     let len = html[start..].find('<')?;
     Some(html[start..start + len].trim().to_owned())
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 // --- CSRF ---------------------------------------------------------------
@@ -965,71 +962,24 @@ async fn no_secret_is_stored_in_clear() {
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_api[..12]);
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-/// `tessera serve` as an operator runs it, its stderr (the log) kept.
-struct Server {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    base: String,
-    admin_password: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    // Reaped by Drop, or by the test process's exit on a panic.
-    #[allow(clippy::zombie_processes)]
-    fn start(db: &TestDb, key: Option<&str>) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("TESSERA_DATABASE_URL", &db.url_string)
-            .env("TESSERA_LOG", "info")
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(key) = key {
-            cmd.env("TESSERA_SECRET_KEY", key);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut admin_password = String::new();
-        loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "server exited early");
-            if let Some(rest) = line.split("username admin, password ").nth(1) {
-                admin_password = rest.trim().to_owned();
-            }
-            if let Some(addr) = line.trim().strip_prefix("tessera listening on ") {
-                return Server {
-                    child,
-                    _stdout: out,
-                    base: addr.to_owned(),
-                    admin_password,
-                };
-            }
-        }
-    }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        log
-    }
+/// `tessera serve` as an operator runs it, its log kept, with `key` as
+/// its secret key if given; and the first account's password it printed.
+fn serve(db: &TestDb, key: Option<&str>) -> (Served, String) {
+    let server = Served::start(db, |cmd| {
+        cmd.env("TESSERA_LOG", "info").stderr(Stdio::piped());
+        match key {
+            Some(key) => cmd.env("TESSERA_SECRET_KEY", key),
+            None => cmd.env_remove("TESSERA_SECRET_KEY"),
+        };
+    });
+    let password = server
+        .stdout
+        .iter()
+        .find_map(|line| line.split("username admin, password ").nth(1))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    (server, password)
 }
 
 #[tokio::test]
@@ -1038,8 +988,8 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     // On SQLite the key is generated into <db>.secret-key; PostgreSQL needs
     // it configured.
     let configured = (!db.is_sqlite()).then(|| SecretKey::generate().to_hex());
-    let server = Server::start(&db, configured.as_deref());
-    assert_eq!(server.admin_password.len(), 20);
+    let (server, admin_password) = serve(&db, configured.as_deref());
+    assert_eq!(admin_password.len(), 20);
     let key = match (&configured, &db.url) {
         (Some(hex), _) => SecretKey::from_hex(hex).unwrap(),
         (None, tessera::config::DatabaseUrl::Sqlite(path)) => {
@@ -1057,7 +1007,7 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     let resp = browser.try_sign_in("admin", wrong_password).await;
     assert_eq!(resp.status(), 401);
     let csrf = {
-        let resp = browser.try_sign_in("admin", &server.admin_password).await;
+        let resp = browser.try_sign_in("admin", &admin_password).await;
         assert_see_other(&resp, "/profile");
         browser.csrf_of("/profile").await
     };
@@ -1107,7 +1057,6 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
-    let admin_password = server.admin_password.clone();
     let secrets = [
         ("the token", &token[4..]),
         ("the unknown token", &unknown[4..]),
