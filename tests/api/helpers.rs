@@ -262,11 +262,21 @@ impl TestApp {
     }
 
     pub fn create_user(&self, username: &str, role: Role) -> TestUser {
+        self.create_user_named(username, None, role)
+    }
+
+    /// An account with a display name of its own, made as the CLI makes it.
+    pub fn create_user_named(
+        &self,
+        username: &str,
+        display_name: Option<&str>,
+        role: Role,
+    ) -> TestUser {
         let (account, password) = actions::create_account(
             &mut self.conn(),
             self.config.password_cost,
             username,
-            None,
+            display_name,
             role,
             Actor::console(),
         )
@@ -284,8 +294,13 @@ impl TestApp {
 
     /// A token for `account` with these scopes, made as the CLI makes them.
     pub fn token(&self, account: &Account, scopes: &[&str]) -> String {
+        self.labelled_token(account, "test token", scopes)
+    }
+
+    /// A token labelled `label`, made as the CLI makes them.
+    pub fn labelled_token(&self, account: &Account, label: &str, scopes: &[&str]) -> String {
         let spec = TokenRequest {
-            label: Some("test token".into()),
+            label: Some(label.into()),
             scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
             expires_in_hours: self
                 .config

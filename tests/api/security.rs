@@ -273,15 +273,14 @@ async fn a_new_token_is_shown_once_and_works() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&user).await;
+    browser.sign_in(&user).await;
     let resp = browser
-        .post_form(
+        .submit(
             "/profile/tokens",
             &[
                 ("label", "laptop"),
                 ("scopes", "tokens:read"),
                 ("expires_in_hours", "720"),
-                ("csrf_token", &csrf),
             ],
         )
         .await;
@@ -550,28 +549,18 @@ async fn usernames_are_plain_and_never_markup() {
 async fn display_names_and_labels_are_escaped_wherever_they_appear() {
     let app = TestApp::spawn().await;
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
-        let (account, password) = actions::create_account(
-            &mut app.conn(),
-            app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
-            Role::User,
-            Actor::console(),
-        )
-        .unwrap();
-        assert_eq!(account.display_name, payload, "stored as typed");
-        let user = TestUser { account, password };
+        let user = app.create_user_named(&format!("xss{i}"), Some(payload), Role::User);
+        assert_eq!(user.account.display_name, payload, "stored as typed");
         let mut browser = Browser::new(&app);
-        let csrf = browser.sign_in(&user).await;
+        browser.sign_in(&user).await;
 
         let resp = browser
-            .post_form(
+            .submit(
                 "/profile/tokens",
                 &[
                     ("label", payload),
                     ("scopes", "tokens:read"),
                     ("expires_in_hours", "720"),
-                    ("csrf_token", &csrf),
                 ],
             )
             .await;
@@ -596,13 +585,9 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
 
         // A refused form is shown again as typed.
         let resp = browser
-            .post_form(
+            .submit(
                 "/profile/tokens",
-                &[
-                    ("label", payload),
-                    ("expires_in_hours", "720"),
-                    ("csrf_token", &csrf),
-                ],
+                &[("label", payload), ("expires_in_hours", "720")],
             )
             .await;
         assert_eq!(resp.status(), 400);
@@ -699,15 +684,11 @@ async fn every_response_carries_the_security_headers() {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_no_inline_script(&resp.text().await.unwrap(), "/login");
 
-    let csrf = browser.sign_in(&user).await;
+    browser.sign_in(&user).await;
     let resp = browser
-        .post_form(
+        .submit(
             "/profile/tokens",
-            &[
-                ("label", "t"),
-                ("scopes", "tokens:read"),
-                ("csrf_token", &csrf),
-            ],
+            &[("label", "t"), ("scopes", "tokens:read")],
         )
         .await;
     assert_security_headers(&resp, "303 after a form");
@@ -718,10 +699,7 @@ async fn every_response_carries_the_security_headers() {
     assert_no_inline_script(&page, "/profile with the reveal dialog");
     let id = token_ids(&app, &user)[0].0;
     let resp = browser
-        .post_form(
-            &format!("/profile/tokens/{id}/delete"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/profile/tokens/{id}/delete"), &[])
         .await;
     assert_security_headers(&resp, "confirm delete");
     assert_no_inline_script(&resp.text().await.unwrap(), "confirm delete");
@@ -904,13 +882,12 @@ async fn no_secret_is_stored_in_clear() {
     assert!(sid.len() >= 32);
 
     let resp = browser
-        .post_form(
+        .submit(
             "/profile/tokens",
             &[
                 ("label", "from the form"),
                 ("scopes", "tokens:read"),
                 ("scopes", "tokens:write"),
-                ("csrf_token", &csrf),
             ],
         )
         .await;
@@ -957,7 +934,7 @@ async fn no_secret_is_stored_in_clear() {
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_form[..12]);
 
     // Signing out leaves nothing behind either.
-    let resp = browser.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let resp = browser.submit("/logout", &[]).await;
     assert_see_other(&resp, "/login");
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_api[..12]);
 }
@@ -1091,34 +1068,12 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
     let admin = app.admin();
     let mut accounts = Vec::new();
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
-        let (account, _) = actions::create_account(
-            &mut app.conn(),
-            app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
-            Role::User,
-            Actor::console(),
-        )
-        .unwrap();
-        let spec = actions::TokenRequest {
-            label: Some(payload.to_owned()),
-            scopes: Some(vec!["tokens:read".into()]),
-            expires_in_hours: None,
-        }
-        .check(&app.config, &account, tessera::tokens::ScopeSet::all())
-        .unwrap();
-        actions::create_token(
-            &mut app.conn(),
-            &app.config,
-            &account,
-            &spec,
-            Actor::console(),
-        )
-        .unwrap();
-        accounts.push(account);
+        let user = app.create_user_named(&format!("xss{i}"), Some(payload), Role::User);
+        app.labelled_token(&user.account, payload, &["tokens:read"]);
+        accounts.push(user.account);
     }
     let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&admin).await;
+    browser.sign_in(&admin).await;
 
     // Every payload as a display name (users) or a label (tokens).
     for path in ["/admin/users", "/admin/users?q=xss", "/admin/tokens"] {
@@ -1166,13 +1121,12 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
     // escaped; a hostile display name is kept and shown escaped.
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
         let resp = browser
-            .post_form(
+            .submit(
                 "/admin/users",
                 &[
                     ("username", payload),
                     ("display_name", payload),
                     ("role", "user"),
-                    ("csrf_token", &csrf),
                 ],
             )
             .await;
@@ -1180,13 +1134,12 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
         assert_escaped(&resp.text().await.unwrap(), payload, "refused form");
 
         let resp = browser
-            .post_form(
+            .submit(
                 "/admin/users",
                 &[
                     ("username", &format!("made{i}")),
                     ("display_name", payload),
                     ("role", "user"),
-                    ("csrf_token", &csrf),
                 ],
             )
             .await;

@@ -242,12 +242,12 @@ async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
     let app = TestApp::spawn().await;
     let user = app.user();
     let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&user).await;
+    browser.sign_in(&user).await;
     let stolen = browser.cookie().unwrap();
     assert!(signs_in(&app, &stolen).await);
     assert_eq!(session_count(&app), 1);
 
-    let resp = browser.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let resp = browser.submit("/logout", &[]).await;
     assert_see_other(&resp, "/login");
     assert_eq!(session_count(&app), 0, "the database row is gone");
     assert_see_other(&browser.get("/profile").await, "/login");
@@ -330,7 +330,7 @@ async fn expired_sessions_are_refused() {
 async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     let app = TestApp::spawn().await;
     let mut admin = Browser::new(&app);
-    let csrf = admin.sign_in(&app.admin()).await;
+    admin.sign_in(&app.admin()).await;
     let user = app.user();
     let mut browser = Browser::new(&app);
     browser.sign_in(&user).await;
@@ -343,10 +343,7 @@ async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     assert_eq!(resp.status(), 303);
     assert_see_other(&browser.get("/profile").await, "/login");
     let resp = admin
-        .post_form(
-            &format!("/admin/users/{acc}/activate"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/admin/users/{acc}/activate"), &[])
         .await;
     assert_eq!(resp.status(), 303);
     assert!(
