@@ -44,6 +44,31 @@ fn revealed_secret(html: &str) -> Option<String> {
 
 // --- CSRF ---------------------------------------------------------------
 
+/// Sends each form with no CSRF token, a wrong one and `borrowed` (another
+/// session's): each is refused with a 403 page and leaves `state` as it was.
+async fn assert_csrf_refused<S: PartialEq + std::fmt::Debug>(
+    browser: &Browser,
+    borrowed: &str,
+    forms: &[(String, Vec<(&str, &str)>)],
+    state: impl Fn() -> S,
+) {
+    let before = state();
+    let wrong = "x".repeat(browser.csrf.len());
+    for sent in [None, Some(wrong.as_str()), Some(borrowed)] {
+        for (path, fields) in forms {
+            let mut fields = fields.clone();
+            if let Some(token) = sent {
+                fields.push(("csrf_token", token));
+            }
+            let resp = browser.post_form(path, &fields).await;
+            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
+            let content_type = resp.headers()["content-type"].to_str().unwrap();
+            assert!(content_type.starts_with("text/html"), "{path}");
+            assert_eq!(state(), before, "{path} with {sent:?} changed nothing");
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
     let app = TestApp::spawn().await;
@@ -59,47 +84,26 @@ async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
     let (live, dormant) = (ids[0].0, ids[1].0);
     app.with_conn(|c| token_db::set_active(c, dormant, false).unwrap());
 
-    let create = "/profile/tokens".to_owned();
-    let deactivate = format!("/profile/tokens/{live}/deactivate");
-    let activate = format!("/profile/tokens/{dormant}/activate");
-    let delete = format!("/profile/tokens/{live}/delete");
-    let forms: [(&str, Vec<(&str, &str)>); 5] = [
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         (
-            &create,
+            "/profile/tokens".into(),
             vec![
                 ("label", "sneaky"),
                 ("scopes", "tokens:read"),
                 ("expires_in_hours", "720"),
             ],
         ),
-        (&deactivate, vec![]),
-        (&activate, vec![]),
-        (&delete, vec![("confirmed", "yes")]),
-        ("/logout", vec![]),
+        (format!("/profile/tokens/{live}/deactivate"), vec![]),
+        (format!("/profile/tokens/{dormant}/activate"), vec![]),
+        (
+            format!("/profile/tokens/{live}/delete"),
+            vec![("confirmed", "yes")],
+        ),
+        ("/logout".into(), vec![]),
     ];
-    let wrong = "x".repeat(csrf.len());
-    for sent in [None, Some(wrong.as_str()), Some(borrowed.as_str())] {
-        for (path, fields) in &forms {
-            let mut fields = fields.clone();
-            if let Some(token) = sent {
-                fields.push(("csrf_token", token));
-            }
-            let resp = browser.post_form(path, &fields).await;
-            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
-            assert!(
-                resp.headers()["content-type"]
-                    .to_str()
-                    .unwrap()
-                    .starts_with("text/html")
-            );
-            assert_eq!(
-                token_ids(&app, &user),
-                vec![(live, true), (dormant, false)],
-                "{path} with {sent:?} changed nothing"
-            );
-            assert_eq!(session_count(&app), 2, "{path} with {sent:?}");
-        }
-    }
+    let state = || (token_ids(&app, &user), session_count(&app));
+    assert_eq!(state(), (vec![(live, true), (dormant, false)], 2));
+    assert_csrf_refused(&browser, &borrowed, &forms, state).await;
 
     // The same forms with the session's own token do what they say, so the
     // refusals above were the CSRF check and nothing else.
@@ -1215,19 +1219,7 @@ async fn every_admin_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
             vec![("confirmed", "yes")],
         ),
     ];
-    let before = admin_snapshot(&app);
-    let wrong = "x".repeat(csrf.len());
-    for sent in [None, Some(wrong.as_str()), Some(borrowed.as_str())] {
-        for (path, fields) in &forms {
-            let mut fields = fields.clone();
-            if let Some(token) = sent {
-                fields.push(("csrf_token", token));
-            }
-            let resp = browser.post_form(path, &fields).await;
-            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
-            assert_eq!(admin_snapshot(&app), before, "{path} with {sent:?}");
-        }
-    }
+    assert_csrf_refused(&browser, &borrowed, &forms, || admin_snapshot(&app)).await;
 
     // With the session's own token each form does what it says.
     for (path, fields) in &forms {
