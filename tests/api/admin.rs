@@ -14,7 +14,8 @@ use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sess
 use tessera::tokens::Role;
 
 use crate::helpers::{
-    Browser, SignedIn, TestApp, TestUser, assert_error, location, message, meta_csrf,
+    Browser, SignedIn, TestApp, TestUser, assert_error, find, location, message, meta_csrf,
+    sign_in_form,
 };
 
 /// What most admin tests start from: an administrator with a token, and an
@@ -120,12 +121,7 @@ async fn users_list_searches_pages_and_counts_tokens() {
         (all["page"].as_i64(), all["per_page"].as_i64()),
         (Some(1), Some(50))
     );
-    let item = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == "zed_search")
-        .unwrap();
+    let item = find(&all["items"], "username", "zed_search");
     for key in [
         "account_id",
         "username",
@@ -1326,14 +1322,11 @@ async fn no_audit_entry_ever_holds_a_secret() {
     };
     let browser = Browser::signed_in(&app, &person).await;
     let resp = browser
-        .submit(
-            "/profile/tokens",
-            &[
-                ("label", "form made"),
-                ("scopes", "profile:read"),
-                ("expires_in_hours", "24"),
-            ],
-        )
+        .generate(&[
+            ("label", "form made"),
+            ("scopes", "profile:read"),
+            ("expires_in_hours", "24"),
+        ])
         .await;
     assert_eq!(resp.status(), 303);
     let (_, html) = browser.fetch("/profile").await;
@@ -1351,11 +1344,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
         let resp = stranger
             .client
             .post(stranger.url("/login"))
-            .form(&[
-                ("username", name),
-                ("password", typed),
-                ("csrf_token", &meta_csrf(&login)),
-            ])
+            .form(&sign_in_form(name, typed, &meta_csrf(&login)))
             .send()
             .await
             .unwrap();

@@ -16,7 +16,7 @@ mod raw;
 mod served;
 
 #[allow(unused_imports)] // each test module takes what it needs
-pub use browser::{Browser, assert_see_other, location, meta_csrf};
+pub use browser::{Browser, assert_see_other, location, meta_csrf, sign_in_form};
 #[allow(unused_imports)] // each test module takes what it needs
 pub use raw::{raw, request_bytes};
 #[allow(unused_imports)] // each test module takes what it needs
@@ -451,6 +451,17 @@ impl TestApp {
         }
     }
 
+    /// Posts the sign-in form from a client without a cookie store,
+    /// carrying `cookie` (`name=value`) if given.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn post_sign_in(&self, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
+        let mut req = self.request(Method::POST, "/login", None).form(form);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Runs SQL through the app's own pool (both backends).
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
         f(&mut self.conn())
@@ -494,4 +505,26 @@ pub fn listed<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
         .iter()
         .map(|t| t[key].as_str().unwrap())
         .collect()
+}
+
+/// The body of a JSON response, checked to say it is JSON.
+#[allow(dead_code)] // used by some test modules only
+pub async fn json_body(resp: Response) -> Value {
+    let content_type = resp.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    resp.json().await.unwrap()
+}
+
+/// The item of the JSON array `items` whose `key` is `value`.
+#[allow(dead_code)] // used by some test modules only
+pub fn find<'a>(items: &'a Value, key: &str, value: &str) -> &'a Value {
+    items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|item| item[key] == value)
+        .unwrap_or_else(|| panic!("no {key} = {value} in {items}"))
 }

@@ -16,6 +16,7 @@ use tessera::tokens::{PlainToken, Role, SecretKey};
 
 use crate::helpers::{
     Browser, Served, TestApp, TestDb, TestUser, assert_error, assert_see_other, contains,
+    json_body, sign_in_form,
 };
 use crate::sessions::open_cookie;
 
@@ -154,17 +155,8 @@ async fn the_sign_in_form_needs_the_visitors_own_csrf_token() {
         assert_see_other(&browser.get("/profile").await, "/login");
     }
     // Without any cookie there is nothing to match, whatever is sent.
-    let resp = app
-        .api
-        .post(app.url("/login"))
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", &user.password),
-            ("csrf_token", &own),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = sign_in_form(&user.account.username, &user.password, &own);
+    let resp = app.post_sign_in(&form, None).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(session_count(&app), 1, "only the other browser's");
     let attempts: Vec<String> = app.with_conn(|c| {
@@ -276,17 +268,13 @@ async fn token_callers_need_no_csrf() {
 async fn a_new_token_is_shown_once_and_works() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let resp = browser
-        .submit(
-            "/profile/tokens",
-            &[
-                ("label", "laptop"),
-                ("scopes", "tokens:read"),
-                ("expires_in_hours", "720"),
-            ],
-        )
+        .generate(&[
+            ("label", "laptop"),
+            ("scopes", "tokens:read"),
+            ("expires_in_hours", "720"),
+        ])
         .await;
     assert_see_other(&resp, "/profile");
     assert!(resp.text().await.unwrap().is_empty());
@@ -375,11 +363,7 @@ async fn an_address_is_throttled_across_usernames_and_forwarded_headers_do_not_h
             .post(attacker.url("/login"))
             .header("X-Forwarded-For", format!("10.0.0.{i}"))
             .header("Forwarded", format!("for=10.0.0.{i}"))
-            .form(&[
-                ("username", format!("victim{i}").as_str()),
-                ("password", "guess"),
-                ("csrf_token", &csrf),
-            ])
+            .form(&sign_in_form(format!("victim{i}").as_str(), "guess", &csrf))
             .send()
             .await
             .unwrap();
@@ -409,11 +393,7 @@ async fn sign_in_via(browser: &Browser, client: &str, username: &str, password: 
         .client
         .post(browser.url("/login"))
         .header("X-Forwarded-For", client)
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("csrf_token", &csrf),
-        ])
+        .form(&sign_in_form(username, password, &csrf))
         .send()
         .await
         .unwrap()
@@ -555,18 +535,14 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
         let user = app.create_user_named(&format!("xss{i}"), Some(payload), Role::User);
         assert_eq!(user.account.display_name, payload, "stored as typed");
-        let mut browser = Browser::new(&app);
-        browser.sign_in(&user).await;
+        let browser = Browser::signed_in(&app, &user).await;
 
         let resp = browser
-            .submit(
-                "/profile/tokens",
-                &[
-                    ("label", payload),
-                    ("scopes", "tokens:read"),
-                    ("expires_in_hours", "720"),
-                ],
-            )
+            .generate(&[
+                ("label", payload),
+                ("scopes", "tokens:read"),
+                ("expires_in_hours", "720"),
+            ])
             .await;
         assert_see_other(&resp, "/profile");
         // Flash, navigation, account details, token table, reveal dialog.
@@ -589,24 +565,14 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
 
         // A refused form is shown again as typed.
         let resp = browser
-            .submit(
-                "/profile/tokens",
-                &[("label", payload), ("expires_in_hours", "720")],
-            )
+            .generate(&[("label", payload), ("expires_in_hours", "720")])
             .await;
         assert_eq!(resp.status(), 400);
         assert_escaped(&resp.text().await.unwrap(), payload, "form with errors");
 
         // JSON carries it verbatim; its content type and nosniff keep a
         // browser from reading it as a page.
-        let resp = browser.get("/profile.json").await;
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("application/json")
-        );
-        let body: Value = resp.json().await.unwrap();
+        let body = json_body(browser.get("/profile.json").await).await;
         assert_eq!(body["display_name"], payload);
     }
 }
@@ -690,10 +656,7 @@ async fn every_response_carries_the_security_headers() {
 
     browser.sign_in(&user).await;
     let resp = browser
-        .submit(
-            "/profile/tokens",
-            &[("label", "t"), ("scopes", "tokens:read")],
-        )
+        .generate(&[("label", "t"), ("scopes", "tokens:read")])
         .await;
     assert_security_headers(&resp, "303 after a form");
     let resp = browser.get("/profile").await;
@@ -886,14 +849,11 @@ async fn no_secret_is_stored_in_clear() {
     assert!(sid.len() >= 32);
 
     let resp = browser
-        .submit(
-            "/profile/tokens",
-            &[
-                ("label", "from the form"),
-                ("scopes", "tokens:read"),
-                ("scopes", "tokens:write"),
-            ],
-        )
+        .generate(&[
+            ("label", "from the form"),
+            ("scopes", "tokens:read"),
+            ("scopes", "tokens:write"),
+        ])
         .await;
     assert_see_other(&resp, "/profile");
     let from_form = revealed_secret(&browser.page("/profile").await).unwrap();
@@ -1076,8 +1036,7 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
         app.labelled_token(&user.account, payload, &["tokens:read"]);
         accounts.push(user.account);
     }
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
 
     // Every payload as a display name (users) or a label (tokens).
     for path in ["/admin/users", "/admin/users?q=xss", "/admin/tokens"] {

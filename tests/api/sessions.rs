@@ -11,7 +11,7 @@ use tessera::db::schema::{audit_events, sessions};
 use tessera::startup::SESSION_COOKIE;
 use tessera::tokens::SecretKey;
 
-use crate::helpers::{Browser, TestApp, assert_see_other, meta_csrf};
+use crate::helpers::{Browser, TestApp, assert_see_other, meta_csrf, sign_in_form};
 
 /// Whether `cookie` still signs anyone in, tried from a fresh client.
 pub async fn signs_in(app: &TestApp, cookie: &str) -> bool {
@@ -115,18 +115,8 @@ async fn secure_cookies_when_configured() {
     assert!(cookie.split(';').any(|a| a.trim() == "Secure"), "{cookie}");
     let value = cookie.split(';').next().unwrap().to_owned();
     let csrf = meta_csrf(&login.text().await.unwrap());
-    let resp = app
-        .api
-        .post(app.url("/login"))
-        .header("cookie", value)
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", &user.password),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = sign_in_form(&user.account.username, &user.password, &csrf);
+    let resp = app.post_sign_in(&form, Some(&value)).await;
     assert_see_other(&resp, "/profile");
     let cookie = set_cookie_header(&resp);
     let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
@@ -216,8 +206,7 @@ async fn the_session_is_renewed_at_sign_in() {
 async fn the_cookie_is_sealed() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let cookie = browser.cookie().unwrap();
     let sid = open_cookie(&app.config.secret_key, &cookie)["sid"].clone();
     assert!(!cookie.contains(&sid));
@@ -232,8 +221,7 @@ async fn the_cookie_is_sealed() {
     // A cookie sealed with another key (another deployment) opens nothing.
     let other = TestApp::spawn().await;
     let stranger = other.create_user(&user.account.username, tessera::tokens::Role::User);
-    let mut elsewhere = Browser::new(&other);
-    elsewhere.sign_in(&stranger).await;
+    let elsewhere = Browser::signed_in(&other, &stranger).await;
     assert!(!signs_in(&app, &elsewhere.cookie().unwrap()).await);
 }
 
@@ -241,8 +229,7 @@ async fn the_cookie_is_sealed() {
 async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let stolen = browser.cookie().unwrap();
     assert!(signs_in(&app, &stolen).await);
     assert_eq!(session_count(&app), 1);
@@ -263,8 +250,7 @@ async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
 async fn sign_out_needs_the_session_csrf_token() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let mut other = Browser::new(&app);
     let others_csrf = other.sign_in(&app.user()).await;
     for fields in [
@@ -285,10 +271,8 @@ async fn sign_out_needs_the_session_csrf_token() {
 async fn deactivating_the_account_ends_its_sessions_at_once() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
-    let mut second = Browser::new(&app);
-    second.sign_in(&user).await;
+    let mut browser = Browser::signed_in(&app, &user).await;
+    let second = Browser::signed_in(&app, &user).await;
     assert_eq!(browser.get("/profile").await.status(), 200);
 
     // Flipping the flag alone already locks the sessions out...
@@ -313,8 +297,7 @@ async fn deactivating_the_account_ends_its_sessions_at_once() {
 async fn expired_sessions_are_refused() {
     let app = TestApp::spawn().await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let past = tessera::db::now() - time::Duration::seconds(1);
     app.with_conn(|c| {
         diesel::update(sessions::table)
@@ -329,11 +312,9 @@ async fn expired_sessions_are_refused() {
 #[tokio::test]
 async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     let app = TestApp::spawn().await;
-    let mut admin = Browser::new(&app);
-    admin.sign_in(&app.admin()).await;
+    let admin = Browser::signed_in(&app, &app.admin()).await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let cookie = browser.cookie().unwrap();
     let acc = &user.account.account_id;
 
