@@ -4,7 +4,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::helpers::{Served, TestDb, contains};
+use crate::helpers::{Served, TestDb, contains, run_refused};
 
 // Others reach the binary through these names too.
 #[allow(unused_imports)]
@@ -49,38 +49,26 @@ fn user_and_token_commands() {
     assert!(list.contains("deploy"));
 
     // Refusals are clear and name the problem.
-    let out = tessera(
-        &db,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--label",
-            "x",
-            "--scope",
-            "admin:read",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scopes"));
-    let out = tessera(
-        &db,
-        &["token", "create", "--user", "nobody", "--label", "x"],
-    )
-    .output()
-    .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
-    let out = tessera(&db, &["user", "create", "alice"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("taken"));
-    let out = tessera(&db, &["user", "create", "bad name!"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("username"));
+    let create = ["token", "create", "--user"];
+    for (args, says) in [
+        (
+            [
+                &create[..],
+                &["alice", "--label", "x", "--scope", "admin:read"],
+            ]
+            .concat(),
+            "scopes",
+        ),
+        (
+            [&create[..], &["nobody", "--label", "x"]].concat(),
+            "nobody",
+        ),
+        (vec!["user", "create", "alice"], "taken"),
+        (vec!["user", "create", "bad name!"], "username"),
+    ] {
+        let said = run_refused(&mut tessera(&db, &args));
+        assert!(said.contains(says), "{args:?}: {said}");
+    }
 
     let id = list
         .lines()
@@ -101,24 +89,32 @@ fn user_and_token_commands() {
 #[test]
 fn bad_settings_are_refused_with_the_variable_named() {
     let db = TestDb::new();
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_DATABASE_URL", "mysql://x")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_DATABASE_URL"));
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_DATABASE_URL", "postgres://127.0.0.1:1/x")
-        .env_remove("TESSERA_SECRET_KEY")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_SECRET_KEY"));
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_SECRET_KEY", "tooshort")
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_SECRET_KEY"));
+    // (what is set, what is removed, the variable the refusal names)
+    for (set, removed, says) in [
+        (
+            ("TESSERA_DATABASE_URL", "mysql://x"),
+            None,
+            "TESSERA_DATABASE_URL",
+        ),
+        (
+            ("TESSERA_DATABASE_URL", "postgres://127.0.0.1:1/x"),
+            Some("TESSERA_SECRET_KEY"),
+            "TESSERA_SECRET_KEY",
+        ),
+        (
+            ("TESSERA_SECRET_KEY", "tooshort"),
+            None,
+            "TESSERA_SECRET_KEY",
+        ),
+    ] {
+        let mut cmd = tessera(&db, &["migrate"]);
+        cmd.env(set.0, set.1);
+        if let Some(name) = removed {
+            cmd.env_remove(name);
+        }
+        let said = run_refused(&mut cmd);
+        assert!(said.contains(says), "{set:?}: {said}");
+    }
     assert_eq!(run_ok(&db, &["migrate"]).lines().count(), 1);
 }
 

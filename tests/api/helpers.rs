@@ -20,7 +20,7 @@ pub use browser::{Browser, assert_see_other, location, meta_csrf, sign_in_form};
 #[allow(unused_imports)] // each test module takes what it needs
 pub use raw::{raw, request_bytes};
 #[allow(unused_imports)] // each test module takes what it needs
-pub use served::{Served, contains, run_ok, tessera};
+pub use served::{Served, contains, run_ok, run_refused, tessera};
 
 /// A database of its own for one test: a SQLite file in a temporary
 /// directory, or a PostgreSQL schema dropped when the test ends.

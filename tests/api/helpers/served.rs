@@ -32,6 +32,13 @@ pub fn run_ok(db: &TestDb, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `cmd` expecting it to fail; returns what it said on stderr.
+pub fn run_refused(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "{cmd:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
 /// A running `tessera serve`, killed when dropped.
 pub struct Served {
     pub child: Child,
