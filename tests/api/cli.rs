@@ -127,16 +127,7 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
         })
     };
     let server = serve();
-    let first = server.stdout.join("\n");
-    assert!(first.contains("username admin, password "), "{first}");
-    let password = first
-        .split("password ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let password = server.first_password().expect("the first start prints it");
     assert_eq!(password.len(), 20);
 
     let token = run_ok(
@@ -188,6 +179,7 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
     // A second start prints no password.
     let again = serve();
     assert!(!again.stdout.join("\n").contains("password"));
+    assert_eq!(again.first_password(), None);
     drop(again);
 
     // Neither token appears in the server's log or, on SQLite, in any file

@@ -913,13 +913,7 @@ fn serve(db: &TestDb, key: Option<&str>) -> (Served, String) {
             None => cmd.env_remove("TESSERA_SECRET_KEY"),
         };
     });
-    let password = server
-        .stdout
-        .iter()
-        .find_map(|line| line.split("username admin, password ").nth(1))
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let password = server.first_password().unwrap_or_default();
     (server, password)
 }
 

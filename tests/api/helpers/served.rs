@@ -89,6 +89,14 @@ impl Served {
         }
     }
 
+    /// The first account's password, as the very first start prints it.
+    pub fn first_password(&self) -> Option<String> {
+        self.stdout.iter().find_map(|line| {
+            let rest = line.split("username admin, password ").nth(1)?;
+            rest.split_whitespace().next().map(str::to_owned)
+        })
+    }
+
     /// Stops the server and returns everything it logged (its stderr,
     /// which `tweak` must have piped).
     pub fn stop(mut self) -> String {
