@@ -1,3 +1,15 @@
+//! What every test file starts from.
+//!
+//! - [`TestApp`]: a real server on its own database. `spawn`, `with_token`
+//!   (a user and a token), `with_admin` / `with_user` (a token and a
+//!   signed-in [`Browser`]); `token` mints as the CLI does, `mint` through
+//!   the API; `get`, `get_json`, `call`, `post_json` send as API callers do.
+//! - [`Browser`]: a person at a browser, with a cookie jar and the session's
+//!   CSRF token; [`meta_csrf`], [`sign_in_form`], [`assert_see_other`].
+//! - [`raw`] / [`request_bytes`]: requests no HTTP client would send.
+//! - [`Served`], [`tessera`], [`run_ok`]: the real binary.
+//! - [`assert_error`]: the JSON error shape.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
