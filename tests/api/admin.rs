@@ -7,7 +7,6 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::{self, Account};
 use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
@@ -1061,27 +1060,7 @@ async fn concurrent_demotions_never_leave_no_admin() {
         let a = app.admin();
         let b = app.admin();
         // Everyone else steps down, so a and b are the only active admins.
-        let others: Vec<String> = app.with_conn(|c| {
-            accounts_t::table
-                .filter(accounts_t::role.eq("admin"))
-                .filter(
-                    accounts_t::account_id.ne_all([&a.account.account_id, &b.account.account_id]),
-                )
-                .select(accounts_t::account_id)
-                .load(c)
-                .unwrap()
-        });
-        for other in others {
-            app.with_conn(|c| {
-                actions::change_account(
-                    c,
-                    &other,
-                    AccountChange::Role(Role::User),
-                    Actor::console(),
-                )
-                .unwrap()
-            });
-        }
+        app.leave_only_admins(&[&a, &b]);
         let ta = app.token(&a.account, &["admin:write"]);
         let tb = app.token(&b.account, &["admin:write"]);
         // Each removes the other, one by demotion and one by deactivation
@@ -1291,12 +1270,8 @@ async fn no_audit_entry_ever_holds_a_secret() {
     );
     let mut secrets = vec![admin.password.clone(), writer.clone()];
 
-    let made = app
-        .mint(
-            &writer,
-            json!({"label": "api made", "scopes": ["tokens:write"]}),
-        )
-        .await;
+    let body = json!({"label": "api made", "scopes": ["tokens:write"]});
+    let made = app.mint(&writer, body).await;
     let api_secret = made["secret"].as_str().unwrap().to_owned();
     secrets.push(api_secret.clone());
     let resp = app

@@ -572,10 +572,8 @@ async fn session_json_writes_need_the_csrf_header() {
 /// that does not exist get the very same answer.
 #[tokio::test]
 async fn someone_elses_token_looks_exactly_like_a_missing_one() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
+    let (app, user, mine) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let other = app.user();
-    let mine = app.token(&user.account, &["tokens:read", "tokens:write"]);
     let theirs = app.token_id(&app.token(&other.account, &["profile:read"]));
     let browser = Browser::signed_in(&app, &user).await;
     for (method, template) in [

@@ -150,12 +150,14 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
     let token = token.trim_end().to_owned();
     let client = reqwest::Client::new();
     let base = server.base.clone();
-    let resp = client
-        .get(format!("{base}/profile.json?api_token={token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let status_of = |path: String| {
+        let request = client.get(format!("{base}{path}")).send();
+        async { request.await.unwrap().status() }
+    };
+    assert_eq!(
+        status_of(format!("/profile.json?api_token={token}")).await,
+        200
+    );
     let created: Value = client
         .post(format!("{base}/profile/tokens.json"))
         .bearer_auth(&token)
@@ -167,12 +169,8 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
         .await
         .unwrap();
     let second = created["secret"].as_str().unwrap().to_owned();
-    let resp = client
-        .get(format!("{base}/profile/tokens.json?api_token={second}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let listed = status_of(format!("/profile/tokens.json?api_token={second}"));
+    assert_eq!(listed.await, 200);
     // The log of the server that saw both tokens.
     let log = server.stop();
 

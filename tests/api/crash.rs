@@ -129,14 +129,10 @@ async fn sigkill_during_a_burst_of_creations_loses_no_answered_token() {
     assert_eq!(check[0].integrity_check, "ok");
 
     for secret in &answered {
-        let resp = client
-            .get(format!("{}/profile.json", server.base))
-            .bearer_auth(secret)
-            .send()
-            .await
-            .unwrap();
+        let url = format!("{}/profile.json", server.base);
+        let status = client.get(url).bearer_auth(secret).send().await.unwrap();
         assert_eq!(
-            resp.status(),
+            status.status(),
             200,
             "a token answered 201 before the crash ({}) was lost",
             &secret[..12]

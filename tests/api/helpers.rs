@@ -247,6 +247,45 @@ impl TestApp {
         (app, user, token)
     }
 
+    /// A server with one user signed in at a browser (and no token).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_browser() -> (Self, TestUser, Browser) {
+        let app = Self::spawn().await;
+        let user = app.user();
+        let browser = Browser::signed_in(&app, &user).await;
+        (app, user, browser)
+    }
+
+    /// Every active admin but `keep` steps down, as the console would make
+    /// them, so the accounts in `keep` are the only active admins.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn leave_only_admins(&self, keep: &[&TestUser]) {
+        use diesel::prelude::*;
+        use tessera::actions::AccountChange;
+        use tessera::db::schema::accounts;
+        let kept: Vec<&str> = keep.iter().map(|u| u.account.account_id.as_str()).collect();
+        let others: Vec<String> = self.with_conn(|c| {
+            accounts::table
+                .filter(accounts::role.eq("admin"))
+                .filter(accounts::active.eq(true))
+                .filter(accounts::account_id.ne_all(kept))
+                .select(accounts::account_id)
+                .load(c)
+                .unwrap()
+        });
+        for other in others {
+            self.with_conn(|c| {
+                actions::change_account(
+                    c,
+                    &other,
+                    AccountChange::Role(Role::User),
+                    Actor::console(),
+                )
+                .unwrap()
+            });
+        }
+    }
+
     /// Starts a server on an existing database and settings (several
     /// instances on one database, a restart).
     pub fn start(test_db: TestDb, config: Config) -> Self {

@@ -249,15 +249,10 @@ async fn token_callers_need_no_csrf() {
         )
         .await;
     assert_eq!(resp.status(), 200);
+    let path = format!("/profile/tokens/{id}.json");
     let resp = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("/profile/tokens/{id}.json"),
-            Some(&master),
-        )
-        .send()
-        .await
-        .unwrap();
+        .call(reqwest::Method::DELETE, &path, Some(&master))
+        .await;
     assert_eq!(resp.status(), 204);
     assert!(resp.headers().get("set-cookie").is_none());
 }
@@ -266,9 +261,7 @@ async fn token_callers_need_no_csrf() {
 
 #[tokio::test]
 async fn a_new_token_is_shown_once_and_works() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let browser = Browser::signed_in(&app, &user).await;
+    let (app, user, browser) = TestApp::with_browser().await;
     let resp = browser
         .generate(&[
             ("label", "laptop"),
