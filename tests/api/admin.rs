@@ -7,13 +7,15 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::{self, Account};
 use tessera::db::models::audit::AuditEvent;
 use tessera::db::schema::{accounts as accounts_t, api_tokens, audit_events, sessions};
 use tessera::tokens::Role;
 
-use crate::helpers::{Browser, SignedIn, TestApp, TestUser, assert_error, location, meta_csrf};
+use crate::helpers::{
+    Browser, SignedIn, TestApp, TestUser, assert_error, find, location, message, meta_csrf,
+    sign_in_form,
+};
 
 /// What most admin tests start from: an administrator with a token, and an
 /// ordinary user holding a token of their own for the administrator to act
@@ -40,7 +42,7 @@ impl Cast {
         );
         let user = app.user();
         let victim = app.token(&user.account, &["profile:read"]);
-        let victim_id = token_id_by_prefix(&app, &victim);
+        let victim_id = app.token_id(&victim);
         Cast {
             app,
             admin,
@@ -74,16 +76,6 @@ fn find_account(app: &TestApp, account_id: &str) -> Account {
     app.with_conn(|c| {
         accounts::find_by_account_id(c, account_id)
             .unwrap()
-            .unwrap()
-    })
-}
-
-fn token_id_by_prefix(app: &TestApp, secret: &str) -> i64 {
-    app.with_conn(|c| {
-        api_tokens::table
-            .filter(api_tokens::prefix.eq(&secret[..12]))
-            .select(api_tokens::id)
-            .first(c)
             .unwrap()
     })
 }
@@ -128,12 +120,7 @@ async fn users_list_searches_pages_and_counts_tokens() {
         (all["page"].as_i64(), all["per_page"].as_i64()),
         (Some(1), Some(50))
     );
-    let item = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == "zed_search")
-        .unwrap();
+    let item = find(&all["items"], "username", "zed_search");
     for key in [
         "account_id",
         "username",
@@ -240,11 +227,7 @@ async fn tokens_list_filters_sorts_and_pages() {
     let a1 = app.token(&alice.account, &["profile:read"]);
     let a2 = app.token(&alice.account, &["tokens:read"]);
     let b1 = app.token(&bob.account, &["tokens:read"]);
-    let (a1_id, a2_id, b1_id) = (
-        token_id_by_prefix(&app, &a1),
-        token_id_by_prefix(&app, &a2),
-        token_id_by_prefix(&app, &b1),
-    );
+    let (a1_id, a2_id, b1_id) = (app.token_id(&a1), app.token_id(&a2), app.token_id(&b1));
     app.with_conn(|c| {
         diesel::update(api_tokens::table.find(a2_id))
             .set(api_tokens::active.eq(false))
@@ -467,7 +450,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     } = app.with_admin().await;
     let user = app.create_user("pagewalker", Role::User);
     let label_owner = app.token(&user.account, &["profile:read"]);
-    let token_id = token_id_by_prefix(&app, &label_owner);
+    let token_id = app.token_id(&label_owner);
     app.with_conn(|c| {
         diesel::update(api_tokens::table.find(token_id))
             .set(api_tokens::label.eq("<script>alert(1)</script>"))
@@ -545,14 +528,11 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         victim,
         victim_id: id,
     } = Cast::new().await;
+    let path = |what: &str| format!("/admin/tokens/{id}{what}.json");
     let before = audit_rows(&app).len();
 
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/admin/tokens/{id}/deactivate.json"),
-            Some(&writer),
-        )
+        .call(Method::POST, &path("/deactivate"), Some(&writer))
         .await;
     let token = json_of(resp, 200).await;
     assert_eq!(token["status"], "deactivated");
@@ -564,22 +544,12 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     );
 
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/admin/tokens/{id}/activate.json"),
-            Some(&writer),
-        )
+        .call(Method::POST, &path("/activate"), Some(&writer))
         .await;
     assert_eq!(json_of(resp, 200).await["status"], "active");
     assert_eq!(app.get("/profile.json", &victim).await.status(), 200);
 
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.get("/profile.json", &victim).await.status(), 401);
 
@@ -609,21 +579,9 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
         let resp = app.call(Method::POST, &path, Some(&writer)).await;
         assert_error(resp, 404, "not_found", None).await;
     }
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_error(resp, 404, "not_found", None).await;
-    let resp = app
-        .call(
-            Method::GET,
-            &format!("/admin/tokens/{id}.json"),
-            Some(&writer),
-        )
-        .await;
+    let resp = app.call(Method::GET, &path(""), Some(&writer)).await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 
@@ -792,12 +750,7 @@ async fn create_account_as_json_returns_the_password_once() {
         )
         .await;
     let body = assert_error(resp, 409, "conflict", None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("new.person")
-    );
+    assert!(message(&body).contains("new.person"));
     let resp = app
         .request(Method::POST, "/admin/users.json", Some(&writer))
         .body("username=x")
@@ -950,12 +903,7 @@ async fn role_changes_are_checked_audited_and_take_effect_at_once() {
         .post_json(&self_path, &writer, &json!({"role": "user"}))
         .await;
     let body = assert_error(resp, 409, "conflict", None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("last active admin")
-    );
+    assert!(message(&body).contains("last active admin"));
     let resp = app
         .call(
             Method::POST,
@@ -1007,20 +955,10 @@ async fn a_deactivated_account_is_signed_out_everywhere_and_its_tokens_stop() {
         assert_eq!(location(&resp), "/login");
     }
     assert_eq!(app.get("/profile.json", &token).await.status(), 401);
-    let mut again = Browser::new(&app);
-    let login = again.get("/login").await.text().await.unwrap();
-    again.csrf = meta_csrf(&login);
+    let again = Browser::new(&app);
     let resp = again
-        .client
-        .post(again.url("/login"))
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", again.csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .try_sign_in(&user.account.username, &user.password)
+        .await;
     assert_eq!(resp.status(), 401, "cannot sign in");
 
     let resp = app
@@ -1122,27 +1060,7 @@ async fn concurrent_demotions_never_leave_no_admin() {
         let a = app.admin();
         let b = app.admin();
         // Everyone else steps down, so a and b are the only active admins.
-        let others: Vec<String> = app.with_conn(|c| {
-            accounts_t::table
-                .filter(accounts_t::role.eq("admin"))
-                .filter(
-                    accounts_t::account_id.ne_all([&a.account.account_id, &b.account.account_id]),
-                )
-                .select(accounts_t::account_id)
-                .load(c)
-                .unwrap()
-        });
-        for other in others {
-            app.with_conn(|c| {
-                actions::change_account(
-                    c,
-                    &other,
-                    AccountChange::Role(Role::User),
-                    Actor::console(),
-                )
-                .unwrap()
-            });
-        }
+        app.leave_only_admins(&[&a, &b]);
         let ta = app.token(&a.account, &["admin:write"]);
         let tb = app.token(&b.account, &["admin:write"]);
         // Each removes the other, one by demotion and one by deactivation
@@ -1332,20 +1250,10 @@ async fn a_change_and_its_audit_entry_commit_together() {
     // Sign-in too: no session without its login.succeeded.
     break_audit(&app);
     let before = snapshot(&app);
-    let mut browser = Browser::new(&app);
-    let login = browser.get("/login").await.text().await.unwrap();
-    browser.csrf = meta_csrf(&login);
+    let browser = Browser::new(&app);
     let resp = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("username", admin.account.username.as_str()),
-            ("password", admin.password.as_str()),
-            ("csrf_token", browser.csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .try_sign_in(&admin.account.username, &admin.password)
+        .await;
     assert_eq!(resp.status(), 500);
     assert_eq!(snapshot(&app), before);
     assert_eq!(browser.get("/profile").await.status(), 303);
@@ -1362,14 +1270,8 @@ async fn no_audit_entry_ever_holds_a_secret() {
     );
     let mut secrets = vec![admin.password.clone(), writer.clone()];
 
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &writer,
-            &json!({"label": "api made", "scopes": ["tokens:write"]}),
-        )
-        .await;
-    let made = json_of(resp, 201).await;
+    let body = json!({"label": "api made", "scopes": ["tokens:write"]});
+    let made = app.mint(&writer, body).await;
     let api_secret = made["secret"].as_str().unwrap().to_owned();
     secrets.push(api_secret.clone());
     let resp = app
@@ -1395,14 +1297,11 @@ async fn no_audit_entry_ever_holds_a_secret() {
     };
     let browser = Browser::signed_in(&app, &person).await;
     let resp = browser
-        .submit(
-            "/profile/tokens",
-            &[
-                ("label", "form made"),
-                ("scopes", "profile:read"),
-                ("expires_in_hours", "24"),
-            ],
-        )
+        .generate(&[
+            ("label", "form made"),
+            ("scopes", "profile:read"),
+            ("expires_in_hours", "24"),
+        ])
         .await;
     assert_eq!(resp.status(), 303);
     let (_, html) = browser.fetch("/profile").await;
@@ -1420,11 +1319,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
         let resp = stranger
             .client
             .post(stranger.url("/login"))
-            .form(&[
-                ("username", name),
-                ("password", typed),
-                ("csrf_token", &meta_csrf(&login)),
-            ])
+            .form(&sign_in_form(name, typed, &meta_csrf(&login)))
             .send()
             .await
             .unwrap();
@@ -1433,7 +1328,7 @@ async fn no_audit_entry_ever_holds_a_secret() {
     secrets.push("hunter2-wrong-password".into());
 
     // Token and account changes through every door.
-    let id = token_id_by_prefix(&app, &form_secret);
+    let id = app.token_id(&form_secret);
     for path in [
         format!("/admin/tokens/{id}/deactivate.json"),
         format!("/admin/tokens/{id}/activate.json"),
@@ -1494,11 +1389,8 @@ async fn no_audit_entry_ever_holds_a_secret() {
     }
     // And the JSON view of the log neither.
     let body = app
-        .get("/admin/audit.json?per_page=100", &writer)
-        .await
-        .text()
-        .await
-        .unwrap();
+        .get_text("/admin/audit.json?per_page=100", &writer)
+        .await;
     for secret in &secrets {
         assert!(!body.contains(secret.as_str()));
     }

@@ -14,10 +14,7 @@ use diesel::prelude::*;
 use diesel::{PgConnection, QueryableByName};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts;
-use tessera::db::schema::accounts as accounts_t;
-use tessera::tokens::Role;
 
 use tokio::task::block_in_place;
 
@@ -33,28 +30,7 @@ async fn the_last_two_admins_stepping_down_at_once_leave_one() {
         let b = app.admin();
         // Everyone else steps down first, so a and b are the only active
         // admins.
-        let others: Vec<String> = app.with_conn(|c| {
-            accounts_t::table
-                .filter(accounts_t::role.eq("admin"))
-                .filter(accounts_t::active.eq(true))
-                .filter(
-                    accounts_t::account_id.ne_all([&a.account.account_id, &b.account.account_id]),
-                )
-                .select(accounts_t::account_id)
-                .load(c)
-                .unwrap()
-        });
-        for other in others {
-            app.with_conn(|c| {
-                actions::change_account(
-                    c,
-                    &other,
-                    AccountChange::Role(Role::User),
-                    Actor::console(),
-                )
-                .unwrap()
-            });
-        }
+        app.leave_only_admins(&[&a, &b]);
         let ta = app.token(&a.account, &["admin:write"]);
         let tb = app.token(&b.account, &["admin:write"]);
         // b deactivates their account in odd rounds, so demotion races

@@ -17,9 +17,7 @@ async fn assert_401(resp: reqwest::Response) -> Value {
 
 #[tokio::test]
 async fn all_six_forms_authenticate() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     let url = app.url("/profile.json");
     let requests = [
         app.api
@@ -49,9 +47,7 @@ async fn all_six_forms_authenticate() {
 
 #[tokio::test]
 async fn refusals_do_not_say_why() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read"]).await;
     let mut tampered = token.clone().into_bytes();
     tampered[10] = if tampered[10] == b'a' { b'b' } else { b'a' };
     let tampered = String::from_utf8(tampered).unwrap();
@@ -88,9 +84,7 @@ async fn refusals_do_not_say_why() {
 
 #[tokio::test]
 async fn query_tokens_only_for_get_and_only_when_allowed() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let resp = app
         .api
         .post(app.url(&format!("/profile/tokens.json?api_token={token}")))
@@ -103,21 +97,15 @@ async fn query_tokens_only_for_get_and_only_when_allowed() {
     let strict = TestApp::spawn_with(|c| c.allow_query_token = false).await;
     let u = strict.user();
     let t = strict.token(&u.account, &["tokens:read"]);
-    let resp = strict
-        .api
-        .get(strict.url(&format!("/profile/tokens.json?api_token={t}")))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/profile/tokens.json?api_token={t}");
+    let resp = strict.call(Method::GET, &path, None).await;
     assert_401(resp).await;
     assert_eq!(strict.get("/profile/tokens.json", &t).await.status(), 200);
 }
 
 #[tokio::test]
 async fn last_use_is_recorded_at_most_once_a_minute() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:read"]).await;
     let first: Value = app.get_json("/profile/tokens.json", &token).await;
     let used = first["tokens"][0]["last_used_at"]
         .as_str()
@@ -145,9 +133,7 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
 /// not take is 405 with `Allow` naming those it does (SPEC-NOTES).
 #[tokio::test]
 async fn head_and_unknown_methods_are_refused_cleanly() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:read"]).await;
     let get = app.get("/profile/tokens.json", &token).await;
     let head = app
         .call(Method::HEAD, "/profile/tokens.json", Some(&token))

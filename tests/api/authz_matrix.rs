@@ -311,7 +311,7 @@ struct Fixtures<'a> {
 impl Fixtures<'_> {
     fn fresh_token(&self, account: &Account) -> i64 {
         let secret = self.app.token(account, &["profile:read"]);
-        token_id(self.app, &secret)
+        self.app.token_id(&secret)
     }
 
     fn fresh_name(&self) -> String {
@@ -356,18 +356,6 @@ impl Fixtures<'_> {
         }
         out
     }
-}
-
-fn token_id(app: &TestApp, secret: &str) -> i64 {
-    use diesel::prelude::*;
-    use tessera::db::schema::api_tokens;
-    app.with_conn(|c| {
-        api_tokens::table
-            .filter(api_tokens::prefix.eq(&secret[..12]))
-            .select(api_tokens::id)
-            .first(c)
-            .unwrap()
-    })
 }
 
 async fn send(
@@ -584,11 +572,9 @@ async fn session_json_writes_need_the_csrf_header() {
 /// that does not exist get the very same answer.
 #[tokio::test]
 async fn someone_elses_token_looks_exactly_like_a_missing_one() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
+    let (app, user, mine) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let other = app.user();
-    let mine = app.token(&user.account, &["tokens:read", "tokens:write"]);
-    let theirs = token_id(&app, &app.token(&other.account, &["profile:read"]));
+    let theirs = app.token_id(&app.token(&other.account, &["profile:read"]));
     let browser = Browser::signed_in(&app, &user).await;
     for (method, template) in [
         (Method::DELETE, "/profile/tokens/{}.json"),

@@ -1,78 +1,14 @@
 //! The binary itself, as users run it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::helpers::{TestDb, backend_url};
+use crate::helpers::{Served, TestDb, contains, run_refused};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-pub(crate) fn tessera(db: &TestDb, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TESSERA_DATABASE_URL", &db.url_string);
-    if !db.is_sqlite() {
-        cmd.env("TESSERA_SECRET_KEY", "ab".repeat(32));
-    }
-    cmd.args(args);
-    cmd
-}
-
-pub(crate) fn run_ok(db: &TestDb, args: &[&str]) -> String {
-    let out = tessera(db, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "tessera {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-struct Served {
-    child: Child,
-    addr: String,
-    stdout: Vec<String>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-// The child is reaped by `Served`'s Drop, or by the test's exit on a panic.
-#[allow(clippy::zombie_processes)]
-fn serve(db: &TestDb) -> Served {
-    let mut child = tessera(db, &["serve", "--bind", "127.0.0.1:0"])
-        .env("TESSERA_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut stdout = Vec::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "server exited early: {stdout:?}"
-        );
-        let line = line.trim_end().to_owned();
-        stdout.push(line.clone());
-        if let Some(addr) = line.strip_prefix("tessera listening on http://") {
-            let addr = addr.to_owned();
-            return Served {
-                child,
-                addr,
-                stdout,
-            };
-        }
-    }
-}
+// Others reach the binary through these names too.
+#[allow(unused_imports)]
+pub(crate) use crate::helpers::{run_ok, tessera};
 
 #[test]
 fn user_and_token_commands() {
@@ -113,38 +49,26 @@ fn user_and_token_commands() {
     assert!(list.contains("deploy"));
 
     // Refusals are clear and name the problem.
-    let out = tessera(
-        &db,
-        &[
-            "token",
-            "create",
-            "--user",
-            "alice",
-            "--label",
-            "x",
-            "--scope",
-            "admin:read",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scopes"));
-    let out = tessera(
-        &db,
-        &["token", "create", "--user", "nobody", "--label", "x"],
-    )
-    .output()
-    .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
-    let out = tessera(&db, &["user", "create", "alice"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("taken"));
-    let out = tessera(&db, &["user", "create", "bad name!"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("username"));
+    let create = ["token", "create", "--user"];
+    for (args, says) in [
+        (
+            [
+                &create[..],
+                &["alice", "--label", "x", "--scope", "admin:read"],
+            ]
+            .concat(),
+            "scopes",
+        ),
+        (
+            [&create[..], &["nobody", "--label", "x"]].concat(),
+            "nobody",
+        ),
+        (vec!["user", "create", "alice"], "taken"),
+        (vec!["user", "create", "bad name!"], "username"),
+    ] {
+        let said = run_refused(&mut tessera(&db, &args));
+        assert!(said.contains(says), "{args:?}: {said}");
+    }
 
     let id = list
         .lines()
@@ -165,41 +89,45 @@ fn user_and_token_commands() {
 #[test]
 fn bad_settings_are_refused_with_the_variable_named() {
     let db = TestDb::new();
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_DATABASE_URL", "mysql://x")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_DATABASE_URL"));
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_DATABASE_URL", "postgres://127.0.0.1:1/x")
-        .env_remove("TESSERA_SECRET_KEY")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_SECRET_KEY"));
-    let out = tessera(&db, &["migrate"])
-        .env("TESSERA_SECRET_KEY", "tooshort")
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TESSERA_SECRET_KEY"));
+    // (what is set, what is removed, the variable the refusal names)
+    for (set, removed, says) in [
+        (
+            ("TESSERA_DATABASE_URL", "mysql://x"),
+            None,
+            "TESSERA_DATABASE_URL",
+        ),
+        (
+            ("TESSERA_DATABASE_URL", "postgres://127.0.0.1:1/x"),
+            Some("TESSERA_SECRET_KEY"),
+            "TESSERA_SECRET_KEY",
+        ),
+        (
+            ("TESSERA_SECRET_KEY", "tooshort"),
+            None,
+            "TESSERA_SECRET_KEY",
+        ),
+    ] {
+        let mut cmd = tessera(&db, &["migrate"]);
+        cmd.env(set.0, set.1);
+        if let Some(name) = removed {
+            cmd.env_remove(name);
+        }
+        let said = run_refused(&mut cmd);
+        assert!(said.contains(says), "{set:?}: {said}");
+    }
     assert_eq!(run_ok(&db, &["migrate"]).lines().count(), 1);
 }
 
 #[tokio::test]
 async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
     let db = TestDb::new();
-    let server = serve(&db);
-    let first = server.stdout.join("\n");
-    assert!(first.contains("username admin, password "), "{first}");
-    let password = first
-        .split("password ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let serve = || {
+        Served::start(&db, |cmd| {
+            cmd.env("TESSERA_LOG", "info").stderr(Stdio::piped());
+        })
+    };
+    let server = serve();
+    let password = server.first_password().expect("the first start prints it");
     assert_eq!(password.len(), 20);
 
     let token = run_ok(
@@ -221,13 +149,15 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
     );
     let token = token.trim_end().to_owned();
     let client = reqwest::Client::new();
-    let base = format!("http://{}", server.addr);
-    let resp = client
-        .get(format!("{base}/profile.json?api_token={token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let base = server.base.clone();
+    let status_of = |path: String| {
+        let request = client.get(format!("{base}{path}")).send();
+        async { request.await.unwrap().status() }
+    };
+    assert_eq!(
+        status_of(format!("/profile.json?api_token={token}")).await,
+        200
+    );
     let created: Value = client
         .post(format!("{base}/profile/tokens.json"))
         .bearer_auth(&token)
@@ -239,21 +169,15 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
         .await
         .unwrap();
     let second = created["secret"].as_str().unwrap().to_owned();
-    let resp = client
-        .get(format!("{base}/profile/tokens.json?api_token={second}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    drop(server);
+    let listed = status_of(format!("/profile/tokens.json?api_token={second}"));
+    assert_eq!(listed.await, 200);
+    // The log of the server that saw both tokens.
+    let log = server.stop();
 
     // A second start prints no password.
-    let again = serve(&db);
+    let again = serve();
     assert!(!again.stdout.join("\n").contains("password"));
-    let mut again = again;
-    let _ = again.child.kill();
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut again.child.stderr.take().unwrap(), &mut log).unwrap();
+    assert_eq!(again.first_password(), None);
     drop(again);
 
     // Neither token appears in the server's log or, on SQLite, in any file
@@ -267,10 +191,11 @@ async fn first_start_prints_the_admin_password_once_and_secrets_stay_secret() {
             }
         }
     }
-    let _ = backend_url();
-    assert!(!log.contains(&token[12..]));
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    assert!(
+        log.contains("GET /profile.json"),
+        "the log records requests"
+    );
+    for secret in [&token, &second] {
+        assert!(!log.contains(&secret[12..]), "a secret in the log");
+    }
 }

@@ -6,8 +6,7 @@
 //! SQLite-only by nature (PostgreSQL's durability is PostgreSQL's), so it
 //! uses its own SQLite file whatever TEST_DATABASE_URL says.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,49 +16,21 @@ use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::cli::{run_ok, tessera};
-use crate::helpers::TestDb;
+use crate::helpers::{Served, TestDb, run_ok};
 
 /// Writers hammering the server at once.
 const WRITERS: usize = 8;
 /// Answered creations to wait for before pulling the plug.
 const KILL_AFTER: usize = 200;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-// The child is reaped by `Server`'s Drop.
-#[allow(clippy::zombie_processes)]
-fn start(db: &TestDb) -> Server {
-    let mut child = tessera(db, &["serve", "--bind", "127.0.0.1:0"])
-        .env("TESSERA_MAX_TOKENS_PER_USER", "100000")
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        // Not piped: nobody would read it, and a full pipe stalls the server.
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "server exited early"
-        );
-        if let Some(addr) = line.trim_end().strip_prefix("tessera listening on http://") {
-            let base = format!("http://{addr}");
-            return Server { child, base };
-        }
-    }
+/// The real binary on `db`, its log thrown away: nobody would read it,
+/// and a full pipe stalls the server.
+fn start(db: &TestDb) -> Served {
+    Served::start(db, |cmd| {
+        cmd.env("TESSERA_MAX_TOKENS_PER_USER", "100000")
+            .env("TESSERA_LOG", "warn")
+            .stderr(Stdio::null());
+    })
 }
 
 #[derive(QueryableByName)]
@@ -158,14 +129,10 @@ async fn sigkill_during_a_burst_of_creations_loses_no_answered_token() {
     assert_eq!(check[0].integrity_check, "ok");
 
     for secret in &answered {
-        let resp = client
-            .get(format!("{}/profile.json", server.base))
-            .bearer_auth(secret)
-            .send()
-            .await
-            .unwrap();
+        let url = format!("{}/profile.json", server.base);
+        let status = client.get(url).bearer_auth(secret).send().await.unwrap();
         assert_eq!(
-            resp.status(),
+            status.status(),
             200,
             "a token answered 201 before the crash ({}) was lost",
             &secret[..12]

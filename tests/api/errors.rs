@@ -3,10 +3,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_error, raw, request_bytes};
 
-async fn create(app: &TestApp, token: &str, body: &str, content_type: &str) -> reqwest::Response {
+async fn create(
+    app: &TestApp,
+    token: &str,
+    body: impl Into<reqwest::Body>,
+    content_type: &str,
+) -> reqwest::Response {
     app.request(Method::POST, "/profile/tokens.json", Some(token))
         .header("Content-Type", content_type)
-        .body(body.to_owned())
+        .body(body)
         .send()
         .await
         .unwrap()
@@ -14,9 +19,7 @@ async fn create(app: &TestApp, token: &str, body: &str, content_type: &str) -> r
 
 #[tokio::test]
 async fn bad_input_names_the_field_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let cases: [(Value, &str); 9] = [
         (json!({"scopes": ["tokens:read"]}), "label"),
         (json!({"label": "", "scopes": ["tokens:read"]}), "label"),
@@ -44,50 +47,32 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         let resp = app.post_json("/profile/tokens.json", &token, &body).await;
         assert_error(resp, 400, "invalid_input", Some(field)).await;
     }
-    for (raw, field) in [
-        (
-            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": 1e999}"#,
-            "expires_in_hours",
-        ),
-        (
-            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": 123456789012345678901234567890}"#,
-            "expires_in_hours",
-        ),
-        (
-            r#"{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": "24"}"#,
-            "expires_in_hours",
-        ),
-        ("{not json", "body"),
-        ("", "body"),
-        ("\"just a string\"", "body"),
-    ] {
-        let resp = create(&app, &token, raw, "application/json").await;
-        assert_error(resp, 400, "invalid_input", Some(field)).await;
-    }
     let deep = format!("{{\"label\": {}1{}}}", "[".repeat(5000), "]".repeat(5000));
-    assert_error(
-        create(&app, &token, &deep, "application/json").await,
-        400,
-        "invalid_input",
-        None,
-    )
-    .await;
-    let nul = "{\"label\": \"a\u{0}b\", \"scopes\": [\"tokens:read\"]}";
-    assert_error(
-        create(&app, &token, nul, "application/json").await,
-        400,
-        "invalid_input",
-        Some("label"),
-    )
-    .await;
-    let resp = app
-        .request(Method::POST, "/profile/tokens.json", Some(&token))
-        .header("Content-Type", "application/json")
-        .body(vec![b'{', 0xff, 0xfe, b'}'])
-        .send()
-        .await
-        .unwrap();
-    assert_error(resp, 400, "invalid_input", None).await;
+    let hours = |h: &str| {
+        format!(r#"{{"label": "x", "scopes": ["tokens:read"], "expires_in_hours": {h}}}"#)
+    };
+    // (body as sent, the field the refusal names, if any)
+    let raw_cases: [(Vec<u8>, Option<&str>); 9] = [
+        (hours("1e999").into(), Some("expires_in_hours")),
+        (
+            hours("123456789012345678901234567890").into(),
+            Some("expires_in_hours"),
+        ),
+        (hours("\"24\"").into(), Some("expires_in_hours")),
+        (b"{not json".to_vec(), Some("body")),
+        (Vec::new(), Some("body")),
+        (b"\"just a string\"".to_vec(), Some("body")),
+        (deep.into(), None),
+        (
+            b"{\"label\": \"a\x00b\", \"scopes\": [\"tokens:read\"]}".to_vec(),
+            Some("label"),
+        ),
+        (vec![b'{', 0xff, 0xfe, b'}'], None),
+    ];
+    for (raw, field) in raw_cases {
+        let resp = create(&app, &token, raw, "application/json").await;
+        assert_error(resp, 400, "invalid_input", field).await;
+    }
 
     let list: Value = app.get_json("/profile/tokens.json", &token).await;
     assert_eq!(
@@ -99,48 +84,32 @@ async fn bad_input_names_the_field_and_changes_nothing() {
 
 #[tokio::test]
 async fn wrong_content_type_is_415_and_big_bodies_413() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write"]).await;
     let body = r#"{"label": "x", "scopes": ["tokens:write"]}"#;
-    assert_error(
-        create(&app, &token, body, "text/plain").await,
-        415,
-        "unsupported_media_type",
-        None,
-    )
-    .await;
-    assert_error(
-        create(&app, &token, body, "application/x-www-form-urlencoded").await,
-        415,
-        "unsupported_media_type",
-        None,
-    )
-    .await;
     let big = format!(
         r#"{{"label": "{}", "scopes": ["tokens:write"]}}"#,
         "x".repeat(17 * 1024)
     );
-    assert_error(
-        create(&app, &token, &big, "application/json").await,
-        413,
-        "payload_too_large",
-        None,
-    )
-    .await;
-    assert_eq!(
-        create(&app, &token, body, "application/json; charset=utf-8")
-            .await
-            .status(),
-        201
-    );
+    for (sent, content_type, status, code) in [
+        (body, "text/plain", 415, "unsupported_media_type"),
+        (
+            body,
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
+        (&big, "application/json", 413, "payload_too_large"),
+    ] {
+        let resp = create(&app, &token, sent.to_owned(), content_type).await;
+        assert_error(resp, status, code, None).await;
+    }
+    let resp = create(&app, &token, body, "application/json; charset=utf-8").await;
+    assert_eq!(resp.status(), 201);
 }
 
 #[tokio::test]
 async fn odd_ids_and_paths_are_404() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write"]).await;
     for path in [
         "/profile/tokens/abc.json",
         "/profile/tokens/99999999999999999999999.json",
@@ -160,9 +129,7 @@ async fn odd_ids_and_paths_are_404() {
 /// header, which it does read, is a wrong token like any other.
 #[tokio::test]
 async fn a_huge_header_is_refused_with_a_4xx() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, _, token) = TestApp::with_token(&["profile:read"]).await;
     let auth = format!("Authorization: Bearer {token}");
     let with_padding = |kib: usize| {
         let padding = format!("X-Padding: {}", "a".repeat(kib * 1024));

@@ -1,3 +1,15 @@
+//! What every test file starts from.
+//!
+//! - [`TestApp`]: a real server on its own database. `spawn`, `with_token`
+//!   (a user and a token), `with_admin` / `with_user` (a token and a
+//!   signed-in [`Browser`]); `token` mints as the CLI does, `mint` through
+//!   the API; `get`, `get_json`, `call`, `post_json` send as API callers do.
+//! - [`Browser`]: a person at a browser, with a cookie jar and the session's
+//!   CSRF token; [`meta_csrf`], [`sign_in_form`], [`assert_see_other`].
+//! - [`raw`] / [`request_bytes`]: requests no HTTP client would send.
+//! - [`Served`], [`tessera`], [`run_ok`]: the real binary.
+//! - [`assert_error`]: the JSON error shape.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -13,11 +25,14 @@ use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
 
 mod browser;
 mod raw;
+mod served;
 
 #[allow(unused_imports)] // each test module takes what it needs
-pub use browser::{Browser, assert_see_other, location, meta_csrf};
+pub use browser::{Browser, assert_see_other, location, meta_csrf, sign_in_form};
 #[allow(unused_imports)] // each test module takes what it needs
 pub use raw::{raw, request_bytes};
+#[allow(unused_imports)] // each test module takes what it needs
+pub use served::{Served, contains, run_ok, run_refused, tessera};
 
 /// A database of its own for one test: a SQLite file in a temporary
 /// directory, or a PostgreSQL schema dropped when the test ends.
@@ -222,6 +237,55 @@ impl TestApp {
         Self::start(test_db, config)
     }
 
+    /// A server with one user holding a token with `scopes`: how most
+    /// tests begin.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_token(scopes: &[&str]) -> (Self, TestUser, String) {
+        let app = Self::spawn().await;
+        let user = app.user();
+        let token = app.token(&user.account, scopes);
+        (app, user, token)
+    }
+
+    /// A server with one user signed in at a browser (and no token).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn with_browser() -> (Self, TestUser, Browser) {
+        let app = Self::spawn().await;
+        let user = app.user();
+        let browser = Browser::signed_in(&app, &user).await;
+        (app, user, browser)
+    }
+
+    /// Every active admin but `keep` steps down, as the console would make
+    /// them, so the accounts in `keep` are the only active admins.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn leave_only_admins(&self, keep: &[&TestUser]) {
+        use diesel::prelude::*;
+        use tessera::actions::AccountChange;
+        use tessera::db::schema::accounts;
+        let kept: Vec<&str> = keep.iter().map(|u| u.account.account_id.as_str()).collect();
+        let others: Vec<String> = self.with_conn(|c| {
+            accounts::table
+                .filter(accounts::role.eq("admin"))
+                .filter(accounts::active.eq(true))
+                .filter(accounts::account_id.ne_all(kept))
+                .select(accounts::account_id)
+                .load(c)
+                .unwrap()
+        });
+        for other in others {
+            self.with_conn(|c| {
+                actions::change_account(
+                    c,
+                    &other,
+                    AccountChange::Role(Role::User),
+                    Actor::console(),
+                )
+                .unwrap()
+            });
+        }
+    }
+
     /// Starts a server on an existing database and settings (several
     /// instances on one database, a restart).
     pub fn start(test_db: TestDb, config: Config) -> Self {
@@ -249,11 +313,21 @@ impl TestApp {
     }
 
     pub fn create_user(&self, username: &str, role: Role) -> TestUser {
+        self.create_user_named(username, None, role)
+    }
+
+    /// An account with a display name of its own, made as the CLI makes it.
+    pub fn create_user_named(
+        &self,
+        username: &str,
+        display_name: Option<&str>,
+        role: Role,
+    ) -> TestUser {
         let (account, password) = actions::create_account(
             &mut self.conn(),
             self.config.password_cost,
             username,
-            None,
+            display_name,
             role,
             Actor::console(),
         )
@@ -271,8 +345,13 @@ impl TestApp {
 
     /// A token for `account` with these scopes, made as the CLI makes them.
     pub fn token(&self, account: &Account, scopes: &[&str]) -> String {
+        self.labelled_token(account, "test token", scopes)
+    }
+
+    /// A token labelled `label`, made as the CLI makes them.
+    pub fn labelled_token(&self, account: &Account, label: &str, scopes: &[&str]) -> String {
         let spec = TokenRequest {
-            label: Some("test token".into()),
+            label: Some(label.into()),
             scopes: Some(scopes.iter().map(|s| s.to_string()).collect()),
             expires_in_hours: self
                 .config
@@ -321,6 +400,30 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Makes a token through the API with `token`, expecting 201; returns
+    /// the answer (`secret`, `token`, `account_id`).
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn mint(&self, token: &str, body: Value) -> Value {
+        let (status, created) = self.create_token_api(token, body).await;
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+
+    /// Asks for a token through the API with `token`, expecting the JSON
+    /// error `status` and `code`; returns the error body.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn mint_refused(&self, token: &str, body: Value, status: u16, code: &str) -> Value {
+        let resp = self.post_json("/profile/tokens.json", token, &body).await;
+        assert_error(resp, status, code, None).await
+    }
+
+    /// GETs `path` with `token` and returns the body as text, whatever the
+    /// status.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn get_text(&self, path: &str, token: &str) -> String {
+        self.get(path, token).await.text().await.unwrap()
+    }
+
     /// The id of the token `secret` among its owner's listed tokens.
     #[allow(dead_code)] // used by some test modules only
     pub async fn own_token_id(&self, secret: &str) -> i64 {
@@ -338,6 +441,20 @@ impl TestApp {
             .expect("the caller's own token is listed")["id"]
             .as_i64()
             .unwrap()
+    }
+
+    /// The id of the token `secret`, read from the database.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn token_id(&self, secret: &str) -> i64 {
+        use diesel::prelude::*;
+        use tessera::db::schema::api_tokens;
+        self.with_conn(|c| {
+            api_tokens::table
+                .filter(api_tokens::prefix.eq(&secret[..12]))
+                .select(api_tokens::id)
+                .first(c)
+                .unwrap()
+        })
     }
 
     /// Asserts that `path` refuses `token` as unauthenticated (401).
@@ -385,6 +502,17 @@ impl TestApp {
         }
     }
 
+    /// Posts the sign-in form from a client without a cookie store,
+    /// carrying `cookie` (`name=value`) if given.
+    #[allow(dead_code)] // used by some test modules only
+    pub async fn post_sign_in(&self, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
+        let mut req = self.request(Method::POST, "/login", None).form(form);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Runs SQL through the app's own pool (both backends), as an operator
     /// would behind tessera's back; then tells the read cache, as tessera's
     /// own writes do, so the next request sees it.
@@ -415,4 +543,43 @@ pub async fn assert_error(resp: Response, status: u16, code: &str, field: Option
         assert_eq!(body["error"]["field"], field, "{body}");
     }
     body
+}
+
+/// The message of a JSON error body.
+#[allow(dead_code)] // used by some test modules only
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().expect("an error message")
+}
+
+/// One field (`label`, `status`...) of every token in a token list.
+#[allow(dead_code)] // used by some test modules only
+pub fn listed<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list["tokens"]
+        .as_array()
+        .expect("a token list")
+        .iter()
+        .map(|t| t[key].as_str().unwrap())
+        .collect()
+}
+
+/// The body of a JSON response, checked to say it is JSON.
+#[allow(dead_code)] // used by some test modules only
+pub async fn json_body(resp: Response) -> Value {
+    let content_type = resp.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    resp.json().await.unwrap()
+}
+
+/// The item of the JSON array `items` whose `key` is `value`.
+#[allow(dead_code)] // used by some test modules only
+pub fn find<'a>(items: &'a Value, key: &str, value: &str) -> &'a Value {
+    items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|item| item[key] == value)
+        .unwrap_or_else(|| panic!("no {key} = {value} in {items}"))
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, find, json_body};
 
 const STARTUP_RS: &str = include_str!("../../src/startup.rs");
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -128,13 +128,7 @@ async fn the_document_lists_exactly_the_json_routes() {
     let app = TestApp::spawn().await;
     let resp = app.api.get(app.url("/openapi.json")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
-    let doc: Value = resp.json().await.unwrap();
+    let doc = json_body(resp).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(doc, tessera::routes::openapi::document());
 
@@ -160,12 +154,7 @@ async fn the_documented_choices_are_the_routes_choices() {
             .as_object()
             .and_then(|item| item.values().next())
             .unwrap_or_else(|| panic!("{path} is not documented"));
-        let param = op["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "action")
-            .unwrap();
+        let param = find(&op["parameters"], "name", "action");
         let schema = match param["schema"].get("$ref") {
             Some(r) => {
                 let name = r.as_str().unwrap().rsplit('/').next().unwrap();

@@ -13,13 +13,11 @@ use serde_json::json;
 use tessera::db::schema::api_tokens;
 
 use crate::cli::run_ok;
-use crate::helpers::{Browser, TestApp, meta_csrf};
+use crate::helpers::{Browser, TestApp, listed, meta_csrf};
 
 #[tokio::test]
 async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read", "tokens:read"]);
+    let (app, _, secret) = TestApp::with_token(&["profile:read", "tokens:read"]).await;
     let id = app.own_token_id(&secret).await;
     // Used again and again: on SQLite, answered from memory by now.
     for _ in 0..3 {
@@ -36,28 +34,20 @@ async fn a_token_revoked_by_the_cli_is_refused_by_a_running_server_at_once() {
 
 #[tokio::test]
 async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, _, secret) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let before = app.get_json("/profile/tokens.json", &secret).await;
     let again = app.get_json("/profile/tokens.json", &secret).await;
     assert_eq!(before, again);
     assert_eq!(before["tokens"].as_array().unwrap().len(), 1);
 
-    let (code, created) = app
-        .create_token_api(
+    let created = app
+        .mint(
             &secret,
             json!({"label": "second", "scopes": ["tokens:read"]}),
         )
         .await;
-    assert_eq!(code, 201, "{created}");
     let after = app.get_json("/profile/tokens.json", &secret).await;
-    let labels: Vec<&str> = after["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["label"].as_str().unwrap())
-        .collect();
+    let labels = listed(&after, "label");
     assert_eq!(labels, ["second", "test token"]);
 
     // Deactivated through the API: its status changes in the list at once.
@@ -71,9 +61,7 @@ async fn a_list_read_from_memory_shows_a_change_made_through_the_api_at_once() {
 
 #[tokio::test]
 async fn a_change_made_behind_tesseras_back_is_seen_within_the_cache_age() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let secret = app.token(&user.account, &["profile:read"]);
+    let (app, _, secret) = TestApp::with_token(&["profile:read"]).await;
     for _ in 0..3 {
         assert_eq!(app.get("/profile.json", &secret).await.status(), 200);
     }
@@ -112,14 +100,9 @@ async fn a_kept_page_belongs_to_its_session_and_shows_changes_at_once() {
     }
 
     // Made in the first session: shown on the second session's page.
-    let resp = first
-        .json(Method::POST, "/profile/tokens.json")
-        .json(&json!({"label": "made meanwhile", "scopes": ["profile:read"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let created: serde_json::Value = resp.json().await.unwrap();
+    let created = first
+        .mint(json!({"label": "made meanwhile", "scopes": ["profile:read"]}))
+        .await;
     let secret = created["secret"].as_str().unwrap();
     let id = created["token"]["id"].as_i64().unwrap();
     for browser in [&second, &first] {

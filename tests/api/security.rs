@@ -2,9 +2,8 @@
 //! every state change, the one-time reveal, sign-in throttling, escaping,
 //! security headers, and secrets that never reach the disk or the log.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use diesel::prelude::*;
 use reqwest::{Response, StatusCode};
@@ -15,7 +14,10 @@ use tessera::db::models::tokens as token_db;
 use tessera::db::schema::{api_tokens, audit_events, sessions};
 use tessera::tokens::{PlainToken, Role, SecretKey};
 
-use crate::helpers::{Browser, TestApp, TestDb, TestUser, assert_error, assert_see_other};
+use crate::helpers::{
+    Browser, Served, TestApp, TestDb, TestUser, assert_error, assert_see_other, contains,
+    json_body, sign_in_form,
+};
 use crate::sessions::open_cookie;
 
 fn token_ids(app: &TestApp, user: &TestUser) -> Vec<(i64, bool)> {
@@ -41,11 +43,32 @@ fn revealed_secret(html: &str) -> Option<String> {
     Some(html[start..start + len].trim().to_owned())
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 // --- CSRF ---------------------------------------------------------------
+
+/// Sends each form with no CSRF token, a wrong one and `borrowed` (another
+/// session's): each is refused with a 403 page and leaves `state` as it was.
+async fn assert_csrf_refused<S: PartialEq + std::fmt::Debug>(
+    browser: &Browser,
+    borrowed: &str,
+    forms: &[(String, Vec<(&str, &str)>)],
+    state: impl Fn() -> S,
+) {
+    let before = state();
+    let wrong = "x".repeat(browser.csrf.len());
+    for sent in [None, Some(wrong.as_str()), Some(borrowed)] {
+        for (path, fields) in forms {
+            let mut fields = fields.clone();
+            if let Some(token) = sent {
+                fields.push(("csrf_token", token));
+            }
+            let resp = browser.post_form(path, &fields).await;
+            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
+            let content_type = resp.headers()["content-type"].to_str().unwrap();
+            assert!(content_type.starts_with("text/html"), "{path}");
+            assert_eq!(state(), before, "{path} with {sent:?} changed nothing");
+        }
+    }
+}
 
 #[tokio::test]
 async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
@@ -62,47 +85,26 @@ async fn every_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
     let (live, dormant) = (ids[0].0, ids[1].0);
     app.with_conn(|c| token_db::set_active(c, dormant, false).unwrap());
 
-    let create = "/profile/tokens".to_owned();
-    let deactivate = format!("/profile/tokens/{live}/deactivate");
-    let activate = format!("/profile/tokens/{dormant}/activate");
-    let delete = format!("/profile/tokens/{live}/delete");
-    let forms: [(&str, Vec<(&str, &str)>); 5] = [
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         (
-            &create,
+            "/profile/tokens".into(),
             vec![
                 ("label", "sneaky"),
                 ("scopes", "tokens:read"),
                 ("expires_in_hours", "720"),
             ],
         ),
-        (&deactivate, vec![]),
-        (&activate, vec![]),
-        (&delete, vec![("confirmed", "yes")]),
-        ("/logout", vec![]),
+        (format!("/profile/tokens/{live}/deactivate"), vec![]),
+        (format!("/profile/tokens/{dormant}/activate"), vec![]),
+        (
+            format!("/profile/tokens/{live}/delete"),
+            vec![("confirmed", "yes")],
+        ),
+        ("/logout".into(), vec![]),
     ];
-    let wrong = "x".repeat(csrf.len());
-    for sent in [None, Some(wrong.as_str()), Some(borrowed.as_str())] {
-        for (path, fields) in &forms {
-            let mut fields = fields.clone();
-            if let Some(token) = sent {
-                fields.push(("csrf_token", token));
-            }
-            let resp = browser.post_form(path, &fields).await;
-            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
-            assert!(
-                resp.headers()["content-type"]
-                    .to_str()
-                    .unwrap()
-                    .starts_with("text/html")
-            );
-            assert_eq!(
-                token_ids(&app, &user),
-                vec![(live, true), (dormant, false)],
-                "{path} with {sent:?} changed nothing"
-            );
-            assert_eq!(session_count(&app), 2, "{path} with {sent:?}");
-        }
-    }
+    let state = || (token_ids(&app, &user), session_count(&app));
+    assert_eq!(state(), (vec![(live, true), (dormant, false)], 2));
+    assert_csrf_refused(&browser, &borrowed, &forms, state).await;
 
     // The same forms with the session's own token do what they say, so the
     // refusals above were the CSRF check and nothing else.
@@ -153,17 +155,8 @@ async fn the_sign_in_form_needs_the_visitors_own_csrf_token() {
         assert_see_other(&browser.get("/profile").await, "/login");
     }
     // Without any cookie there is nothing to match, whatever is sent.
-    let resp = app
-        .api
-        .post(app.url("/login"))
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", &user.password),
-            ("csrf_token", &own),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = sign_in_form(&user.account.username, &user.password, &own);
+    let resp = app.post_sign_in(&form, None).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(session_count(&app), 1, "only the other browser's");
     let attempts: Vec<String> = app.with_conn(|c| {
@@ -242,9 +235,7 @@ async fn json_changes_from_a_session_need_the_csrf_header() {
 
 #[tokio::test]
 async fn token_callers_need_no_csrf() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let master = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, _, master) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let (status, created) = app
         .create_token_api(&master, json!({"label": "ci", "scopes": ["tokens:read"]}))
         .await;
@@ -258,15 +249,10 @@ async fn token_callers_need_no_csrf() {
         )
         .await;
     assert_eq!(resp.status(), 200);
+    let path = format!("/profile/tokens/{id}.json");
     let resp = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("/profile/tokens/{id}.json"),
-            Some(&master),
-        )
-        .send()
-        .await
-        .unwrap();
+        .call(reqwest::Method::DELETE, &path, Some(&master))
+        .await;
     assert_eq!(resp.status(), 204);
     assert!(resp.headers().get("set-cookie").is_none());
 }
@@ -275,20 +261,13 @@ async fn token_callers_need_no_csrf() {
 
 #[tokio::test]
 async fn a_new_token_is_shown_once_and_works() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&user).await;
+    let (app, user, browser) = TestApp::with_browser().await;
     let resp = browser
-        .post_form(
-            "/profile/tokens",
-            &[
-                ("label", "laptop"),
-                ("scopes", "tokens:read"),
-                ("expires_in_hours", "720"),
-                ("csrf_token", &csrf),
-            ],
-        )
+        .generate(&[
+            ("label", "laptop"),
+            ("scopes", "tokens:read"),
+            ("expires_in_hours", "720"),
+        ])
         .await;
     assert_see_other(&resp, "/profile");
     assert!(resp.text().await.unwrap().is_empty());
@@ -377,11 +356,7 @@ async fn an_address_is_throttled_across_usernames_and_forwarded_headers_do_not_h
             .post(attacker.url("/login"))
             .header("X-Forwarded-For", format!("10.0.0.{i}"))
             .header("Forwarded", format!("for=10.0.0.{i}"))
-            .form(&[
-                ("username", format!("victim{i}").as_str()),
-                ("password", "guess"),
-                ("csrf_token", &csrf),
-            ])
+            .form(&sign_in_form(format!("victim{i}").as_str(), "guess", &csrf))
             .send()
             .await
             .unwrap();
@@ -411,11 +386,7 @@ async fn sign_in_via(browser: &Browser, client: &str, username: &str, password: 
         .client
         .post(browser.url("/login"))
         .header("X-Forwarded-For", client)
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("csrf_token", &csrf),
-        ])
+        .form(&sign_in_form(username, password, &csrf))
         .send()
         .await
         .unwrap()
@@ -555,30 +526,16 @@ async fn usernames_are_plain_and_never_markup() {
 async fn display_names_and_labels_are_escaped_wherever_they_appear() {
     let app = TestApp::spawn().await;
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
-        let (account, password) = actions::create_account(
-            &mut app.conn(),
-            app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
-            Role::User,
-            Actor::console(),
-        )
-        .unwrap();
-        assert_eq!(account.display_name, payload, "stored as typed");
-        let user = TestUser { account, password };
-        let mut browser = Browser::new(&app);
-        let csrf = browser.sign_in(&user).await;
+        let user = app.create_user_named(&format!("xss{i}"), Some(payload), Role::User);
+        assert_eq!(user.account.display_name, payload, "stored as typed");
+        let browser = Browser::signed_in(&app, &user).await;
 
         let resp = browser
-            .post_form(
-                "/profile/tokens",
-                &[
-                    ("label", payload),
-                    ("scopes", "tokens:read"),
-                    ("expires_in_hours", "720"),
-                    ("csrf_token", &csrf),
-                ],
-            )
+            .generate(&[
+                ("label", payload),
+                ("scopes", "tokens:read"),
+                ("expires_in_hours", "720"),
+            ])
             .await;
         assert_see_other(&resp, "/profile");
         // Flash, navigation, account details, token table, reveal dialog.
@@ -594,38 +551,21 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
         // The confirmation page names the token.
         let id = token_ids(&app, &user)[0].0;
         let resp = browser
-            .post_form(
-                &format!("/profile/tokens/{id}/delete"),
-                &[("csrf_token", &csrf)],
-            )
+            .submit(&format!("/profile/tokens/{id}/delete"), &[])
             .await;
         assert_eq!(resp.status(), 200);
         assert_escaped(&resp.text().await.unwrap(), payload, "confirm delete");
 
         // A refused form is shown again as typed.
         let resp = browser
-            .post_form(
-                "/profile/tokens",
-                &[
-                    ("label", payload),
-                    ("expires_in_hours", "720"),
-                    ("csrf_token", &csrf),
-                ],
-            )
+            .generate(&[("label", payload), ("expires_in_hours", "720")])
             .await;
         assert_eq!(resp.status(), 400);
         assert_escaped(&resp.text().await.unwrap(), payload, "form with errors");
 
         // JSON carries it verbatim; its content type and nosniff keep a
         // browser from reading it as a page.
-        let resp = browser.get("/profile.json").await;
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("application/json")
-        );
-        let body: Value = resp.json().await.unwrap();
+        let body = json_body(browser.get("/profile.json").await).await;
         assert_eq!(body["display_name"], payload);
     }
 }
@@ -699,9 +639,7 @@ fn assert_no_inline_script(page: &str, what: &str) {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     let mut browser = Browser::new(&app);
 
     let resp = browser.get("/login").await;
@@ -709,16 +647,9 @@ async fn every_response_carries_the_security_headers() {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_no_inline_script(&resp.text().await.unwrap(), "/login");
 
-    let csrf = browser.sign_in(&user).await;
+    browser.sign_in(&user).await;
     let resp = browser
-        .post_form(
-            "/profile/tokens",
-            &[
-                ("label", "t"),
-                ("scopes", "tokens:read"),
-                ("csrf_token", &csrf),
-            ],
-        )
+        .generate(&[("label", "t"), ("scopes", "tokens:read")])
         .await;
     assert_security_headers(&resp, "303 after a form");
     let resp = browser.get("/profile").await;
@@ -728,10 +659,7 @@ async fn every_response_carries_the_security_headers() {
     assert_no_inline_script(&page, "/profile with the reveal dialog");
     let id = token_ids(&app, &user)[0].0;
     let resp = browser
-        .post_form(
-            &format!("/profile/tokens/{id}/delete"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/profile/tokens/{id}/delete"), &[])
         .await;
     assert_security_headers(&resp, "confirm delete");
     assert_no_inline_script(&resp.text().await.unwrap(), "confirm delete");
@@ -914,15 +842,11 @@ async fn no_secret_is_stored_in_clear() {
     assert!(sid.len() >= 32);
 
     let resp = browser
-        .post_form(
-            "/profile/tokens",
-            &[
-                ("label", "from the form"),
-                ("scopes", "tokens:read"),
-                ("scopes", "tokens:write"),
-                ("csrf_token", &csrf),
-            ],
-        )
+        .generate(&[
+            ("label", "from the form"),
+            ("scopes", "tokens:read"),
+            ("scopes", "tokens:write"),
+        ])
         .await;
     assert_see_other(&resp, "/profile");
     let from_form = revealed_secret(&browser.page("/profile").await).unwrap();
@@ -940,12 +864,8 @@ async fn no_secret_is_stored_in_clear() {
         .as_str()
         .unwrap()
         .to_owned();
-    let resp = app
-        .api
-        .get(app.url(&format!("/profile/tokens.json?api_token={from_api}")))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/profile/tokens.json?api_token={from_api}");
+    let resp = app.call(reqwest::Method::GET, &path, None).await;
     assert_eq!(resp.status(), 200, "used, so last_used_* are written too");
 
     // The sessions table holds a 32-byte HMAC per session and nothing that
@@ -971,76 +891,23 @@ async fn no_secret_is_stored_in_clear() {
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_form[..12]);
 
     // Signing out leaves nothing behind either.
-    let resp = browser.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let resp = browser.submit("/logout", &[]).await;
     assert_see_other(&resp, "/login");
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_api[..12]);
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-/// `tessera serve` as an operator runs it, its stderr (the log) kept.
-struct Server {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    base: String,
-    admin_password: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    // Reaped by Drop, or by the test process's exit on a panic.
-    #[allow(clippy::zombie_processes)]
-    fn start(db: &TestDb, key: Option<&str>) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("TESSERA_DATABASE_URL", &db.url_string)
-            .env("TESSERA_LOG", "info")
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(key) = key {
-            cmd.env("TESSERA_SECRET_KEY", key);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut admin_password = String::new();
-        loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "server exited early");
-            if let Some(rest) = line.split("username admin, password ").nth(1) {
-                admin_password = rest.trim().to_owned();
-            }
-            if let Some(addr) = line.trim().strip_prefix("tessera listening on ") {
-                return Server {
-                    child,
-                    _stdout: out,
-                    base: addr.to_owned(),
-                    admin_password,
-                };
-            }
-        }
-    }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        log
-    }
+/// `tessera serve` as an operator runs it, its log kept, with `key` as
+/// its secret key if given; and the first account's password it printed.
+fn serve(db: &TestDb, key: Option<&str>) -> (Served, String) {
+    let server = Served::start(db, |cmd| {
+        cmd.env("TESSERA_LOG", "info").stderr(Stdio::piped());
+        match key {
+            Some(key) => cmd.env("TESSERA_SECRET_KEY", key),
+            None => cmd.env_remove("TESSERA_SECRET_KEY"),
+        };
+    });
+    let password = server.first_password().unwrap_or_default();
+    (server, password)
 }
 
 #[tokio::test]
@@ -1049,8 +916,8 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     // On SQLite the key is generated into <db>.secret-key; PostgreSQL needs
     // it configured.
     let configured = (!db.is_sqlite()).then(|| SecretKey::generate().to_hex());
-    let server = Server::start(&db, configured.as_deref());
-    assert_eq!(server.admin_password.len(), 20);
+    let (server, admin_password) = serve(&db, configured.as_deref());
+    assert_eq!(admin_password.len(), 20);
     let key = match (&configured, &db.url) {
         (Some(hex), _) => SecretKey::from_hex(hex).unwrap(),
         (None, tessera::config::DatabaseUrl::Sqlite(path)) => {
@@ -1068,7 +935,7 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     let resp = browser.try_sign_in("admin", wrong_password).await;
     assert_eq!(resp.status(), 401);
     let csrf = {
-        let resp = browser.try_sign_in("admin", &server.admin_password).await;
+        let resp = browser.try_sign_in("admin", &admin_password).await;
         assert_see_other(&resp, "/profile");
         browser.csrf_of("/profile").await
     };
@@ -1118,7 +985,6 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
-    let admin_password = server.admin_password.clone();
     let secrets = [
         ("the token", &token[4..]),
         ("the unknown token", &unknown[4..]),
@@ -1153,34 +1019,11 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
     let admin = app.admin();
     let mut accounts = Vec::new();
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
-        let (account, _) = actions::create_account(
-            &mut app.conn(),
-            app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
-            Role::User,
-            Actor::console(),
-        )
-        .unwrap();
-        let spec = actions::TokenRequest {
-            label: Some(payload.to_owned()),
-            scopes: Some(vec!["tokens:read".into()]),
-            expires_in_hours: None,
-        }
-        .check(&app.config, &account, tessera::tokens::ScopeSet::all())
-        .unwrap();
-        actions::create_token(
-            &mut app.conn(),
-            &app.config,
-            &account,
-            &spec,
-            Actor::console(),
-        )
-        .unwrap();
-        accounts.push(account);
+        let user = app.create_user_named(&format!("xss{i}"), Some(payload), Role::User);
+        app.labelled_token(&user.account, payload, &["tokens:read"]);
+        accounts.push(user.account);
     }
-    let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&admin).await;
+    let browser = Browser::signed_in(&app, &admin).await;
 
     // Every payload as a display name (users) or a label (tokens).
     for path in ["/admin/users", "/admin/users?q=xss", "/admin/tokens"] {
@@ -1228,13 +1071,12 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
     // escaped; a hostile display name is kept and shown escaped.
     for (i, payload) in PAYLOADS.into_iter().enumerate() {
         let resp = browser
-            .post_form(
+            .submit(
                 "/admin/users",
                 &[
                     ("username", payload),
                     ("display_name", payload),
                     ("role", "user"),
-                    ("csrf_token", &csrf),
                 ],
             )
             .await;
@@ -1242,13 +1084,12 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
         assert_escaped(&resp.text().await.unwrap(), payload, "refused form");
 
         let resp = browser
-            .post_form(
+            .submit(
                 "/admin/users",
                 &[
                     ("username", &format!("made{i}")),
                     ("display_name", payload),
                     ("role", "user"),
-                    ("csrf_token", &csrf),
                 ],
             )
             .await;
@@ -1324,19 +1165,7 @@ async fn every_admin_form_refuses_a_missing_wrong_or_borrowed_csrf_token() {
             vec![("confirmed", "yes")],
         ),
     ];
-    let before = admin_snapshot(&app);
-    let wrong = "x".repeat(csrf.len());
-    for sent in [None, Some(wrong.as_str()), Some(borrowed.as_str())] {
-        for (path, fields) in &forms {
-            let mut fields = fields.clone();
-            if let Some(token) = sent {
-                fields.push(("csrf_token", token));
-            }
-            let resp = browser.post_form(path, &fields).await;
-            assert_eq!(resp.status(), 403, "{path} with {sent:?}");
-            assert_eq!(admin_snapshot(&app), before, "{path} with {sent:?}");
-        }
-    }
+    assert_csrf_refused(&browser, &borrowed, &forms, || admin_snapshot(&app)).await;
 
     // With the session's own token each form does what it says.
     for (path, fields) in &forms {

@@ -11,7 +11,7 @@ use tessera::db::schema::{audit_events, sessions};
 use tessera::startup::SESSION_COOKIE;
 use tessera::tokens::SecretKey;
 
-use crate::helpers::{Browser, TestApp, assert_see_other, meta_csrf};
+use crate::helpers::{Browser, TestApp, assert_see_other, meta_csrf, sign_in_form};
 
 /// Whether `cookie` still signs anyone in, tried from a fresh client.
 pub async fn signs_in(app: &TestApp, cookie: &str) -> bool {
@@ -70,6 +70,17 @@ fn audit(app: &TestApp) -> Vec<(String, Option<String>, Option<String>)> {
     })
 }
 
+/// The parts of the session cookie a response sets (`name=value` first),
+/// checked to include each of `wanted`.
+fn cookie_attributes(resp: &Response, wanted: &[&str]) -> Vec<String> {
+    let cookie = set_cookie_header(resp);
+    let attrs: Vec<String> = cookie.split(';').map(|a| a.trim().to_owned()).collect();
+    for want in wanted {
+        assert!(attrs.iter().any(|a| a == want), "{want} in {cookie}");
+    }
+    attrs
+}
+
 fn set_cookie_header(resp: &Response) -> String {
     resp.headers()
         .get_all("set-cookie")
@@ -88,16 +99,15 @@ async fn sign_in_sets_an_http_only_same_site_cookie() {
         .try_sign_in(&user.account.username, &user.password)
         .await;
     assert_see_other(&resp, "/profile");
-    let cookie = set_cookie_header(&resp);
-    let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
-    assert!(attrs.contains(&"HttpOnly"), "{cookie}");
-    assert!(attrs.contains(&"SameSite=Lax"), "{cookie}");
-    assert!(attrs.contains(&"Path=/"), "{cookie}");
+    let attrs = cookie_attributes(&resp, &["HttpOnly", "SameSite=Lax", "Path=/"]);
     assert!(
         !attrs.iter().any(|a| a.starts_with("Domain=")),
-        "host-only: {cookie}"
+        "host-only: {attrs:?}"
     );
-    assert!(!attrs.contains(&"Secure"), "not configured: {cookie}");
+    assert!(
+        !attrs.contains(&"Secure".into()),
+        "not configured: {attrs:?}"
+    );
 
     let page = browser.page("/profile").await;
     assert!(page.contains(&user.account.account_id));
@@ -111,28 +121,12 @@ async fn secure_cookies_when_configured() {
     // A Secure cookie is not sent back over plain http, so this browser
     // carries it by hand.
     let login = app.api.get(app.url("/login")).send().await.unwrap();
-    let cookie = set_cookie_header(&login);
-    assert!(cookie.split(';').any(|a| a.trim() == "Secure"), "{cookie}");
-    let value = cookie.split(';').next().unwrap().to_owned();
+    let value = cookie_attributes(&login, &["Secure"]).remove(0);
     let csrf = meta_csrf(&login.text().await.unwrap());
-    let resp = app
-        .api
-        .post(app.url("/login"))
-        .header("cookie", value)
-        .form(&[
-            ("username", user.account.username.as_str()),
-            ("password", &user.password),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = sign_in_form(&user.account.username, &user.password, &csrf);
+    let resp = app.post_sign_in(&form, Some(&value)).await;
     assert_see_other(&resp, "/profile");
-    let cookie = set_cookie_header(&resp);
-    let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
-    assert!(attrs.contains(&"Secure"), "{cookie}");
-    assert!(attrs.contains(&"HttpOnly"), "{cookie}");
-    assert!(attrs.contains(&"SameSite=Lax"), "{cookie}");
+    cookie_attributes(&resp, &["Secure", "HttpOnly", "SameSite=Lax"]);
 }
 
 #[tokio::test]
@@ -214,10 +208,7 @@ async fn the_session_is_renewed_at_sign_in() {
 
 #[tokio::test]
 async fn the_cookie_is_sealed() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let (app, user, browser) = TestApp::with_browser().await;
     let cookie = browser.cookie().unwrap();
     let sid = open_cookie(&app.config.secret_key, &cookie)["sid"].clone();
     assert!(!cookie.contains(&sid));
@@ -232,22 +223,18 @@ async fn the_cookie_is_sealed() {
     // A cookie sealed with another key (another deployment) opens nothing.
     let other = TestApp::spawn().await;
     let stranger = other.create_user(&user.account.username, tessera::tokens::Role::User);
-    let mut elsewhere = Browser::new(&other);
-    elsewhere.sign_in(&stranger).await;
+    let elsewhere = Browser::signed_in(&other, &stranger).await;
     assert!(!signs_in(&app, &elsewhere.cookie().unwrap()).await);
 }
 
 #[tokio::test]
 async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    let csrf = browser.sign_in(&user).await;
+    let (app, _, browser) = TestApp::with_browser().await;
     let stolen = browser.cookie().unwrap();
     assert!(signs_in(&app, &stolen).await);
     assert_eq!(session_count(&app), 1);
 
-    let resp = browser.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let resp = browser.submit("/logout", &[]).await;
     assert_see_other(&resp, "/login");
     assert_eq!(session_count(&app), 0, "the database row is gone");
     assert_see_other(&browser.get("/profile").await, "/login");
@@ -261,10 +248,7 @@ async fn sign_out_ends_the_session_for_every_holder_of_the_cookie() {
 
 #[tokio::test]
 async fn sign_out_needs_the_session_csrf_token() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let (app, _, browser) = TestApp::with_browser().await;
     let mut other = Browser::new(&app);
     let others_csrf = other.sign_in(&app.user()).await;
     for fields in [
@@ -283,12 +267,8 @@ async fn sign_out_needs_the_session_csrf_token() {
 
 #[tokio::test]
 async fn deactivating_the_account_ends_its_sessions_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
-    let mut second = Browser::new(&app);
-    second.sign_in(&user).await;
+    let (app, user, mut browser) = TestApp::with_browser().await;
+    let second = Browser::signed_in(&app, &user).await;
     assert_eq!(browser.get("/profile").await.status(), 200);
 
     // Flipping the flag alone already locks the sessions out...
@@ -311,10 +291,7 @@ async fn deactivating_the_account_ends_its_sessions_at_once() {
 
 #[tokio::test]
 async fn expired_sessions_are_refused() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let (app, _, browser) = TestApp::with_browser().await;
     let past = tessera::db::now() - time::Duration::seconds(1);
     app.with_conn(|c| {
         diesel::update(sessions::table)
@@ -329,27 +306,19 @@ async fn expired_sessions_are_refused() {
 #[tokio::test]
 async fn an_admin_deactivating_an_account_ends_its_sessions_for_good() {
     let app = TestApp::spawn().await;
-    let mut admin = Browser::new(&app);
-    let csrf = admin.sign_in(&app.admin()).await;
+    let admin = Browser::signed_in(&app, &app.admin()).await;
     let user = app.user();
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&user).await;
+    let browser = Browser::signed_in(&app, &user).await;
     let cookie = browser.cookie().unwrap();
     let acc = &user.account.account_id;
 
     let resp = admin
-        .post_form(
-            &format!("/admin/users/{acc}/deactivate"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/admin/users/{acc}/deactivate"), &[])
         .await;
     assert_eq!(resp.status(), 303);
     assert_see_other(&browser.get("/profile").await, "/login");
     let resp = admin
-        .post_form(
-            &format!("/admin/users/{acc}/activate"),
-            &[("csrf_token", &csrf)],
-        )
+        .submit(&format!("/admin/users/{acc}/activate"), &[])
         .await;
     assert_eq!(resp.status(), 303);
     assert!(

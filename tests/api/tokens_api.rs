@@ -3,13 +3,11 @@ use serde_json::{Value, json};
 use tessera::db::models::accounts;
 use tessera::tokens::{PlainToken, Role};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, listed, message};
 
 #[tokio::test]
 async fn profile_json_shows_the_account() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     let resp = app.get("/profile.json", &token).await;
     assert_eq!(resp.status(), 200);
     assert!(
@@ -27,9 +25,7 @@ async fn profile_json_shows_the_account() {
 
 #[tokio::test]
 async fn create_list_deactivate_activate_delete() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let master = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let (app, user, master) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
 
     let resp = app
         .post_json(
@@ -63,6 +59,7 @@ async fn create_list_deactivate_activate_delete() {
     .unwrap();
     assert_eq!(expires_at - created_at, time::Duration::hours(48));
     let id = token["id"].as_i64().unwrap();
+    let path = |what: &str| format!("/profile/tokens/{id}{what}.json");
 
     // The new token works and sees both tokens, newest first; its use is recorded.
     let resp = app.get("/profile/tokens.json", &secret).await;
@@ -95,83 +92,44 @@ async fn create_list_deactivate_activate_delete() {
 
     // Deactivate: the next call with it is refused.
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/profile/tokens/{id}/deactivate.json"),
-            Some(&master),
-        )
+        .call(Method::POST, &path("/deactivate"), Some(&master))
         .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "deactivated");
-    assert_error(
-        app.get("/profile/tokens.json", &secret).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile/tokens.json", &secret).await;
 
     // Activate again: it works again.
     let resp = app
-        .call(
-            Method::POST,
-            &format!("/profile/tokens/{id}/activate.json"),
-            Some(&master),
-        )
+        .call(Method::POST, &path("/activate"), Some(&master))
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap()["status"], "active");
     assert_eq!(app.get("/profile/tokens.json", &secret).await.status(), 200);
 
     // Delete: 204, gone from the list, refused at once.
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/profile/tokens/{id}.json"),
-            Some(&master),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&master)).await;
     assert_eq!(resp.status(), 204);
-    assert_error(
-        app.get("/profile/tokens.json", &secret).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile/tokens.json", &secret).await;
     let list: Value = app.get_json("/profile/tokens.json", &master).await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
-    let resp = app
-        .call(
-            Method::DELETE,
-            &format!("/profile/tokens/{id}.json"),
-            Some(&master),
-        )
-        .await;
+    let resp = app.call(Method::DELETE, &path(""), Some(&master)).await;
     assert_error(resp, 404, "not_found", None).await;
 }
 
 #[tokio::test]
 async fn another_accounts_token_looks_missing() {
-    let app = TestApp::spawn().await;
-    let alice = app.user();
+    let (app, _, alice_token) = TestApp::with_token(&["tokens:read", "tokens:write"]).await;
     let bob = app.user();
-    let alice_token = app.token(&alice.account, &["tokens:read", "tokens:write"]);
     let bob_token = app.token(&bob.account, &["tokens:read", "tokens:write"]);
     let bob_list: Value = app.get_json("/profile/tokens.json", &bob_token).await;
     let bob_id = bob_list["tokens"][0]["id"].as_i64().unwrap();
+    let path = |what: &str| format!("/profile/tokens/{bob_id}{what}.json");
 
     for (method, path) in [
-        (Method::DELETE, format!("/profile/tokens/{bob_id}.json")),
-        (
-            Method::POST,
-            format!("/profile/tokens/{bob_id}/deactivate.json"),
-        ),
-        (
-            Method::POST,
-            format!("/profile/tokens/{bob_id}/activate.json"),
-        ),
+        (Method::DELETE, path("")),
+        (Method::POST, path("/deactivate")),
+        (Method::POST, path("/activate")),
         (Method::DELETE, "/profile/tokens/999999.json".to_owned()),
     ] {
         let resp = app.call(method, &path, Some(&alice_token)).await;
@@ -187,9 +145,7 @@ async fn another_accounts_token_looks_missing() {
 
 #[tokio::test]
 async fn scopes_are_enforced_and_named() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let read_only = app.token(&user.account, &["tokens:read"]);
+    let (app, _, read_only) = TestApp::with_token(&["tokens:read"]).await;
     let body = assert_error(
         app.get("/profile.json", &read_only).await,
         403,
@@ -197,101 +153,63 @@ async fn scopes_are_enforced_and_named() {
         Some("scopes"),
     )
     .await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("profile:read")
-    );
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &read_only,
-            &json!({"label": "x", "scopes": ["tokens:read"]}),
-        )
+    assert!(message(&body).contains("profile:read"));
+    let body = json!({"label": "x", "scopes": ["tokens:read"]});
+    let body = app
+        .mint_refused(&read_only, body, 403, "insufficient_scope")
         .await;
-    let body = assert_error(resp, 403, "insufficient_scope", None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("tokens:write")
-    );
+    assert!(message(&body).contains("tokens:write"));
+}
+
+/// Asks for a token with `token`; asserts the answer's status and, for a
+/// refusal, the field it names. Returns the answer.
+async fn mint_answers(app: &TestApp, token: &str, body: Value, status: u16, field: &str) -> Value {
+    let (got, answer) = app.create_token_api(token, body).await;
+    assert_eq!(got, status, "{answer}");
+    if status >= 400 {
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+    answer
 }
 
 #[tokio::test]
 async fn a_token_cannot_mint_broader_scopes() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let writer = app.token(&user.account, &["tokens:write"]);
-    let (status, body) = app
-        .create_token_api(
-            &writer,
-            json!({"label": "x", "scopes": ["tokens:write", "profile:read"]}),
-        )
-        .await;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(body["error"]["field"], "scopes");
-    let (status, _) = app
-        .create_token_api(&writer, json!({"label": "x", "scopes": ["tokens:write"]}))
-        .await;
-    assert_eq!(status, 201);
+    let (app, _, writer) = TestApp::with_token(&["tokens:write"]).await;
+    for (scopes, status) in [
+        (json!(["tokens:write", "profile:read"]), 403),
+        (json!(["tokens:write"]), 201),
+    ] {
+        let body = json!({"label": "x", "scopes": scopes});
+        mint_answers(&app, &writer, body, status, "scopes").await;
+    }
 }
 
 #[tokio::test]
 async fn a_user_cannot_mint_admin_scopes_and_a_demoted_admin_loses_them() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
-    let (status, body) = app
-        .create_token_api(&token, json!({"label": "x", "scopes": ["admin:read"]}))
-        .await;
-    assert_eq!(status, 403);
-    assert_eq!(body["error"]["field"], "scopes");
-
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let admin = app.admin();
     let admin_token = app.token(&admin.account, &["tokens:write", "admin:read"]);
-    let (status, _) = app
-        .create_token_api(
-            &admin_token,
-            json!({"label": "a", "scopes": ["admin:read"]}),
-        )
-        .await;
-    assert_eq!(status, 201);
+    let body = || json!({"label": "x", "scopes": ["admin:read"]});
+    mint_answers(&app, &token, body(), 403, "scopes").await;
+    mint_answers(&app, &admin_token, body(), 201, "").await;
     // Demoted: the same token may no longer hand on admin:read.
     app.with_conn(|c| accounts::set_role(c, admin.account.id, Role::User).unwrap());
-    let (status, _) = app
-        .create_token_api(
-            &admin_token,
-            json!({"label": "b", "scopes": ["admin:read"]}),
-        )
-        .await;
-    assert_eq!(status, 403);
+    mint_answers(&app, &admin_token, body(), 403, "scopes").await;
 }
 
 #[tokio::test]
 async fn deactivated_owner_is_refused_at_once() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["profile:read"]);
+    let (app, user, token) = TestApp::with_token(&["profile:read"]).await;
     assert_eq!(app.get("/profile.json", &token).await.status(), 200);
     app.with_conn(|c| accounts::set_active(c, user.account.id, false).unwrap());
-    assert_error(
-        app.get("/profile.json", &token).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile.json", &token).await;
 }
 
 #[tokio::test]
 async fn expired_tokens_are_refused_and_shown_expired() {
     use diesel::prelude::*;
     use tessera::db::schema::api_tokens;
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let reader = app.token(&user.account, &["tokens:read"]);
+    let (app, user, reader) = TestApp::with_token(&["tokens:read"]).await;
     let old = app.token(&user.account, &["profile:read"]);
     let past = tessera::db::now() - time::Duration::hours(1);
     app.with_conn(|c| {
@@ -300,20 +218,9 @@ async fn expired_tokens_are_refused_and_shown_expired() {
             .execute(c)
             .unwrap()
     });
-    assert_error(
-        app.get("/profile.json", &old).await,
-        401,
-        "unauthenticated",
-        None,
-    )
-    .await;
+    app.assert_refused("/profile.json", &old).await;
     let list: Value = app.get_json("/profile/tokens.json", &reader).await;
-    let statuses: Vec<&str> = list["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["status"].as_str().unwrap())
-        .collect();
+    let statuses = listed(&list, "status");
     assert!(statuses.contains(&"expired"), "{statuses:?}");
 }
 
@@ -322,24 +229,13 @@ async fn the_token_cap_is_enforced() {
     let app = TestApp::spawn_with(|c| c.max_tokens_per_user = 3).await;
     let user = app.user();
     let token = app.token(&user.account, &["tokens:write"]);
-    for i in 0..2 {
-        let (status, _) = app
-            .create_token_api(
-                &token,
-                json!({"label": format!("t{i}"), "scopes": ["tokens:write"]}),
-            )
+    for label in ["t0", "t1"] {
+        app.mint(&token, json!({"label": label, "scopes": ["tokens:write"]}))
             .await;
-        assert_eq!(status, 201);
     }
-    let resp = app
-        .post_json(
-            "/profile/tokens.json",
-            &token,
-            &json!({"label": "one too many", "scopes": ["tokens:write"]}),
-        )
-        .await;
-    let body = assert_error(resp, 409, "conflict", None).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains('3'));
+    let body = json!({"label": "one too many", "scopes": ["tokens:write"]});
+    let body = app.mint_refused(&token, body, 409, "conflict").await;
+    assert!(message(&body).contains('3'));
     let n = app
         .with_conn(|c| tessera::db::models::tokens::count_for_account(c, user.account.id).unwrap());
     assert_eq!(n, 3, "nothing was half-created");
@@ -348,56 +244,37 @@ async fn the_token_cap_is_enforced() {
 #[tokio::test]
 async fn lifetime_limits_and_never() {
     let app = TestApp::spawn_with(|c| c.max_token_lifetime_days = Some(30)).await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write"]);
-    let (status, body) = app
-        .create_token_api(&token, json!({"label": "x", "scopes": ["tokens:write"]}))
-        .await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"]["field"], "expires_in_hours");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("30 days")
-    );
-    let (status, _) = app
-        .create_token_api(
-            &token,
-            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 24 * 31}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    let (status, body) = app
-        .create_token_api(
-            &token,
-            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 24 * 30}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-
     let open = TestApp::spawn().await;
-    let u = open.user();
-    let t = open.token(&u.account, &["tokens:write"]);
-    let (status, body) = open
-        .create_token_api(
-            &t,
-            json!({"label": "x", "scopes": ["tokens:write"], "expires_in_hours": 0}),
-        )
-        .await;
-    assert_eq!(status, 201);
-    assert!(body["token"]["expires_at"].is_null());
+    // (server, hours asked for, status): with a 30-day limit, a token must
+    // expire, and within it; without one, 0 hours means never.
+    for (server, hours, status) in [
+        (&app, None, 400),
+        (&app, Some(24 * 31), 400),
+        (&app, Some(24 * 30), 201),
+        (&open, Some(0), 201),
+    ] {
+        let user = server.user();
+        let token = server.token(&user.account, &["tokens:write"]);
+        let mut body = json!({"label": "x", "scopes": ["tokens:write"]});
+        if let Some(hours) = hours {
+            body["expires_in_hours"] = json!(hours);
+        }
+        let answer = mint_answers(server, &token, body, status, "expires_in_hours").await;
+        if hours.is_none() {
+            assert!(message(&answer).contains("30 days"));
+        }
+        if hours == Some(0) {
+            assert!(answer["token"]["expires_at"].is_null());
+        }
+    }
 }
 
 #[tokio::test]
 async fn labels_are_any_unicode_and_kept_verbatim() {
-    let app = TestApp::spawn().await;
-    let user = app.user();
-    let token = app.token(&user.account, &["tokens:write", "tokens:read"]);
+    let (app, _, token) = TestApp::with_token(&["tokens:write", "tokens:read"]).await;
     let label = "<script>alert('x')</script> 🚀 日本語";
-    let (status, body) = app
-        .create_token_api(&token, json!({"label": label, "scopes": ["tokens:read"]}))
+    let body = app
+        .mint(&token, json!({"label": label, "scopes": ["tokens:read"]}))
         .await;
-    assert_eq!(status, 201);
     assert_eq!(body["token"]["label"], label);
 }

@@ -111,6 +111,12 @@ impl Browser {
         self.post_form(path, &all).await
     }
 
+    /// The "Generate new token" form, sent as filled in with the session's
+    /// CSRF token.
+    pub async fn generate(&self, fields: &[(&str, &str)]) -> Response {
+        self.submit("/profile/tokens", fields).await
+    }
+
     /// A `.json` call from the page's scripts: state changes send the
     /// CSRF token in `X-CSRF-Token`.
     pub fn json(&self, method: Method, path: &str) -> RequestBuilder {
@@ -119,18 +125,24 @@ impl Browser {
             .header("X-CSRF-Token", &self.csrf)
     }
 
+    /// Makes a token from the page's scripts, expecting 201; returns the
+    /// answer (`secret`, `token`...).
+    pub async fn mint(&self, body: serde_json::Value) -> serde_json::Value {
+        let resp = self
+            .json(Method::POST, "/profile/tokens.json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        resp.json().await.unwrap()
+    }
+
     /// The sign-in form as a person fills it in.
     pub async fn try_sign_in(&self, username: &str, password: &str) -> Response {
         let csrf = self.csrf_of("/login").await;
-        self.post_form(
-            "/login",
-            &[
-                ("username", username),
-                ("password", password),
-                ("csrf_token", &csrf),
-            ],
-        )
-        .await
+        self.post_form("/login", &sign_in_form(username, password, &csrf))
+            .await
     }
 
     /// Signs in, checks that the session was renewed (no identifier from
@@ -141,11 +153,7 @@ impl Browser {
         let resp = self
             .post_form(
                 "/login",
-                &[
-                    ("username", &user.account.username),
-                    ("password", &user.password),
-                    ("csrf_token", &login),
-                ],
+                &sign_in_form(&user.account.username, &user.password, &login),
             )
             .await;
         assert_see_other(&resp, "/profile");
@@ -172,6 +180,19 @@ impl Browser {
         self.jar
             .add_cookie_str(&format!("{SESSION_COOKIE}={value}; Path=/"), &url);
     }
+}
+
+/// The sign-in form's fields, filled in.
+pub fn sign_in_form<'a>(
+    username: &'a str,
+    password: &'a str,
+    csrf: &'a str,
+) -> [(&'a str, &'a str); 3] {
+    [
+        ("username", username),
+        ("password", password),
+        ("csrf_token", csrf),
+    ]
 }
 
 /// The page's `<meta name="csrf-token" content="...">`, never empty.
