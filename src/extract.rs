@@ -68,6 +68,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
+/// Reads a body of the right type (else 415) within the limit and makes a
+/// `T` of it.
+async fn read_as<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    is_type: fn(&HttpRequest) -> bool,
+    make: impl FnOnce(Vec<u8>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    if !is_type(req) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    make(read_limited(req, payload).await?)
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -76,11 +90,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            if !is_json(&req) {
-                return Err(AppError::UnsupportedMediaType);
-            }
-            let body = read_limited(&req, &mut payload).await?;
-            parse_json(&body).map(JsonBody)
+            read_as(&req, &mut payload, is_json, |body| {
+                parse_json(&body).map(JsonBody)
+            })
+            .await
         })
     }
 }
@@ -106,6 +119,31 @@ impl FormBody {
     }
 }
 
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+impl FormBody {
+    /// Reads the form. Pages take it through `auth::guards::CsrfForm`,
+    /// which checks the sender first; only the sign-in and sign-out forms,
+    /// which have their own checks, take it bare.
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        read_as(req, payload, is_form, |body| {
+            Ok(FormBody(
+                form_urlencoded::parse(&body).into_owned().collect(),
+            ))
+        })
+        .await
+    }
+}
+
 impl FromRequest for FormBody {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -113,24 +151,7 @@ impl FromRequest for FormBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let mut payload = payload.take();
-        Box::pin(async move {
-            let is_form = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .is_some_and(|v| {
-                    v.trim()
-                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-                });
-            if !is_form {
-                return Err(AppError::UnsupportedMediaType);
-            }
-            let body = read_limited(&req, &mut payload).await?;
-            Ok(FormBody(
-                form_urlencoded::parse(&body).into_owned().collect(),
-            ))
-        })
+        Box::pin(async move { FormBody::read(&req, &mut payload).await })
     }
 }
 

@@ -17,6 +17,7 @@
 //! of the token under the server key, which an attacker cannot compute, so
 //! the index lookup leaks nothing usable about any stored secret.
 
+pub mod guards;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

@@ -23,6 +23,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::tokens::{ScopeSet, random_base62};
 
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "tessera_session";
+
 const SID_KEY: &str = "sid";
 const ANON_CSRF_KEY: &str = "csrf";
 

@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::auth::session::{self, SignedIn};
+use crate::auth::guards::CsrfForm;
+use crate::auth::session::SignedIn;
+use crate::db;
 use crate::db::cache::Listed;
-use crate::db::{self, models::tokens as token_db};
 use crate::error::AppError;
 use crate::extract::FormBody;
-use crate::routes::tokens::token_id;
+use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{html, html_response, render, see_other};
 use crate::state::AppState;
 use crate::views::page::{Flash, PageCtx, take};
@@ -112,10 +113,8 @@ pub async fn create(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
-    form: FormBody,
+    CsrfForm { user, form }: CsrfForm,
 ) -> Result<HttpResponse, AppError> {
-    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
@@ -213,58 +212,58 @@ async fn create_checked(
 pub async fn token_action(
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<(String, String)>,
-    form: FormBody,
+    path: web::Path<(String, TokenChange)>,
+    CsrfForm { user, form }: CsrfForm,
 ) -> Result<HttpResponse, AppError> {
-    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
-    let (raw_id, action) = path.into_inner();
+    let (raw_id, change) = path.into_inner();
     let id = token_id(&raw_id)?;
-    let change = match action.as_str() {
-        "deactivate" => TokenChange::Deactivate,
-        "activate" => TokenChange::Activate,
-        "delete" => TokenChange::Delete,
-        _ => return Err(AppError::NotFound),
-    };
-    let caller = user.0.clone();
-    let owner = caller.account.id;
-    if change == TokenChange::Delete && form.get("confirmed") != Some("yes") {
-        let token = state
-            .db
-            .run(move |conn| token_db::find_owned(conn, owner, id)?.ok_or(AppError::NotFound))
-            .await?;
-        let page = ConfirmDeletePage {
-            ctx: PageCtx::new(
-                "Delete token",
-                "profile",
-                &session,
-                Some(&user.0),
-                user.csrf_token(),
-            ),
-            token: TokenView::new(&token, &caller.account.account_id, db::now()),
-            action: format!("/profile/tokens/{id}/delete"),
-            cancel: "/profile".into(),
-        };
-        return html(StatusCode::OK, &page);
+    let reach = Reach::Own(user.0.account.id);
+    if change == TokenChange::Delete && !confirmed(&form) {
+        let ctx = PageCtx::new(
+            "Delete token",
+            "profile",
+            &session,
+            Some(&user.0),
+            user.csrf_token(),
+        );
+        let action = format!("/profile/tokens/{id}/delete");
+        return confirm_delete(&state, reach, id, ctx, action, "/profile".into()).await;
     }
-    let (token, _) = state
-        .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            actions::change_token(conn, Reach::Own(owner), id, change, actor)
-        })
-        .await?;
-    let verb = match change {
-        TokenChange::Deactivate => "deactivated",
-        TokenChange::Activate => "activated",
-        TokenChange::Delete => "deleted",
-    };
+    let token = change_token(&state, &user.0, reach, id, change).await?;
     Flash::set(
         &session,
         "success",
-        format!("Token “{}” {verb}.", token.label),
+        format!("Token “{}” {}.", token.label, change.done()),
     );
     Ok(see_other("/profile"))
+}
+
+/// Whether a delete button's form says its deletion was confirmed.
+pub fn confirmed(form: &FormBody) -> bool {
+    form.get("confirmed") == Some("yes")
+}
+
+/// The no-JavaScript confirmation before deleting token `id` (as `reach`
+/// sees it): its form posts to `action`; `cancel` goes back.
+pub async fn confirm_delete(
+    state: &AppState,
+    reach: Reach,
+    id: i64,
+    ctx: PageCtx,
+    action: String,
+    cancel: String,
+) -> Result<HttpResponse, AppError> {
+    let (token, owner) = state
+        .db
+        .run(move |conn| actions::find_token(conn, reach, id))
+        .await?;
+    let page = ConfirmDeletePage {
+        ctx,
+        token: TokenView::new(&token, &owner, db::now()),
+        action,
+        cancel,
+    };
+    html(StatusCode::OK, &page)
 }
 
 /// `GET /`: people land on their preferences (or the sign-in page).

@@ -7,11 +7,10 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::actions::rfc3339;
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
 use crate::error::AppError;
-use crate::views::page::{PageCtx, exact_utc, human_date};
+use crate::views::page::{PageCtx, exact_utc, human_date, rfc3339};
 use crate::views::profile::RoleName;
 use crate::views::tokens::TokenView;
 

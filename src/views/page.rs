@@ -3,8 +3,8 @@
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::auth::Caller;
 
@@ -84,6 +84,11 @@ impl PageCtx {
             section,
         }
     }
+}
+
+/// A timestamp as RFC 3339 in UTC, as every JSON answer writes times.
+pub fn rfc3339(at: PrimitiveDateTime) -> String {
+    at.assume_utc().format(&Rfc3339).unwrap_or_default()
 }
 
 /// "Nov 23, 2026, 16:32 UTC" for an RFC 3339 time; the exact time, to

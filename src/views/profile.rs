@@ -1,11 +1,10 @@
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::actions::rfc3339;
 use crate::db::models::accounts::Account;
 use crate::error::AppError;
 use crate::tokens::{Scope, ScopeSet};
-use crate::views::page::PageCtx;
+use crate::views::page::{PageCtx, rfc3339};
 use crate::views::tokens::{TokenList, TokenView};
 
 /// `GET /profile.json`: the account as its owner sees it.

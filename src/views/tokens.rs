@@ -2,10 +2,9 @@ use serde::Serialize;
 use time::PrimitiveDateTime;
 use utoipa::ToSchema;
 
-use crate::actions::rfc3339;
 use crate::db::models::tokens::ApiToken;
 use crate::tokens::PlainToken;
-use crate::views::page::{exact_utc, human_date};
+use crate::views::page::{exact_utc, human_date, rfc3339};
 
 /// A token as API callers and pages see it (never its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -16,7 +15,7 @@ pub struct TokenView {
     /// The first 12 characters of the token: `tsr_` and 8 more.
     #[schema(example = "tsr_4kP9xQ2m")]
     pub prefix: String,
-    #[schema(value_type = Vec<Scope>)]
+    #[schema(value_type = Vec<crate::tokens::Scope>)]
     pub scopes: Vec<&'static str>,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -27,22 +26,6 @@ pub struct TokenView {
     #[schema(value_type = TokenStatusName)]
     pub status: &'static str,
     pub account_id: String,
-}
-
-/// What a token may do.
-#[derive(ToSchema)]
-#[allow(dead_code)] // only describes the strings in the OpenAPI document
-pub enum Scope {
-    #[schema(rename = "profile:read")]
-    ProfileRead,
-    #[schema(rename = "tokens:read")]
-    TokensRead,
-    #[schema(rename = "tokens:write")]
-    TokensWrite,
-    #[schema(rename = "admin:read")]
-    AdminRead,
-    #[schema(rename = "admin:write")]
-    AdminWrite,
 }
 
 /// A token's status.

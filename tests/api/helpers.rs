@@ -5,6 +5,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+use tessera::accounts::Username;
 use tessera::actions::{self, Actor, TokenRequest};
 use tessera::config::{Config, DatabaseUrl, PasswordCost};
 use tessera::db::models::accounts::Account;
@@ -236,7 +237,7 @@ impl TestApp {
         let (account, password) = actions::create_account(
             &mut self.conn(),
             self.config.password_cost,
-            username,
+            &Username::parse(username).expect("a valid username"),
             None,
             role,
             Actor::console(),

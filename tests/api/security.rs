@@ -9,6 +9,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use diesel::prelude::*;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
+use tessera::accounts::{DisplayName, Username};
 use tessera::actions::{self, Actor};
 use tessera::config::{LoginLimit, key_file_path};
 use tessera::db::models::tokens as token_db;
@@ -524,22 +525,14 @@ fn assert_escaped(page: &str, payload: &str, what: &str) {
 async fn usernames_are_plain_and_never_markup() {
     let app = TestApp::spawn().await;
     for payload in PAYLOADS.iter().chain(&["a b", "ünïcode", ""]) {
-        let err = actions::create_account(
-            &mut app.conn(),
-            app.config.password_cost,
-            payload,
-            None,
-            Role::User,
-            Actor::console(),
-        )
-        .expect_err(payload);
+        let err = Username::parse(payload).expect_err(payload);
         assert_eq!(err.field(), Some("username"), "{payload}");
     }
     assert!(
         actions::create_account(
             &mut app.conn(),
             app.config.password_cost,
-            "Dot.dash-under_score9",
+            &Username::parse("Dot.dash-under_score9").unwrap(),
             None,
             Role::User,
             Actor::console(),
@@ -563,8 +556,8 @@ async fn display_names_and_labels_are_escaped_wherever_they_appear() {
         let (account, password) = actions::create_account(
             &mut app.conn(),
             app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
+            &Username::parse(&format!("xss{i}")).unwrap(),
+            DisplayName::parse(payload).unwrap().as_ref(),
             Role::User,
             Actor::console(),
         )
@@ -1161,8 +1154,8 @@ async fn admin_pages_escape_names_labels_and_what_was_searched_for() {
         let (account, _) = actions::create_account(
             &mut app.conn(),
             app.config.password_cost,
-            &format!("xss{i}"),
-            Some(payload),
+            &Username::parse(&format!("xss{i}")).unwrap(),
+            DisplayName::parse(payload).unwrap().as_ref(),
             Role::User,
             Actor::console(),
         )

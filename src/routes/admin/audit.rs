@@ -6,11 +6,11 @@ use actix_web::web::{self, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::session::SignedIn;
+use crate::auth::guards::AdminPage;
 use crate::auth::{Need, scope};
 use crate::db::models::audit::{self, AuditFilter, Event};
 use crate::error::AppError;
-use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, require_admin};
+use crate::routes::admin::{Paging, account_filter, given, page_ctx, query};
 use crate::routes::html;
 use crate::state::AppState;
 use crate::views::admin::{AuditEntryView, AuditPage, Paged, Pager, event_choices};
@@ -104,9 +104,8 @@ pub async fn list_page(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
+    user: AdminPage,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
     let raw: AuditQuery = query(&req)?;
     let (filter, paging) = raw.check()?;
     let event = filter.event.clone().unwrap_or_default();

@@ -7,15 +7,14 @@ use actix_web::web::{self, Json};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
-use crate::actions::{self, AccountChange, Actor};
-use crate::auth::session::SignedIn;
+use crate::accounts::{DisplayName, Username};
+use crate::actions::{self, AccountAction, AccountChange, Activation, Actor};
+use crate::auth::guards::{AdminPage, CsrfForm};
 use crate::auth::{Caller, Need, scope};
 use crate::db::models::{accounts, tokens as token_db};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{
-    Paging, account_id, admin_form, given, json_body, page_ctx, query, require_admin,
-};
+use crate::routes::admin::{Paging, account_id, given, json_body, page_ctx, query};
 use crate::routes::{html, no_store_json, see_other};
 use crate::state::AppState;
 use crate::tokens::Role;
@@ -84,7 +83,7 @@ async fn users_page(
     req: &HttpRequest,
     session: &Session,
     state: &AppState,
-    user: &SignedIn,
+    user: &AdminPage,
     form: AccountForm,
 ) -> Result<UsersPage, AppError> {
     let raw: UsersQuery = query(req)?;
@@ -124,9 +123,8 @@ pub async fn list_page(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
+    user: AdminPage,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
     let form = AccountForm {
         role: "user".into(),
         ..AccountForm::default()
@@ -174,7 +172,7 @@ pub async fn show_json(
 async fn user_page(
     session: &Session,
     state: &AppState,
-    user: &SignedIn,
+    user: &AdminPage,
     account_id: String,
 ) -> Result<UserPage, AppError> {
     let detail = load_detail(state, account_id).await?;
@@ -184,7 +182,7 @@ async fn user_page(
         .filter(|r| r.account_id == detail.account.account_id);
     Ok(UserPage {
         ctx: page_ctx(detail.account.username.clone(), session, user),
-        is_self: detail.account.account_id == user.0.account.account_id,
+        is_self: detail.account.account_id == user.0.0.account.account_id,
         next: format!("/admin/users/{}", detail.account.account_id),
         detail,
         reveal,
@@ -195,10 +193,9 @@ async fn user_page(
 pub async fn show_page(
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
+    user: AdminPage,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
     let page = user_page(&session, &state, &user, path.into_inner()).await?;
     html(StatusCode::OK, &page)
 }
@@ -244,8 +241,13 @@ async fn create(
     request: AccountRequest,
 ) -> Result<(AccountView, String), AppError> {
     let role = parse_role(request.role.as_deref(), Some(Role::User))?;
-    let username = request.username.unwrap_or_default();
-    actions::check_username(&username)?;
+    let username = Username::parse(request.username.as_deref().unwrap_or_default())?;
+    let display_name = request
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?
+        .flatten();
     let cost = state.config.password_cost;
     let (account, password) = state
         .db
@@ -254,7 +256,7 @@ async fn create(
                 conn,
                 cost,
                 &username,
-                request.display_name.as_deref(),
+                display_name.as_ref(),
                 role,
                 Actor::new(&caller.account, caller.ip.as_deref()),
             )
@@ -292,10 +294,8 @@ pub async fn create_form(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
-    payload: web::Payload,
+    CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_form(&req, &user, payload).await?;
     let request = AccountRequest {
         username: form.get("username").map(|u| u.trim().to_owned()),
         display_name: form.get("display_name").map(str::to_owned),
@@ -308,7 +308,7 @@ pub async fn create_form(
         role: request.role.clone().unwrap_or_default(),
         errors: AccountFieldErrors::default(),
     };
-    match create(&state, user.0.clone(), request).await {
+    match create(&state, user.0.0.clone(), request).await {
         Ok((account, password)) => {
             session
                 .insert(
@@ -389,7 +389,7 @@ pub async fn role_json(
 /// `POST /admin/users/{account_id}/deactivate.json` and `activate.json`.
 #[utoipa::path(post, path = "/admin/users/{account_id}/{action}.json", tag = "admin",
     description = "Deactivating signs the account out everywhere and stops its tokens at once.",
-    params(("account_id" = String, Path), ("action" = crate::routes::openapi::Activation, Path)),
+    params(("account_id" = String, Path), ("action" = Activation, Path)),
     responses(
         (status = 200, body = AccountView),
         (status = 409, body = crate::error::ErrorBody, description = "it would leave no active admin"),
@@ -398,16 +398,11 @@ pub async fn role_json(
 pub async fn activation_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, Activation)>,
 ) -> Result<Json<AccountView>, AppError> {
     let (account_id, action) = path.into_inner();
-    let account_change = match action.as_str() {
-        "deactivate" => AccountChange::Deactivate,
-        "activate" => AccountChange::Activate,
-        _ => return Err(AppError::NotFound),
-    };
     Ok(Json(
-        change(&state, caller.caller, account_id, account_change).await?,
+        change(&state, caller.caller, account_id, action.into()).await?,
     ))
 }
 
@@ -415,22 +410,18 @@ pub async fn activation_json(
 /// on an account's page. A refusal (the last admin) shows the page again
 /// with the reason.
 pub async fn change_form(
-    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
+    path: web::Path<(String, AccountAction)>,
+    CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_form(&req, &user, payload).await?;
     let (account_id, action) = path.into_inner();
-    let account_change = match action.as_str() {
-        "role" => AccountChange::Role(parse_role(form.get("role"), None)?),
-        "deactivate" => AccountChange::Deactivate,
-        "activate" => AccountChange::Activate,
-        _ => return Err(AppError::NotFound),
+    let account_change = match action {
+        AccountAction::Role => AccountChange::Role(parse_role(form.get("role"), None)?),
+        AccountAction::Deactivate => AccountChange::Deactivate,
+        AccountAction::Activate => AccountChange::Activate,
     };
-    match change(&state, user.0.clone(), account_id.clone(), account_change).await {
+    match change(&state, user.0.0.clone(), account_id.clone(), account_change).await {
         Ok(account) => {
             let done = match account_change {
                 AccountChange::Role(role) => {
@@ -443,7 +434,7 @@ pub async fn change_form(
                 AccountChange::Activate => format!("{} is active again.", account.username),
             };
             Flash::set(&session, "success", done);
-            let is_self = account.account_id == user.0.account.account_id;
+            let is_self = account.account_id == user.0.0.account.account_id;
             if is_self && (!account.is_admin() || !account.active) {
                 // No longer an admin (or signed out): the admin pages are gone.
                 return Ok(see_other("/profile"));
