@@ -2,11 +2,10 @@
 //! type (415), the 16 KiB limit (413), and turns a parse failure into a 400
 //! that names the field at fault, found with `serde_path_to_error`.
 
+use actix_web::HttpRequest;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -82,21 +81,36 @@ async fn read_as<T>(
     make(read_limited(req, payload).await?)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+/// `FromRequest` for an extractor made by its own
+/// `async fn read(&HttpRequest, &mut Payload) -> Result<Self, AppError>`.
+macro_rules! from_read {
+    ([$($generics:tt)*] $extractor:ty) => {
+        impl<$($generics)*> actix_web::FromRequest for $extractor {
+            type Error = $crate::error::AppError;
+            type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            read_as(&req, &mut payload, is_json, |body| {
-                parse_json(&body).map(JsonBody)
-            })
-            .await
+            fn from_request(
+                req: &actix_web::HttpRequest,
+                payload: &mut actix_web::dev::Payload,
+            ) -> Self::Future {
+                let (req, mut payload) = (req.clone(), payload.take());
+                Box::pin(async move { Self::read(&req, &mut payload).await })
+            }
+        }
+    };
+}
+pub(crate) use from_read;
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        read_as(req, payload, is_json, |body| {
+            parse_json(&body).map(JsonBody)
         })
+        .await
     }
 }
+
+from_read!([T: DeserializeOwned + 'static] JsonBody<T>);
 
 /// An HTML form post (`application/x-www-form-urlencoded`), kept as its
 /// pairs so that repeated fields (the `scopes` checkboxes) survive.
@@ -144,16 +158,7 @@ impl FormBody {
     }
 }
 
-impl FromRequest for FormBody {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move { FormBody::read(&req, &mut payload).await })
-    }
-}
+from_read!([] FormBody);
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::session::{self, SignedIn};
 use crate::error::AppError;
-use crate::extract::FormBody;
+use crate::extract::{FormBody, from_read};
 
 /// A signed-in admin, for the admin pages.
 pub struct AdminPage(pub SignedIn);
@@ -74,18 +74,13 @@ pub struct CsrfForm<G = SignedIn> {
     pub form: FormBody,
 }
 
-impl<G: FormSender> FromRequest for CsrfForm<G> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let user = G::from_request(&req, &mut Payload::None).await?;
-            let form = FormBody::read(&req, &mut payload).await?;
-            session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
-            Ok(CsrfForm { user, form })
-        })
+impl<G: FormSender> CsrfForm<G> {
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        let user = G::from_request(req, &mut Payload::None).await?;
+        let form = FormBody::read(req, payload).await?;
+        session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
+        Ok(CsrfForm { user, form })
     }
 }
+
+from_read!([G: FormSender] CsrfForm<G>);

@@ -1,6 +1,5 @@
 //! Account Preferences: the page and its token forms.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
@@ -12,33 +11,26 @@ use crate::db::cache::Listed;
 use crate::error::AppError;
 use crate::extract::FormBody;
 use crate::routes::tokens::{change_token, token_id};
-use crate::routes::{html, html_response, render, see_other};
+use crate::routes::{Ctx, html, html_response, render, see_other};
 use crate::state::AppState;
-use crate::views::page::{Flash, PageCtx, take};
-use crate::views::profile::{
-    ConfirmDeletePage, FieldErrors, ProfilePage, ProfileView, Reveal, TokenForm,
-};
+use crate::views::page::{FieldErrors, Flash, PageCtx, take};
+use crate::views::profile::{ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm};
 use crate::views::tokens::{TokenList, TokenView};
 
 const REVEAL_KEY: &str = "reveal";
 
 /// Builds the page around a form (fresh, or as typed with its errors).
-async fn page(
-    req: &HttpRequest,
-    session: &Session,
-    state: &AppState,
-    user: &SignedIn,
-    form: TokenForm,
-    reveal: Option<Reveal>,
-) -> Result<ProfilePage, AppError> {
-    let tokens = state.db.tokens_of(user.0.account.id).await?;
-    Ok(page_with(req, session, state, user, &tokens, form, reveal))
+async fn page(cx: &Ctx, user: &SignedIn, form: TokenForm) -> Result<ProfilePage, AppError> {
+    let tokens = cx.state.db.tokens_of(user.0.account.id).await?;
+    Ok(page_with(cx, user, &tokens, form, None))
 }
 
 fn page_with(
-    req: &HttpRequest,
-    session: &Session,
-    state: &AppState,
+    Ctx {
+        req,
+        session,
+        state,
+    }: &Ctx,
     user: &SignedIn,
     tokens: &Listed,
     form: TokenForm,
@@ -80,13 +72,13 @@ fn base_url(req: &HttpRequest) -> String {
 /// The ordinary view (no secret, no message) of unchanged tokens is the
 /// same page each time for one session and address: it is kept with the
 /// tokens in the read cache (`db::cache`), as rendered, escaping and all.
-pub async fn show(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-) -> Result<HttpResponse, AppError> {
-    let reveal = take::<Reveal>(&session, REVEAL_KEY);
+pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
+    let Ctx {
+        req,
+        session,
+        state,
+    } = &cx;
+    let reveal = take::<Reveal>(session, REVEAL_KEY);
     let showing_once = reveal.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
     let make = || {
@@ -97,11 +89,11 @@ pub async fn show(
             None,
             None,
         );
-        page_with(&req, &session, &state, &user, &tokens, form, reveal)
+        page_with(&cx, &user, &tokens, form, reveal)
     };
     // Nothing shown once is on this view: keep it.
-    if !showing_once && !Flash::is_waiting(&session) {
-        let variant = format!("profile {} {}", user.csrf_token(), base_url(&req));
+    if !showing_once && !Flash::is_waiting(session) {
+        let variant = format!("profile {} {}", user.csrf_token(), base_url(req));
         let body = tokens.rendered(&variant, db::now(), || render(&make()))?;
         return Ok(html_response(StatusCode::OK, body));
     }
@@ -109,22 +101,18 @@ pub async fn show(
 }
 
 /// `POST /profile/tokens`: the "Generate new token" form.
-pub async fn create(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    CsrfForm { user, form }: CsrfForm,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpResponse, AppError> {
+    let (session, state) = (&cx.session, &cx.state);
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
-    match create_checked(&state, &user, &label, &scopes, &hours_raw).await? {
+    match create_checked(state, &user, &label, &scopes, &hours_raw).await? {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;
             Flash::set(
-                &session,
+                session,
                 "success",
                 format!("Token “{}” created.", label.trim()),
             );
@@ -139,11 +127,11 @@ pub async fn create(
                 Some(&hours_raw),
             );
             form.open = true;
-            form.errors = FieldErrors::from_errors(&errors);
+            form.errors = FieldErrors::new(&errors, &["label", "scopes", "expires_in_hours"]);
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
-            let page = page(&req, &session, &state, &user, form, None).await?;
+            let page = page(&cx, &user, form).await?;
             html(status, &page)
         }
     }
@@ -210,8 +198,7 @@ async fn create_checked(
 /// `POST /profile/tokens/{id}/{deactivate|activate|delete}`. A deletion
 /// without `confirmed=yes` (no JavaScript to ask) gets a confirmation page.
 pub async fn token_action(
-    session: Session,
-    state: web::Data<AppState>,
+    Ctx { session, state, .. }: Ctx,
     path: web::Path<(String, TokenChange)>,
     CsrfForm { user, form }: CsrfForm,
 ) -> Result<HttpResponse, AppError> {

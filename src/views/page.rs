@@ -7,6 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::auth::Caller;
+use crate::error::AppError;
 
 const FLASH_KEY: &str = "flash";
 
@@ -45,6 +46,33 @@ pub fn take<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Opt
         return None;
     }
     session.remove_as::<T>(key).and_then(Result::ok)
+}
+
+/// Messages beside a form's fields, each under the field's name; what is
+/// about no field of the form (a taken name, the token cap) under `form`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    /// The first error for each of `fields` beside it; the rest with the
+    /// form.
+    pub fn new(errors: &[AppError], fields: &[&str]) -> Self {
+        let mut out = Self::default();
+        for err in errors {
+            let field = err.field().filter(|f| fields.contains(f)).unwrap_or("form");
+            if out.of(field).is_none() {
+                out.0.push((field.to_owned(), err.to_string()));
+            }
+        }
+        out
+    }
+
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

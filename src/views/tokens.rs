@@ -4,7 +4,19 @@ use utoipa::ToSchema;
 
 use crate::db::models::tokens::ApiToken;
 use crate::tokens::PlainToken;
-use crate::views::page::{exact_utc, human_date, rfc3339};
+use crate::views::page::rfc3339;
+
+/// The columns of a table of tokens; the last holds the buttons.
+pub const TOKEN_COLUMNS: [&str; 8] = [
+    "Label",
+    "Prefix",
+    "Scopes",
+    "Created",
+    "Expires",
+    "Last used",
+    "Status",
+    "",
+];
 
 /// A token as API callers and pages see it (never its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -19,8 +31,10 @@ pub struct TokenView {
     pub scopes: Vec<&'static str>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Null: it never expires.
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+    /// Null: never used. Written at most once a minute.
     #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
     #[schema(value_type = TokenStatusName)]
@@ -55,38 +69,6 @@ impl TokenView {
 
     pub fn is_deactivated(&self) -> bool {
         self.status == "deactivated"
-    }
-
-    pub fn created_human(&self) -> String {
-        human_date(&self.created_at)
-    }
-
-    pub fn created_exact(&self) -> String {
-        exact_utc(&self.created_at)
-    }
-
-    pub fn expires_human(&self) -> String {
-        self.expires_at
-            .as_deref()
-            .map_or_else(|| "Never".to_owned(), human_date)
-    }
-
-    pub fn expires_exact(&self) -> String {
-        self.expires_at
-            .as_deref()
-            .map_or_else(|| "This token does not expire".to_owned(), exact_utc)
-    }
-
-    pub fn last_used_human(&self) -> String {
-        self.last_used_at
-            .as_deref()
-            .map_or_else(|| "Never used".to_owned(), human_date)
-    }
-
-    pub fn last_used_exact(&self) -> String {
-        self.last_used_at
-            .as_deref()
-            .map_or_else(|| "Never used".to_owned(), exact_utc)
     }
 }
 

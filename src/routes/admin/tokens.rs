@@ -1,10 +1,9 @@
 //! `/admin/tokens...`: every account's tokens, and the buttons that
 //! deactivate, activate and delete any of them.
 
-use actix_session::Session;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
-use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::actions::{Activation, Reach, TokenChange};
@@ -17,7 +16,7 @@ use crate::error::AppError;
 use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, safe_next};
 use crate::routes::preferences::{confirm_delete, confirmed};
 use crate::routes::tokens::{change_token, token_id};
-use crate::routes::{html, see_other};
+use crate::routes::{Ctx, JsonResult, html, see_other};
 use crate::state::AppState;
 use crate::views::admin::{Choice, Paged, Pager, TokensPage};
 use crate::views::page::Flash;
@@ -120,25 +119,15 @@ async fn load(
     ),
     responses((status = 200, body = Paged<TokenView>)),
     security(("admin:read" = [])))]
-pub async fn list_json(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Need<scope::AdminRead>,
-) -> Result<Json<Paged<TokenView>>, AppError> {
-    let raw: TokensQuery = query(&req)?;
-    Ok(Json(load(&state, &raw.check()?).await?.0))
+pub async fn list_json(cx: Ctx, _: Need<scope::AdminRead>) -> JsonResult<Paged<TokenView>> {
+    let filter = query::<TokensQuery>(&cx.req)?.check()?;
+    Ok(Json(load(&cx.state, &filter).await?.0))
 }
 
 /// `GET /admin/tokens`.
-pub async fn list_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: AdminPage,
-) -> Result<HttpResponse, AppError> {
-    let raw: TokensQuery = query(&req)?;
-    let filter = raw.check()?;
-    let (list, owners) = load(&state, &filter).await?;
+pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppError> {
+    let filter = query::<TokensQuery>(&cx.req)?.check()?;
+    let (list, owners) = load(&cx.state, &filter).await?;
     let account_id = filter.account_id.clone().unwrap_or_default();
     let status = filter.status.map_or("", TokenStatus::as_str);
     let sort = match filter.sort {
@@ -154,12 +143,12 @@ pub async fn list_page(
             ("sort", sort),
         ],
     );
-    let next = match req.query_string() {
+    let next = match cx.req.query_string() {
         "" => "/admin/tokens".to_owned(),
         q => format!("/admin/tokens?{q}"),
     };
     let page = TokensPage {
-        ctx: page_ctx("All tokens", &session, &user),
+        ctx: page_ctx("All tokens", &cx.session, &user),
         list,
         pager,
         account_id,
@@ -224,9 +213,11 @@ struct NextQuery {
 /// the admin page the button was on. A deletion without `confirmed=yes`
 /// (no JavaScript to ask) gets a confirmation page first.
 pub async fn action_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
+    Ctx {
+        req,
+        session,
+        state,
+    }: Ctx,
     path: web::Path<(String, TokenChange)>,
     CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
