@@ -11,7 +11,7 @@ use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
 use crate::views::page::{FieldErrors, PageCtx, exact_utc, rfc3339};
 use crate::views::profile::RoleName;
-use crate::views::tokens::{TOKEN_COLUMNS, TokenView};
+use crate::views::tokens::{TokenView, token_columns};
 
 /// An account as admins see it (`/admin/users.json` items).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -205,9 +205,25 @@ pub struct UserPage {
     pub next: String,
 }
 
-impl UsersPage {
-    pub fn tab(&self) -> &'static str {
-        "users"
+impl AdminList for UsersPage {
+    const TAB: &'static str = "users";
+    const TABLE_CLASS: &'static str = "tokens admin-table";
+
+    fn columns(&self) -> Vec<&'static str> {
+        let when = ["Last sign-in", "Created"];
+        ["Username", "Display name", "Role", "Status", "Tokens"]
+            .into_iter()
+            .chain(when)
+            .collect()
+    }
+
+    fn submit_label(&self) -> &'static str {
+        "Search"
+    }
+
+    /// Only a search has something to clear.
+    fn clear(&self) -> bool {
+        !self.q.is_empty()
     }
 }
 
@@ -216,8 +232,8 @@ impl UserPage {
         "users"
     }
 
-    pub fn token_columns(&self) -> [&'static str; 8] {
-        TOKEN_COLUMNS
+    pub fn token_columns(&self) -> Vec<&'static str> {
+        token_columns(false)
     }
 
     pub fn token_rows(&self) -> &[TokenView] {
@@ -267,15 +283,43 @@ pub struct TokensPage {
     pub next: String,
 }
 
-impl TokensPage {
-    pub fn tab(&self) -> &'static str {
-        "tokens"
+/// What the frame of the admin lists (`admin/list.html`) asks of a list.
+pub trait AdminList {
+    /// Its tab, path (`/admin/{TAB}`) and the prefix of its element ids.
+    const TAB: &'static str;
+    const TABLE_CLASS: &'static str = "tokens";
+
+    fn tab(&self) -> &'static str {
+        Self::TAB
     }
 
+    fn table_class(&self) -> &'static str {
+        Self::TABLE_CLASS
+    }
+
+    fn columns(&self) -> Vec<&'static str>;
+
+    fn submit_label(&self) -> &'static str {
+        "Filter"
+    }
+
+    /// Whether to offer "Clear" beside the filters.
+    fn clear(&self) -> bool {
+        true
+    }
+}
+
+impl AdminList for TokensPage {
+    const TAB: &'static str = "tokens";
+
+    fn columns(&self) -> Vec<&'static str> {
+        token_columns(true)
+    }
+}
+
+impl TokensPage {
     pub fn token_columns(&self) -> Vec<&'static str> {
-        let mut columns = TOKEN_COLUMNS.to_vec();
-        columns.insert(1, "Owner");
-        columns
+        token_columns(true)
     }
 
     pub fn token_rows(&self) -> &[TokenView] {
@@ -303,9 +347,12 @@ pub struct AuditPage {
     pub target: String,
 }
 
-impl AuditPage {
-    pub fn tab(&self) -> &'static str {
-        "audit"
+impl AdminList for AuditPage {
+    const TAB: &'static str = "audit";
+    const TABLE_CLASS: &'static str = "tokens audit";
+
+    fn columns(&self) -> Vec<&'static str> {
+        vec!["Time", "Event", "Actor", "Target", "Token", "IP"]
     }
 }
 

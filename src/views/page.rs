@@ -84,9 +84,9 @@ pub struct NavUser {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PageCtx {
+    pub user: Option<NavUser>,
     pub title: String,
     pub csrf_token: String,
-    pub user: Option<NavUser>,
     pub flash: Option<Flash>,
     /// Which navigation entry is current.
     pub section: &'static str,

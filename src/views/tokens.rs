@@ -6,17 +6,21 @@ use crate::db::models::tokens::ApiToken;
 use crate::tokens::PlainToken;
 use crate::views::page::rfc3339;
 
-/// The columns of a table of tokens; the last holds the buttons.
-pub const TOKEN_COLUMNS: [&str; 8] = [
-    "Label",
-    "Prefix",
-    "Scopes",
-    "Created",
-    "Expires",
-    "Last used",
-    "Status",
-    "",
-];
+/// The columns of a table of tokens, with their owners' or not; the last
+/// holds the buttons.
+pub fn token_columns(with_owner: bool) -> Vec<&'static str> {
+    let owner = with_owner.then_some("Owner");
+    let rest = [
+        "Prefix",
+        "Scopes",
+        "Created",
+        "Expires",
+        "Last used",
+        "Status",
+        "",
+    ];
+    ["Label"].into_iter().chain(owner).chain(rest).collect()
+}
 
 /// A token as API callers and pages see it (never its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
