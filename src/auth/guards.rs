@@ -2,6 +2,8 @@
 //! run without its check, so no form or admin page can forget it. (The
 //! JSON side states its scope with [`super::Need`].)
 //!
+//! - [`SignedIn`]: someone signed in with a browser session; the sign-in
+//!   page for anyone else.
 //! - [`AdminPage`]: a signed-in admin; 403 for anyone else signed in, the
 //!   sign-in page for nobody.
 //! - [`CsrfForm`]: a form post whose `csrf_token` is the session's, from
@@ -13,9 +15,47 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session::{self, SignedIn};
+use crate::auth::session;
+use crate::auth::{Caller, Via, client_ip, state};
 use crate::error::AppError;
 use crate::extract::{FormBody, from_read};
+use crate::tokens::ScopeSet;
+
+/// A signed-in browser user, for the HTML pages. Unlike [`super::Need`] it
+/// ignores API tokens: pages are for people.
+pub struct SignedIn(pub Caller);
+
+impl SignedIn {
+    pub fn csrf_token(&self) -> &str {
+        match &self.0.via {
+            Via::Session { csrf_token } => csrf_token,
+            Via::Token { .. } => "",
+        }
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state(&req);
+            let (session, account) = session::current(&req, &state)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            Ok(SignedIn(Caller {
+                scopes: ScopeSet::for_role(account.role()),
+                account,
+                via: Via::Session {
+                    csrf_token: session.csrf_token,
+                },
+                ip: client_ip(&req),
+            }))
+        })
+    }
+}
 
 /// A signed-in admin, for the admin pages.
 pub struct AdminPage(pub SignedIn);

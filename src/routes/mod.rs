@@ -1,5 +1,5 @@
 //! HTTP handlers, one file per area. Handlers extract, call `actions::` or
-//! `db::`, and render; the route table is `startup::configure`.
+//! `db::`, and render; the route table is `startup::ENDPOINTS`.
 
 pub mod admin;
 pub mod assets;

@@ -4,8 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::auth::guards::CsrfForm;
-use crate::auth::session::SignedIn;
+use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db;
 use crate::db::cache::Listed;
 use crate::error::AppError;
