@@ -3,8 +3,8 @@
 //! audit entry, so a change and its record commit or fail together.
 
 use diesel::Connection;
-use time::PrimitiveDateTime;
 
+use crate::accounts::{DisplayName, Username};
 use crate::auth::{password, rate_limit, session};
 use crate::config::{Config, PasswordCost};
 use crate::db::models::accounts::{self, Account, NewAccount};
@@ -71,7 +71,7 @@ pub struct TokenRequest {
         pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub label: Option<String>,
     /// At least one; a token may grant only scopes it holds itself.
-    #[schema(required = true, value_type = Vec<crate::views::tokens::Scope>, min_items = 1)]
+    #[schema(required = true, value_type = Vec<crate::tokens::Scope>, min_items = 1)]
     pub scopes: Option<Vec<String>>,
     /// Hours until it expires; 0 or absent: never.
     #[schema(minimum = 0, maximum = 87600)]
@@ -239,11 +239,61 @@ pub fn create_token(
     Ok((token, plain))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What may be done to a token; the last word of its URL (`.../delete`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TokenChange {
     Deactivate,
     Activate,
     Delete,
+}
+
+impl TokenChange {
+    /// What the change did, for the message after it.
+    pub fn done(self) -> &'static str {
+        match self {
+            TokenChange::Deactivate => "deactivated",
+            TokenChange::Activate => "activated",
+            TokenChange::Delete => "deleted",
+        }
+    }
+}
+
+/// The `{action}` of the JSON activation URLs, for tokens and accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
+pub enum Activation {
+    Deactivate,
+    Activate,
+}
+
+impl From<Activation> for TokenChange {
+    fn from(a: Activation) -> Self {
+        match a {
+            Activation::Deactivate => TokenChange::Deactivate,
+            Activation::Activate => TokenChange::Activate,
+        }
+    }
+}
+
+impl From<Activation> for AccountChange {
+    fn from(a: Activation) -> Self {
+        match a {
+            Activation::Deactivate => AccountChange::Deactivate,
+            Activation::Activate => AccountChange::Activate,
+        }
+    }
+}
+
+/// The `{action}` of an account's buttons; a role change also names the
+/// role, in the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountAction {
+    Role,
+    Deactivate,
+    Activate,
 }
 
 /// Whose tokens a change may reach.
@@ -253,6 +303,22 @@ pub enum Reach {
     Own(i64),
     /// Anyone's (admins on `/admin/...`, the command line).
     Any,
+}
+
+/// Token `id` as `reach` sees it (another account's looks missing), with
+/// its owner's public id.
+pub fn find_token(
+    conn: &mut DbConn,
+    reach: Reach,
+    id: i64,
+) -> Result<(ApiToken, String), AppError> {
+    let token = match reach {
+        Reach::Own(owner) => token_db::find_owned(conn, owner, id)?,
+        Reach::Any => token_db::find(conn, id)?,
+    }
+    .ok_or(AppError::NotFound)?;
+    let owner = accounts::find_by_id(conn, token.account_id)?.ok_or(AppError::NotFound)?;
+    Ok((token, owner.account_id))
 }
 
 /// Deactivates, activates or deletes a token. Returns the token as it is
@@ -265,12 +331,7 @@ pub fn change_token(
     actor: Actor<'_>,
 ) -> Result<(ApiToken, String), AppError> {
     db::write_transaction(conn, |conn| {
-        let mut token = match reach {
-            Reach::Own(owner) => token_db::find_owned(conn, owner, id)?,
-            Reach::Any => token_db::find(conn, id)?,
-        }
-        .ok_or(AppError::NotFound)?;
-        let owner = accounts::find_by_id(conn, token.account_id)?.ok_or(AppError::NotFound)?;
+        let (mut token, owner) = find_token(conn, reach, id)?;
         let event = match change {
             TokenChange::Delete => {
                 token_db::delete(conn, id)?;
@@ -292,59 +353,23 @@ pub fn change_token(
             }
         };
         if let Some(event) = event {
-            record(
-                conn,
-                event,
-                actor,
-                Some(&owner.account_id),
-                Some(&token.prefix),
-            )?;
+            record(conn, event, actor, Some(&owner), Some(&token.prefix))?;
         }
-        Ok((token, owner.account_id))
+        Ok((token, owner))
     })
-}
-
-/// A username: 1-64 characters of `[A-Za-z0-9._-]`.
-pub fn check_username(name: &str) -> Result<(), AppError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "username",
-            "a username is 1-64 characters of letters, digits, '.', '_' and '-'",
-        ))
-    }
-}
-
-pub fn check_display_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "display_name",
-            "a display name is at most 100 characters, without control characters",
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Creates an account with a generated password, returned to be shown once.
 pub fn create_account(
     conn: &mut DbConn,
     cost: PasswordCost,
-    username: &str,
-    display_name: Option<&str>,
+    username: &Username,
+    display_name: Option<&DisplayName>,
     role: Role,
     actor: Actor<'_>,
 ) -> Result<(Account, String), AppError> {
-    check_username(username)?;
-    let display_name = match display_name.map(check_display_name).transpose()? {
-        Some(name) if !name.is_empty() => name,
-        _ => username.to_owned(),
-    };
+    let username = username.as_str();
+    let display_name = display_name.map_or(username, DisplayName::as_str);
     let password = password::generate();
     let hash = password::hash(&password, cost)?;
     let account = db::write_transaction::<_, AppError, _>(conn, |conn| {
@@ -358,7 +383,7 @@ pub fn create_account(
             &NewAccount {
                 account_id: &new_account_id(),
                 username,
-                display_name: &display_name,
+                display_name,
                 password_hash: &hash,
                 role: role.as_str(),
                 active: true,
@@ -466,11 +491,13 @@ pub fn ensure_first_admin(
     }
     // Several instances may start at once on a new database: one creates
     // the admin, the others find the name taken and go on.
+    let username = Username::parse("admin")?;
+    let display_name = DisplayName::parse("Administrator")?;
     match create_account(
         conn,
         cost,
-        "admin",
-        Some("Administrator"),
+        &username,
+        display_name.as_ref(),
         Role::Admin,
         Actor::console(),
     ) {
@@ -531,11 +558,4 @@ pub fn sign_in(
         )?;
         Ok(Some(sid))
     })
-}
-
-/// A timestamp as RFC 3339 in UTC.
-pub fn rfc3339(at: PrimitiveDateTime) -> String {
-    at.assume_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

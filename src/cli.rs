@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 
+use crate::accounts::{DisplayName, Username};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secret_key};
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::tokens::{Role, ScopeSet};
+use crate::views::page::rfc3339;
 
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, about = "A self-hosted API-token manager")]
@@ -211,12 +213,19 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let config = cli.config(no_bind())?;
             let db = open(&config)?;
             let role = if *admin { Role::Admin } else { Role::User };
+            let username = Username::parse(name).map_err(describe)?;
+            let display_name = display_name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(describe)?
+                .flatten();
             let mut conn = db.get().map_err(describe)?;
             let (account, password) = actions::create_account(
                 &mut conn,
                 config.password_cost,
-                name,
-                display_name.as_deref(),
+                &username,
+                display_name.as_ref(),
                 role,
                 Actor::console(),
             )
@@ -320,10 +329,10 @@ fn token_command(
                     account_id,
                     token.prefix,
                     token.status(now).as_str(),
-                    actions::rfc3339(token.created_at),
+                    rfc3339(token.created_at),
                     token
                         .expires_at
-                        .map(actions::rfc3339)
+                        .map(rfc3339)
                         .unwrap_or_else(|| "never".into()),
                     token.scope_set().names().join(","),
                     token.label

@@ -2,11 +2,10 @@
 //! type (415), the 16 KiB limit (413), and turns a parse failure into a 400
 //! that names the field at fault, found with `serde_path_to_error`.
 
+use actix_web::HttpRequest;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -68,22 +67,50 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+/// Reads a body of the right type (else 415) within the limit and makes a
+/// `T` of it.
+async fn read_as<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    is_type: fn(&HttpRequest) -> bool,
+    make: impl FnOnce(Vec<u8>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    if !is_type(req) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    make(read_limited(req, payload).await?)
+}
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json(&req) {
-                return Err(AppError::UnsupportedMediaType);
+/// `FromRequest` for an extractor made by its own
+/// `async fn read(&HttpRequest, &mut Payload) -> Result<Self, AppError>`.
+macro_rules! from_read {
+    ([$($generics:tt)*] $extractor:ty) => {
+        impl<$($generics)*> actix_web::FromRequest for $extractor {
+            type Error = $crate::error::AppError;
+            type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+            fn from_request(
+                req: &actix_web::HttpRequest,
+                payload: &mut actix_web::dev::Payload,
+            ) -> Self::Future {
+                let (req, mut payload) = (req.clone(), payload.take());
+                Box::pin(async move { Self::read(&req, &mut payload).await })
             }
-            let body = read_limited(&req, &mut payload).await?;
+        }
+    };
+}
+pub(crate) use from_read;
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        read_as(req, payload, is_json, |body| {
             parse_json(&body).map(JsonBody)
         })
+        .await
     }
 }
+
+from_read!([T: DeserializeOwned + 'static] JsonBody<T>);
 
 /// An HTML form post (`application/x-www-form-urlencoded`), kept as its
 /// pairs so that repeated fields (the `scopes` checkboxes) survive.
@@ -106,33 +133,32 @@ impl FormBody {
     }
 }
 
-impl FromRequest for FormBody {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let is_form = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .is_some_and(|v| {
-                    v.trim()
-                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-                });
-            if !is_form {
-                return Err(AppError::UnsupportedMediaType);
-            }
-            let body = read_limited(&req, &mut payload).await?;
+impl FormBody {
+    /// Reads the form. Pages take it through `auth::guards::CsrfForm`,
+    /// which checks the sender first; only the sign-in and sign-out forms,
+    /// which have their own checks, take it bare.
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        read_as(req, payload, is_form, |body| {
             Ok(FormBody(
                 form_urlencoded::parse(&body).into_owned().collect(),
             ))
         })
+        .await
     }
 }
+
+from_read!([] FormBody);
 
 #[cfg(test)]
 mod tests {

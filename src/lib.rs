@@ -1,5 +1,6 @@
 //! tessera: a self-hosted API-token manager. See docs/ARCHITECTURE.md.
 
+pub mod accounts;
 pub mod actions;
 pub mod auth;
 pub mod cli;

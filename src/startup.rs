@@ -1,145 +1,224 @@
 //! The HTTP server: middleware order and the one route table.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::OnceLock;
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
+use actix_web::http::header;
 use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
+use utoipa::openapi::path::HttpMethod;
 
+pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::{admin, assets, auth, errors, health, openapi, preferences, profile, tokens};
+use crate::routes::openapi::{self, ApiOp};
+use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
-
-pub const SESSION_COOKIE: &str = "tessera_session";
 
 /// Security headers on every response (SPEC §6). The policy allows no
 /// inline script: the pages load their behaviour from `/static/`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// A resource that answers 405 (as JSON or a page) for methods it lacks.
-/// GET, and HEAD with it: a HEAD answers as its GET would, without the body
-/// (actix drops the body of a HEAD response).
-fn get() -> Route {
-    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+/// A method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verb {
+    Get,
+    Post,
+    Delete,
 }
 
-fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(|req: HttpRequest| async move {
-        // JSON endpoints name what they take (RFC 9110 asks for `Allow`),
-        // as their OpenAPI document lists it.
-        match req
-            .match_pattern()
-            .and_then(|p| openapi::allowed_methods(&p))
-        {
-            Some(allow) => {
-                let mut resp = AppError::MethodNotAllowed.error_response();
-                resp.headers_mut().insert(
-                    actix_web::http::header::ALLOW,
-                    actix_web::http::header::HeaderValue::from_static(allow),
-                );
-                Ok(resp)
-            }
-            None => Err(AppError::MethodNotAllowed),
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Delete => "DELETE",
         }
-    }))
+    }
+
+    /// GET, and HEAD with it: a HEAD answers as its GET would, without the
+    /// body (actix drops the body of a HEAD response).
+    fn route(self) -> Route {
+        match self {
+            Verb::Get => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+            Verb::Post => web::post(),
+            Verb::Delete => web::delete(),
+        }
+    }
+
+    pub fn api_method(self) -> HttpMethod {
+        match self {
+            Verb::Get => HttpMethod::Get,
+            Verb::Post => HttpMethod::Post,
+            Verb::Delete => HttpMethod::Delete,
+        }
+    }
 }
 
-/// Every route of tessera, in one place.
+/// One method of a resource: its handler and, on JSON endpoints, the
+/// handler's OpenAPI description.
+pub struct Op {
+    pub verb: Verb,
+    route: fn() -> Route,
+    pub api: Option<ApiOp>,
+}
+
+/// One resource of the route table.
+pub struct Endpoint {
+    pub path: &'static str,
+    pub ops: &'static [Op],
+}
+
+const fn resource(path: &'static str, ops: &'static [Op]) -> Endpoint {
+    Endpoint { path, ops }
+}
+
+/// `op!(GET handler)` for a page; `op!(GET handler, __path_handler)` for a
+/// JSON endpoint, whose `#[utoipa::path]` type goes into `/openapi.json`.
+macro_rules! verb {
+    (GET) => {
+        Verb::Get
+    };
+    (POST) => {
+        Verb::Post
+    };
+    (DELETE) => {
+        Verb::Delete
+    };
+}
+
+macro_rules! op {
+    ($verb:ident $handler:path) => {
+        Op {
+            verb: verb!($verb),
+            route: || verb!($verb).route().to($handler),
+            api: None,
+        }
+    };
+    ($verb:ident $handler:path, $doc:ty) => {
+        Op {
+            verb: verb!($verb),
+            route: || verb!($verb).route().to($handler),
+            api: Some(ApiOp::of::<$doc>()),
+        }
+    };
+}
+
+/// Every route of tessera, in one place: `configure` serves them and
+/// `/openapi.json` describes the JSON ones. In the admin area each `.json`
+/// twin comes before its page, whose `{account_id}` would otherwise also
+/// match `acc_x.json`.
 ///
 /// A token id in a path is a positive whole number written the one way
 /// (`{id:[1-9][0-9]*}`): anything else matches no route, so every method
 /// gets the same 404, as for a path that does not exist. A named path such
 /// as `/profile/tokens/current.json` can then be a route of its own, listed
 /// before the `{id}` one.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{delete, post};
-    cfg.service(resource("/").route(get().to(preferences::home)))
-        .service(resource("/static/app.css").route(get().to(assets::css)))
-        .service(resource("/static/app.js").route(get().to(assets::js)))
-        .service(
-            resource("/login")
-                .route(get().to(auth::show))
-                .route(post().to(auth::submit)),
-        )
-        .service(
-            resource("/logout")
-                .route(get().to(auth::confirm_logout))
-                .route(post().to(auth::logout)),
-        )
-        .service(resource("/profile").route(get().to(preferences::show)))
-        .service(resource("/profile/tokens").route(post().to(preferences::create)))
-        .service(
-            resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}")
-                .route(post().to(preferences::token_action)),
-        )
-        .service(resource("/healthz").route(get().to(health::healthz)))
-        .service(resource("/openapi.json").route(get().to(openapi::openapi_json)))
-        .service(resource("/profile.json").route(get().to(profile::profile_json)))
-        .service(
-            resource("/profile/tokens.json")
-                .route(get().to(tokens::list))
-                .route(post().to(tokens::create)),
-        )
-        .service(
-            resource("/profile/tokens/{id:[1-9][0-9]*}.json").route(delete().to(tokens::delete)),
-        )
-        .service(
-            resource("/profile/tokens/{id:[1-9][0-9]*}/deactivate.json")
-                .route(post().to(tokens::deactivate)),
-        )
-        .service(
-            resource("/profile/tokens/{id:[1-9][0-9]*}/activate.json")
-                .route(post().to(tokens::activate)),
-        );
-    configure_admin(cfg);
+#[rustfmt::skip]
+pub const ENDPOINTS: &[Endpoint] = {
+    use crate::routes::admin::{audit as a_audit, tokens as a_tokens, users as a_users};
+    &[
+    resource("/", &[op!(GET preferences::home)]),
+    resource("/static/app.css", &[op!(GET assets::css)]),
+    resource("/static/app.js", &[op!(GET assets::js)]),
+    resource("/login", &[op!(GET auth::show), op!(POST auth::submit)]),
+    resource("/logout", &[op!(GET auth::confirm_logout), op!(POST auth::logout)]),
+    resource("/profile", &[op!(GET preferences::show)]),
+    resource("/profile/tokens", &[op!(POST preferences::create)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
+    resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
+    resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
+    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
+    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/deactivate.json", &[op!(POST tokens::deactivate, tokens::__path_deactivate)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/activate.json", &[op!(POST tokens::activate, tokens::__path_activate)]),
+    resource("/admin/users.json", &[op!(GET a_users::list_json, a_users::__path_list_json), op!(POST a_users::create_json, a_users::__path_create_json)]),
+    resource("/admin/users", &[op!(GET a_users::list_page), op!(POST a_users::create_form)]),
+    resource("/admin/users/{account_id}.json", &[op!(GET a_users::show_json, a_users::__path_show_json)]),
+    resource("/admin/users/{account_id}/role.json", &[op!(POST a_users::role_json, a_users::__path_role_json)]),
+    resource("/admin/users/{account_id}/{action:deactivate|activate}.json", &[op!(POST a_users::activation_json, a_users::__path_activation_json)]),
+    resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
+    resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
+    resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
+    resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST a_tokens::activation_json, a_tokens::__path_activation_json)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
+    resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
+    resource("/admin/audit", &[op!(GET a_audit::list_page)]),
+    ]
+};
+
+impl Endpoint {
+    /// Whether `/openapi.json` describes it (its ops carry descriptions).
+    pub fn is_api(&self) -> bool {
+        self.ops.iter().any(|op| op.api.is_some())
+    }
+
+    /// The `Allow` header of a JSON endpoint: its methods, and HEAD
+    /// wherever GET is.
+    pub fn allow(&self) -> String {
+        let mut verbs: Vec<Verb> = self.ops.iter().map(|op| op.verb).collect();
+        verbs.sort();
+        let mut names: Vec<&str> = Vec::new();
+        for verb in verbs {
+            names.push(verb.as_str());
+            if verb == Verb::Get {
+                names.push("HEAD");
+            }
+        }
+        names.join(", ")
+    }
+
+    /// The resource, answering 405 (as JSON or a page) for other methods.
+    fn build(&self) -> Resource {
+        // JSON endpoints name what they take (RFC 9110 asks for `Allow`).
+        let allow = self.is_api().then(|| self.allow());
+        let mut resource = web::resource(self.path).default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                let Some(allow) = allow else {
+                    return Err(AppError::MethodNotAllowed);
+                };
+                let mut resp = AppError::MethodNotAllowed.error_response();
+                resp.headers_mut().insert(
+                    header::ALLOW,
+                    header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
+                );
+                Ok(resp)
+            }
+        }));
+        for op in self.ops {
+            resource = resource.route((op.route)());
+        }
+        resource
+    }
 }
 
-/// The admin area (SPEC §4). Each `.json` twin comes before its page,
-/// whose `{account_id}` would otherwise also match `acc_x.json`.
-fn configure_admin(cfg: &mut web::ServiceConfig) {
-    use admin::{audit, tokens, users};
-    use web::{delete, post};
-    cfg.service(
-        resource("/admin/users.json")
-            .route(get().to(users::list_json))
-            .route(post().to(users::create_json)),
-    )
-    .service(
-        resource("/admin/users")
-            .route(get().to(users::list_page))
-            .route(post().to(users::create_form)),
-    )
-    .service(resource("/admin/users/{account_id}.json").route(get().to(users::show_json)))
-    .service(resource("/admin/users/{account_id}/role.json").route(post().to(users::role_json)))
-    .service(
-        resource("/admin/users/{account_id}/{action:deactivate|activate}.json")
-            .route(post().to(users::activation_json)),
-    )
-    .service(resource("/admin/users/{account_id}").route(get().to(users::show_page)))
-    .service(
-        resource("/admin/users/{account_id}/{action:role|deactivate|activate}")
-            .route(post().to(users::change_form)),
-    )
-    .service(resource("/admin/tokens.json").route(get().to(tokens::list_json)))
-    .service(resource("/admin/tokens").route(get().to(tokens::list_page)))
-    .service(
-        resource("/admin/tokens/{id:[1-9][0-9]*}.json").route(delete().to(tokens::delete_json)),
-    )
-    .service(
-        resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json")
-            .route(post().to(tokens::activation_json)),
-    )
-    .service(
-        resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}")
-            .route(post().to(tokens::action_form)),
-    )
-    .service(resource("/admin/audit.json").route(get().to(audit::list_json)))
-    .service(resource("/admin/audit").route(get().to(audit::list_page)));
+/// `/openapi.json`, made from the route table.
+pub fn api_document() -> serde_json::Value {
+    openapi::document(ENDPOINTS.iter().flat_map(|endpoint| {
+        endpoint
+            .ops
+            .iter()
+            .filter_map(|op| op.api.map(|api| (endpoint.path, op.verb.api_method(), api)))
+    }))
+}
+
+/// Serves every route of [`ENDPOINTS`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    static DOCUMENT: OnceLock<web::Bytes> = OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| api_document().to_string().into());
+    cfg.app_data(web::Data::new(openapi::Published(document.clone())));
+    for endpoint in ENDPOINTS {
+        cfg.service(endpoint.build());
+    }
 }
 
 /// Never logs the query string as sent: it may hold `api_token`.
@@ -214,4 +293,115 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
     .listen(listener)?
     .run();
     Ok((server, addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::openapi::document_path;
+
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+    fn document() -> serde_json::Value {
+        api_document()
+    }
+
+    fn allowed_methods(path: &str) -> Option<String> {
+        let endpoint = ENDPOINTS.iter().find(|e| e.path == path)?;
+        endpoint.is_api().then(|| endpoint.allow())
+    }
+
+    /// Each JSON route's description is its own handler's: the path and
+    /// method its `#[utoipa::path]` names are the route's. Pages have none.
+    #[test]
+    fn every_json_route_is_described_by_its_handler() {
+        for endpoint in ENDPOINTS {
+            for op in endpoint.ops {
+                let path = endpoint.path;
+                let is_json = path.ends_with(".json") || path == "/healthz";
+                assert_eq!(op.api.is_some(), is_json, "{path}");
+                let Some(api) = op.api else { continue };
+                assert_eq!((api.path)(), document_path(path), "{path}");
+                assert!((api.methods)() == vec![op.verb.api_method()], "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_documented_audit_events_are_the_recorded_ones() {
+        let doc = document();
+        let params = doc["paths"]["/admin/audit.json"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let event = params.iter().find(|p| p["name"] == "event").unwrap();
+        let pattern = event["schema"]["pattern"].as_str().unwrap();
+        let inner = &pattern[pattern.find('(').unwrap() + 1..pattern.find(")?").unwrap()];
+        let documented: Vec<String> = inner.split('|').map(|e| e.replace("\\.", ".")).collect();
+        let recorded: Vec<&str> = crate::db::models::audit::Event::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(documented, recorded);
+    }
+
+    #[test]
+    fn allow_lists_the_documented_methods() {
+        assert_eq!(
+            document_path("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json"),
+            "/admin/tokens/{id}/{action}.json"
+        );
+        assert_eq!(
+            allowed_methods("/profile/tokens.json").as_deref(),
+            Some("GET, HEAD, POST")
+        );
+        assert_eq!(
+            allowed_methods("/profile/tokens/{id:[1-9][0-9]*}.json").as_deref(),
+            Some("DELETE")
+        );
+        assert_eq!(
+            allowed_methods("/admin/users/{account_id}/{action:deactivate|activate}.json")
+                .as_deref(),
+            Some("POST")
+        );
+        assert_eq!(allowed_methods("/profile"), None);
+    }
+
+    #[test]
+    fn every_operation_says_how_to_authenticate_and_how_it_fails() {
+        let doc = document();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 15, "{}", paths.len());
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("503"), "{method} {path}");
+                let public = path == "/healthz" || path == "/openapi.json";
+                assert_eq!(op.get("security").is_none(), public, "{method} {path}");
+                if !public {
+                    assert!(responses.contains_key("401"), "{method} {path}");
+                    assert!(
+                        op["description"].as_str().unwrap().contains("scope"),
+                        "{method} {path}"
+                    );
+                }
+            }
+        }
+        // Every reference resolves.
+        let text = doc.to_string();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = &reference[..reference.find('"').unwrap()];
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{name} is referred to but not defined"
+            );
+        }
+        for schema in ["Token", "Error", "Account", "AuditEntry", "NewToken"] {
+            assert!(
+                doc["components"]["schemas"].get(schema).is_some(),
+                "{schema}"
+            );
+        }
+    }
 }

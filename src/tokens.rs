@@ -217,6 +217,19 @@ impl Scope {
     }
 }
 
+/// The OpenAPI document lists the scopes by their names, from [`Scope::ALL`].
+impl utoipa::PartialSchema for Scope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Scope::ALL.map(Scope::as_str)))
+            .description(Some("What a token may do."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Scope {}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

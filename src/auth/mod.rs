@@ -14,6 +14,7 @@
 //! token-authenticated path goes through; a session by [`session`].
 
 pub mod check;
+pub mod guards;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

@@ -9,19 +9,19 @@
 //! holds nothing that a forged form could carry.
 
 use actix_session::{Session, SessionExt};
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use actix_web::HttpRequest;
 use subtle::ConstantTimeEq;
 
-use crate::auth::{Caller, Via, client_ip, state};
 use crate::config::Config;
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions::{self, Session as SessionRow};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::{ScopeSet, random_base62};
+use crate::tokens::random_base62;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "tessera_session";
 
 const SID_KEY: &str = "sid";
 const ANON_CSRF_KEY: &str = "csrf";
@@ -150,42 +150,6 @@ pub fn anonymous_csrf(session: &Session) -> String {
     // message; the page itself can still be shown.
     let _ = session.insert(ANON_CSRF_KEY, &token);
     token
-}
-
-/// A signed-in browser user, for the HTML pages. Unlike [`super::Need`] it
-/// ignores API tokens: pages are for people.
-pub struct SignedIn(pub Caller);
-
-impl SignedIn {
-    pub fn csrf_token(&self) -> &str {
-        match &self.0.via {
-            Via::Session { csrf_token } => csrf_token,
-            Via::Token { .. } => "",
-        }
-    }
-}
-
-impl FromRequest for SignedIn {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state(&req);
-            let (session, account) = current(&req, &state)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            Ok(SignedIn(Caller {
-                scopes: ScopeSet::for_role(account.role()),
-                account,
-                via: Via::Session {
-                    csrf_token: session.csrf_token,
-                },
-                ip: client_ip(&req),
-            }))
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,17 @@
 //! Signing in and out (HTML forms).
 
 use actix_session::Session;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::actions;
 use crate::auth::client_ip;
-use crate::auth::session::{self, SignedIn};
+use crate::auth::guards::SignedIn;
+use crate::auth::session;
 use crate::error::AppError;
 use crate::extract::FormBody;
-use crate::routes::{html, see_other};
-use crate::state::AppState;
+use crate::routes::{Ctx, html, see_other};
 use crate::views::auth::{LoginPage, LogoutPage};
 use crate::views::page::{Flash, PageCtx};
 
@@ -33,11 +33,12 @@ fn login_page(
 }
 
 /// `GET /login`.
-pub async fn show(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(cx: Ctx) -> Result<HttpResponse, AppError> {
+    let Ctx {
+        req,
+        session,
+        state,
+    } = cx;
     if session::current(&req, &state).await?.is_some() {
         return Ok(see_other("/profile"));
     }
@@ -47,9 +48,11 @@ pub async fn show(
 /// `POST /login`: 303 to Account Preferences, or the form again with a
 /// message (401 wrong credentials, 403 stale form, 429 throttled).
 pub async fn submit(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
+    Ctx {
+        req,
+        session,
+        state,
+    }: Ctx,
     form: FormBody,
 ) -> Result<HttpResponse, AppError> {
     let username = form.get("username").unwrap_or("").trim().to_owned();
@@ -127,12 +130,12 @@ pub async fn confirm_logout(session: Session, user: SignedIn) -> Result<HttpResp
 }
 
 /// `POST /logout`: ends the session everywhere, back to the sign-in page.
-pub async fn logout(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    form: FormBody,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(cx: Ctx, form: FormBody) -> Result<HttpResponse, AppError> {
+    let Ctx {
+        req,
+        session,
+        state,
+    } = cx;
     if let Some((row, _)) = session::current(&req, &state).await? {
         session::check_csrf(form.get("csrf_token"), &row.csrf_token)?;
         session::destroy(&req, &state).await?;

@@ -5,11 +5,22 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// `GET /healthz`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only describes the JSON in the OpenAPI document
+pub struct Health {
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    status: String,
+    /// Present when the database does not answer.
+    error: Option<crate::error::ErrorDetail<'static>>,
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses(
-        (status = 200, body = crate::routes::openapi::Health, description = "the database answers"),
-        (status = 503, body = crate::routes::openapi::Health, description = "the database does not answer"),
+        (status = 200, body = Health, description = "the database answers"),
+        (status = 503, body = Health, description = "the database does not answer"),
     ),
     security(()))]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -1,5 +1,5 @@
 //! HTTP handlers, one file per area. Handlers extract, call `actions::` or
-//! `db::`, and render; the route table is `startup::configure`.
+//! `db::`, and render; the route table is `startup::ENDPOINTS`.
 
 pub mod admin;
 pub mod assets;
@@ -12,13 +12,46 @@ pub mod preferences;
 pub mod profile;
 pub mod tokens;
 
-use actix_web::HttpResponse;
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::web::Bytes;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
+use futures_util::future::{Ready, ready};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::state::AppState;
+
+/// A JSON answer, or the error that replaces it.
+pub type JsonResult<T> = Result<web::Json<T>, AppError>;
+
+/// What a handler works with besides its guard and its input: the request,
+/// its session and the application.
+pub struct Ctx {
+    pub req: HttpRequest,
+    pub session: Session,
+    pub state: web::Data<AppState>,
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.app_data::<web::Data<AppState>>()
+                .cloned()
+                .map(|state| Ctx {
+                    req: req.clone(),
+                    session: req.get_session(),
+                    state,
+                })
+                .ok_or_else(|| AppError::Internal("no application state".into())),
+        )
+    }
+}
 
 /// Renders a page. Every page carries a CSRF token and some show secrets,
 /// so none is stored by a cache.

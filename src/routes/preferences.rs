@@ -1,43 +1,35 @@
 //! Account Preferences: the page and its token forms.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::auth::session::{self, SignedIn};
+use crate::auth::guards::{CsrfForm, SignedIn};
+use crate::db;
 use crate::db::lookup::AccountTokens;
-use crate::db::{self, models::tokens as token_db};
 use crate::error::AppError;
 use crate::extract::FormBody;
-use crate::routes::tokens::token_id;
-use crate::routes::{html, html_response, render, see_other};
+use crate::routes::tokens::{change_token, token_id};
+use crate::routes::{Ctx, html, html_response, render, see_other};
 use crate::state::AppState;
-use crate::views::page::{Flash, PageCtx, take};
-use crate::views::profile::{
-    ConfirmDeletePage, FieldErrors, ProfilePage, ProfileView, Reveal, TokenForm,
-};
+use crate::views::page::{FieldErrors, Flash, PageCtx, take};
+use crate::views::profile::{ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm};
 use crate::views::tokens::{TokenList, TokenView};
 
 const REVEAL_KEY: &str = "reveal";
 
 /// Builds the page around a form (fresh, or as typed with its errors).
-async fn page(
-    req: &HttpRequest,
-    session: &Session,
-    state: &AppState,
-    user: &SignedIn,
-    form: TokenForm,
-    reveal: Option<Reveal>,
-) -> Result<ProfilePage, AppError> {
-    let tokens = state.db.tokens_of(user.0.account.id).await?;
-    Ok(page_with(req, session, state, user, &tokens, form, reveal))
+async fn page(cx: &Ctx, user: &SignedIn, form: TokenForm) -> Result<ProfilePage, AppError> {
+    let tokens = cx.state.db.tokens_of(user.0.account.id).await?;
+    Ok(page_with(cx, user, &tokens, form, None))
 }
 
 fn page_with(
-    req: &HttpRequest,
-    session: &Session,
-    state: &AppState,
+    Ctx {
+        req,
+        session,
+        state,
+    }: &Ctx,
     user: &SignedIn,
     tokens: &AccountTokens,
     form: TokenForm,
@@ -79,13 +71,13 @@ fn base_url(req: &HttpRequest) -> String {
 /// The ordinary view (no secret, no message) of unchanged tokens is the
 /// same page each time for one session and address: it is kept while the
 /// tokens are unchanged (`routes::kept`), as rendered, escaping and all.
-pub async fn show(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-) -> Result<HttpResponse, AppError> {
-    let reveal = take::<Reveal>(&session, REVEAL_KEY);
+pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
+    let Ctx {
+        req,
+        session,
+        state,
+    } = &cx;
+    let reveal = take::<Reveal>(session, REVEAL_KEY);
     let showing_once = reveal.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
     let make = || {
@@ -96,11 +88,11 @@ pub async fn show(
             None,
             None,
         );
-        page_with(&req, &session, &state, &user, &tokens, form, reveal)
+        page_with(&cx, &user, &tokens, form, reveal)
     };
     // Nothing shown once is on this view: keep it.
-    if !showing_once && !Flash::is_waiting(&session) {
-        let variant = format!("profile {} {}", user.csrf_token(), base_url(&req));
+    if !showing_once && !Flash::is_waiting(session) {
+        let variant = format!("profile {} {}", user.csrf_token(), base_url(req));
         let account_id = user.0.account.id;
         let body = state
             .kept
@@ -111,24 +103,18 @@ pub async fn show(
 }
 
 /// `POST /profile/tokens`: the "Generate new token" form.
-pub async fn create(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-    form: FormBody,
-) -> Result<HttpResponse, AppError> {
-    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
+pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpResponse, AppError> {
+    let (session, state) = (&cx.session, &cx.state);
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
-    match create_checked(&state, &user, &label, &scopes, &hours_raw).await? {
+    match create_checked(state, &user, &label, &scopes, &hours_raw).await? {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;
             Flash::set(
-                &session,
+                session,
                 "success",
                 format!("Token “{}” created.", label.trim()),
             );
@@ -143,11 +129,11 @@ pub async fn create(
                 Some(&hours_raw),
             );
             form.open = true;
-            form.errors = FieldErrors::from_errors(&errors);
+            form.errors = FieldErrors::new(&errors, &["label", "scopes", "expires_in_hours"]);
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
-            let page = page(&req, &session, &state, &user, form, None).await?;
+            let page = page(&cx, &user, form).await?;
             html(status, &page)
         }
     }
@@ -214,60 +200,59 @@ async fn create_checked(
 /// `POST /profile/tokens/{id}/{deactivate|activate|delete}`. A deletion
 /// without `confirmed=yes` (no JavaScript to ask) gets a confirmation page.
 pub async fn token_action(
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<(String, String)>,
-    form: FormBody,
+    Ctx { session, state, .. }: Ctx,
+    path: web::Path<(String, TokenChange)>,
+    CsrfForm { user, form }: CsrfForm,
 ) -> Result<HttpResponse, AppError> {
-    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
-    let (raw_id, action) = path.into_inner();
+    let (raw_id, change) = path.into_inner();
     let id = token_id(&raw_id)?;
-    let change = match action.as_str() {
-        "deactivate" => TokenChange::Deactivate,
-        "activate" => TokenChange::Activate,
-        "delete" => TokenChange::Delete,
-        _ => return Err(AppError::NotFound),
-    };
-    let caller = user.0.clone();
-    let owner = caller.account.id;
-    if change == TokenChange::Delete && form.get("confirmed") != Some("yes") {
-        let token = state
-            .db
-            .run(move |conn| token_db::find_owned(conn, owner, id)?.ok_or(AppError::NotFound))
-            .await?;
-        let page = ConfirmDeletePage {
-            ctx: PageCtx::new(
-                "Delete token",
-                "profile",
-                &session,
-                Some(&user.0),
-                user.csrf_token(),
-            ),
-            token: TokenView::new(&token, &caller.account.account_id, db::now()),
-            action: format!("/profile/tokens/{id}/delete"),
-            cancel: "/profile".into(),
-        };
-        return html(StatusCode::OK, &page);
+    let reach = Reach::Own(user.0.account.id);
+    if change == TokenChange::Delete && !confirmed(&form) {
+        let ctx = PageCtx::new(
+            "Delete token",
+            "profile",
+            &session,
+            Some(&user.0),
+            user.csrf_token(),
+        );
+        let action = format!("/profile/tokens/{id}/delete");
+        return confirm_delete(&state, reach, id, ctx, action, "/profile".into()).await;
     }
-    let (token, _) = state
-        .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            actions::change_token(conn, Reach::Own(owner), id, change, actor)
-        })
-        .await?;
-    let verb = match change {
-        TokenChange::Deactivate => "deactivated",
-        TokenChange::Activate => "activated",
-        TokenChange::Delete => "deleted",
-    };
+    let token = change_token(&state, &user.0, reach, id, change).await?;
     Flash::set(
         &session,
         "success",
-        format!("Token “{}” {verb}.", token.label),
+        format!("Token “{}” {}.", token.label, change.done()),
     );
     Ok(see_other("/profile"))
+}
+
+/// Whether a delete button's form says its deletion was confirmed.
+pub fn confirmed(form: &FormBody) -> bool {
+    form.get("confirmed") == Some("yes")
+}
+
+/// The no-JavaScript confirmation before deleting token `id` (as `reach`
+/// sees it): its form posts to `action`; `cancel` goes back.
+pub async fn confirm_delete(
+    state: &AppState,
+    reach: Reach,
+    id: i64,
+    ctx: PageCtx,
+    action: String,
+    cancel: String,
+) -> Result<HttpResponse, AppError> {
+    let (token, owner) = state
+        .db
+        .run(move |conn| actions::find_token(conn, reach, id))
+        .await?;
+    let page = ConfirmDeletePage {
+        ctx,
+        token: TokenView::new(&token, &owner, db::now()),
+        action,
+        cancel,
+    };
+    html(StatusCode::OK, &page)
 }
 
 /// `GET /`: people land on their preferences (or the sign-in page).

@@ -6,7 +6,7 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes, Json};
 
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::auth::{Need, NeedWith, scope};
+use crate::auth::{Caller, Need, NeedWith, scope};
 use crate::db;
 use crate::error::AppError;
 use crate::extract::JsonBody;
@@ -88,21 +88,36 @@ pub fn token_id(raw: &str) -> Result<i64, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-async fn change(
+/// Deactivates, activates or deletes token `id`, as `reach` allows the
+/// caller; the token as it is afterwards.
+pub async fn change_token(
     state: &AppState,
-    need: crate::auth::Caller,
-    raw_id: &str,
+    caller: &Caller,
+    reach: Reach,
+    id: i64,
     change: TokenChange,
 ) -> Result<TokenView, AppError> {
-    let id = token_id(raw_id)?;
+    let caller = caller.clone();
     let (token, owner) = state
         .db
         .run(move |conn| {
-            let actor = Actor::new(&need.account, need.ip.as_deref());
-            actions::change_token(conn, Reach::Own(need.account.id), id, change, actor)
+            let actor = Actor::new(&caller.account, caller.ip.as_deref());
+            actions::change_token(conn, reach, id, change, actor)
         })
         .await?;
     Ok(TokenView::new(&token, &owner, db::now()))
+}
+
+/// A change to one of the caller's own tokens.
+async fn change_own(
+    state: &AppState,
+    caller: Need<scope::TokensWrite>,
+    raw_id: &str,
+    change: TokenChange,
+) -> Result<TokenView, AppError> {
+    let caller = caller.caller;
+    let reach = Reach::Own(caller.account.id);
+    change_token(state, &caller, reach, token_id(raw_id)?, change).await
 }
 
 /// `DELETE /profile/tokens/{id}.json`: 204.
@@ -115,7 +130,7 @@ pub async fn delete(
     caller: Need<scope::TokensWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    change(&state, caller.caller, &id, TokenChange::Delete).await?;
+    change_own(&state, caller, &id, TokenChange::Delete).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -130,7 +145,7 @@ pub async fn deactivate(
     id: web::Path<String>,
 ) -> Result<Json<TokenView>, AppError> {
     Ok(Json(
-        change(&state, caller.caller, &id, TokenChange::Deactivate).await?,
+        change_own(&state, caller, &id, TokenChange::Deactivate).await?,
     ))
 }
 
@@ -145,6 +160,6 @@ pub async fn activate(
     id: web::Path<String>,
 ) -> Result<Json<TokenView>, AppError> {
     Ok(Json(
-        change(&state, caller.caller, &id, TokenChange::Activate).await?,
+        change_own(&state, caller, &id, TokenChange::Activate).await?,
     ))
 }

@@ -7,13 +7,11 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::actions::rfc3339;
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
-use crate::error::AppError;
-use crate::views::page::{PageCtx, exact_utc, human_date};
+use crate::views::page::{FieldErrors, PageCtx, exact_utc, rfc3339};
 use crate::views::profile::RoleName;
-use crate::views::tokens::TokenView;
+use crate::views::tokens::{TokenView, token_columns};
 
 /// An account as admins see it (`/admin/users.json` items).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -53,26 +51,6 @@ impl AccountView {
     pub fn is_admin(&self) -> bool {
         self.role == "admin"
     }
-
-    pub fn created_human(&self) -> String {
-        human_date(&self.created_at)
-    }
-
-    pub fn created_exact(&self) -> String {
-        exact_utc(&self.created_at)
-    }
-
-    pub fn last_login_human(&self) -> String {
-        self.last_login_at
-            .as_deref()
-            .map_or_else(|| "Never".to_owned(), human_date)
-    }
-
-    pub fn last_login_exact(&self) -> String {
-        self.last_login_at
-            .as_deref()
-            .map_or_else(|| "Never signed in".to_owned(), exact_utc)
-    }
 }
 
 /// One page of a list: `{"items", "page", "per_page", "total"}`.
@@ -109,9 +87,13 @@ pub struct AuditEntryView {
     pub event: String,
     #[schema(format = DateTime)]
     pub at: String,
+    /// Who made the change; null for the command line or a visitor.
     pub actor_account_id: Option<String>,
+    /// The account changed, or whose token or sign-in it was.
     pub target_account_id: Option<String>,
+    /// The token's prefix, for token events.
     pub token_prefix: Option<String>,
+    /// Where the request came from; null for the command line.
     pub ip: Option<String>,
 }
 
@@ -174,40 +156,6 @@ impl Pager {
     }
 }
 
-/// Messages beside the fields of the "Create account" form.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct AccountFieldErrors {
-    pub username: Option<String>,
-    pub display_name: Option<String>,
-    pub role: Option<String>,
-    /// Not about one field (a taken name, an expired form).
-    pub form: Option<String>,
-}
-
-impl AccountFieldErrors {
-    pub fn from_error(err: &AppError) -> Self {
-        let message = Some(err.to_string());
-        match err.field() {
-            Some("username") => Self {
-                username: message,
-                ..Self::default()
-            },
-            Some("display_name") => Self {
-                display_name: message,
-                ..Self::default()
-            },
-            Some("role") => Self {
-                role: message,
-                ..Self::default()
-            },
-            _ => Self {
-                form: message,
-                ..Self::default()
-            },
-        }
-    }
-}
-
 /// The "Create account" form, with what the admin typed.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AccountForm {
@@ -215,7 +163,7 @@ pub struct AccountForm {
     pub username: String,
     pub display_name: String,
     pub role: String,
-    pub errors: AccountFieldErrors,
+    pub errors: FieldErrors,
 }
 
 impl AccountForm {
@@ -257,6 +205,47 @@ pub struct UserPage {
     pub next: String,
 }
 
+impl AdminList for UsersPage {
+    const TAB: &'static str = "users";
+    const TABLE_CLASS: &'static str = "tokens admin-table";
+
+    fn columns(&self) -> Vec<&'static str> {
+        let when = ["Last sign-in", "Created"];
+        ["Username", "Display name", "Role", "Status", "Tokens"]
+            .into_iter()
+            .chain(when)
+            .collect()
+    }
+
+    fn submit_label(&self) -> &'static str {
+        "Search"
+    }
+
+    /// Only a search has something to clear.
+    fn clear(&self) -> bool {
+        !self.q.is_empty()
+    }
+}
+
+impl UserPage {
+    pub fn tab(&self) -> &'static str {
+        "users"
+    }
+
+    pub fn token_columns(&self) -> Vec<&'static str> {
+        token_columns(false)
+    }
+
+    pub fn token_rows(&self) -> &[TokenView] {
+        &self.detail.tokens
+    }
+
+    /// Every token here is this account's: no owner column.
+    pub fn owner_name(&self, _account_id: &str) -> &'static str {
+        ""
+    }
+}
+
 /// One choice in a filter's `<select>`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Choice {
@@ -294,7 +283,49 @@ pub struct TokensPage {
     pub next: String,
 }
 
+/// What the frame of the admin lists (`admin/list.html`) asks of a list.
+pub trait AdminList {
+    /// Its tab, path (`/admin/{TAB}`) and the prefix of its element ids.
+    const TAB: &'static str;
+    const TABLE_CLASS: &'static str = "tokens";
+
+    fn tab(&self) -> &'static str {
+        Self::TAB
+    }
+
+    fn table_class(&self) -> &'static str {
+        Self::TABLE_CLASS
+    }
+
+    fn columns(&self) -> Vec<&'static str>;
+
+    fn submit_label(&self) -> &'static str {
+        "Filter"
+    }
+
+    /// Whether to offer "Clear" beside the filters.
+    fn clear(&self) -> bool {
+        true
+    }
+}
+
+impl AdminList for TokensPage {
+    const TAB: &'static str = "tokens";
+
+    fn columns(&self) -> Vec<&'static str> {
+        token_columns(true)
+    }
+}
+
 impl TokensPage {
+    pub fn token_columns(&self) -> Vec<&'static str> {
+        token_columns(true)
+    }
+
+    pub fn token_rows(&self) -> &[TokenView] {
+        &self.list.items
+    }
+
     pub fn owner_name(&self, account_id: &str) -> String {
         self.owners
             .iter()
@@ -314,6 +345,15 @@ pub struct AuditPage {
     pub events: Vec<Choice>,
     pub actor: String,
     pub target: String,
+}
+
+impl AdminList for AuditPage {
+    const TAB: &'static str = "audit";
+    const TABLE_CLASS: &'static str = "tokens audit";
+
+    fn columns(&self) -> Vec<&'static str> {
+        vec!["Time", "Event", "Actor", "Target", "Token", "IP"]
+    }
 }
 
 /// The audit log's event filter: every event, and "any".

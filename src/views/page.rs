@@ -3,10 +3,11 @@
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::auth::Caller;
+use crate::error::AppError;
 
 const FLASH_KEY: &str = "flash";
 
@@ -47,6 +48,33 @@ pub fn take<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Opt
     session.remove_as::<T>(key).and_then(Result::ok)
 }
 
+/// Messages beside a form's fields, each under the field's name; what is
+/// about no field of the form (a taken name, the token cap) under `form`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    /// The first error for each of `fields` beside it; the rest with the
+    /// form.
+    pub fn new(errors: &[AppError], fields: &[&str]) -> Self {
+        let mut out = Self::default();
+        for err in errors {
+            let field = err.field().filter(|f| fields.contains(f)).unwrap_or("form");
+            if out.of(field).is_none() {
+                out.0.push((field.to_owned(), err.to_string()));
+            }
+        }
+        out
+    }
+
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct NavUser {
     pub username: String,
@@ -56,9 +84,9 @@ pub struct NavUser {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PageCtx {
+    pub user: Option<NavUser>,
     pub title: String,
     pub csrf_token: String,
-    pub user: Option<NavUser>,
     pub flash: Option<Flash>,
     /// Which navigation entry is current.
     pub section: &'static str,
@@ -84,6 +112,11 @@ impl PageCtx {
             section,
         }
     }
+}
+
+/// A timestamp as RFC 3339 in UTC, as every JSON answer writes times.
+pub fn rfc3339(at: PrimitiveDateTime) -> String {
+    at.assume_utc().format(&Rfc3339).unwrap_or_default()
 }
 
 /// "Nov 23, 2026, 16:32 UTC" for an RFC 3339 time; the exact time, to

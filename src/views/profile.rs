@@ -1,11 +1,9 @@
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::actions::rfc3339;
 use crate::db::models::accounts::Account;
-use crate::error::AppError;
 use crate::tokens::{Scope, ScopeSet};
-use crate::views::page::PageCtx;
+use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::tokens::{TokenList, TokenView};
 
 /// `GET /profile.json`: the account as its owner sees it.
@@ -59,63 +57,10 @@ pub struct ExpiryOption {
     pub selected: bool,
 }
 
-/// Messages shown beside the fields of the form.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FieldErrors {
-    pub label: Option<String>,
-    pub scopes: Option<String>,
-    pub expires_in_hours: Option<String>,
-    /// Not about one field (the token cap, an expired form).
-    pub form: Option<String>,
-}
-
-impl FieldErrors {
-    /// Each error beside its field; the first one for each field wins.
-    pub fn from_errors(errors: &[AppError]) -> Self {
-        errors.iter().rev().fold(Self::default(), |acc, err| {
-            let one = Self::from_error(err);
-            Self {
-                label: one.label.or(acc.label),
-                scopes: one.scopes.or(acc.scopes),
-                expires_in_hours: one.expires_in_hours.or(acc.expires_in_hours),
-                form: one.form.or(acc.form),
-            }
-        })
-    }
-
-    pub fn from_error(err: &AppError) -> Self {
-        let message = Some(err.to_string());
-        match err.field() {
-            Some("label") => Self {
-                label: message,
-                ..Self::default()
-            },
-            Some("scopes") => Self {
-                scopes: message,
-                ..Self::default()
-            },
-            Some("expires_in_hours") => Self {
-                expires_in_hours: message,
-                ..Self::default()
-            },
-            _ => Self {
-                form: message,
-                ..Self::default()
-            },
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.label.is_some()
-            || self.scopes.is_some()
-            || self.expires_in_hours.is_some()
-            || self.form.is_some()
-    }
-}
-
 /// The "Generate new token" form, with what the user typed.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenForm {
+    /// Shown unfolded: it came back with a mistake to fix.
     pub open: bool,
     pub label: String,
     pub scopes: Vec<ScopeOption>,

@@ -2,10 +2,25 @@ use serde::Serialize;
 use time::PrimitiveDateTime;
 use utoipa::ToSchema;
 
-use crate::actions::rfc3339;
 use crate::db::models::tokens::ApiToken;
 use crate::tokens::PlainToken;
-use crate::views::page::{exact_utc, human_date};
+use crate::views::page::rfc3339;
+
+/// The columns of a table of tokens, with their owners' or not; the last
+/// holds the buttons.
+pub fn token_columns(with_owner: bool) -> Vec<&'static str> {
+    let owner = with_owner.then_some("Owner");
+    let rest = [
+        "Prefix",
+        "Scopes",
+        "Created",
+        "Expires",
+        "Last used",
+        "Status",
+        "",
+    ];
+    ["Label"].into_iter().chain(owner).chain(rest).collect()
+}
 
 /// A token as API callers and pages see it (never its secret).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -16,33 +31,19 @@ pub struct TokenView {
     /// The first 12 characters of the token: `tsr_` and 8 more.
     #[schema(example = "tsr_4kP9xQ2m")]
     pub prefix: String,
-    #[schema(value_type = Vec<Scope>)]
+    #[schema(value_type = Vec<crate::tokens::Scope>)]
     pub scopes: Vec<&'static str>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Null: it never expires.
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+    /// Null: never used. Written at most once a minute.
     #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
     #[schema(value_type = TokenStatusName)]
     pub status: &'static str,
     pub account_id: String,
-}
-
-/// What a token may do.
-#[derive(ToSchema)]
-#[allow(dead_code)] // only describes the strings in the OpenAPI document
-pub enum Scope {
-    #[schema(rename = "profile:read")]
-    ProfileRead,
-    #[schema(rename = "tokens:read")]
-    TokensRead,
-    #[schema(rename = "tokens:write")]
-    TokensWrite,
-    #[schema(rename = "admin:read")]
-    AdminRead,
-    #[schema(rename = "admin:write")]
-    AdminWrite,
 }
 
 /// A token's status.
@@ -72,38 +73,6 @@ impl TokenView {
 
     pub fn is_deactivated(&self) -> bool {
         self.status == "deactivated"
-    }
-
-    pub fn created_human(&self) -> String {
-        human_date(&self.created_at)
-    }
-
-    pub fn created_exact(&self) -> String {
-        exact_utc(&self.created_at)
-    }
-
-    pub fn expires_human(&self) -> String {
-        self.expires_at
-            .as_deref()
-            .map_or_else(|| "Never".to_owned(), human_date)
-    }
-
-    pub fn expires_exact(&self) -> String {
-        self.expires_at
-            .as_deref()
-            .map_or_else(|| "This token does not expire".to_owned(), exact_utc)
-    }
-
-    pub fn last_used_human(&self) -> String {
-        self.last_used_at
-            .as_deref()
-            .map_or_else(|| "Never used".to_owned(), human_date)
-    }
-
-    pub fn last_used_exact(&self) -> String {
-        self.last_used_at
-            .as_deref()
-            .map_or_else(|| "Never used".to_owned(), exact_utc)
     }
 }
 

@@ -38,9 +38,9 @@ const L: u16 = 1;
 /// 303 somewhere other than the sign-in page (a form that worked).
 const S: u16 = 303;
 
-struct Row {
-    method: Method,
-    path: &'static str,
+pub(crate) struct Row {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
     /// A JSON body (for `.json`) or `name=value&...` form fields (pages).
     body: Option<&'static str>,
     expect: [u16; 10],
@@ -55,7 +55,7 @@ fn row(method: Method, path: &'static str, body: Option<&'static str>, expect: [
     }
 }
 
-fn table() -> Vec<Row> {
+pub(crate) fn table() -> Vec<Row> {
     use Method as M;
     // Columns: anon, u-session, u-pr, u-tr, u-tw, a-session, a-plain, a-all, deactivated, demoted.
     let page_for_anyone_signed_in = [L, 200, L, L, L, 200, L, L, L, L];
@@ -169,6 +169,8 @@ fn table() -> Vec<Row> {
             admin_form,
         ),
         // JSON reads.
+        row(M::GET, "/healthz", None, [200; 10]),
+        row(M::GET, "/openapi.json", None, [200; 10]),
         row(
             M::GET,
             "/profile.json",

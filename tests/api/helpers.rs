@@ -17,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+use tessera::accounts::{DisplayName, Username};
 use tessera::actions::{self, Actor, TokenRequest};
 use tessera::config::{Config, DatabaseUrl, PasswordCost};
 use tessera::db::models::accounts::Account;
@@ -326,8 +327,11 @@ impl TestApp {
         let (account, password) = actions::create_account(
             &mut self.conn(),
             self.config.password_cost,
-            username,
-            display_name,
+            &Username::parse(username).expect("a valid username"),
+            display_name
+                .map(|name| DisplayName::parse(name).expect("a valid display name"))
+                .as_ref()
+                .and_then(Option::as_ref),
             role,
             Actor::console(),
         )

@@ -130,7 +130,7 @@ async fn the_document_lists_exactly_the_json_routes() {
     assert_eq!(resp.status(), 200);
     let doc = json_body(resp).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    assert_eq!(doc, tessera::routes::openapi::document());
+    assert_eq!(doc, tessera::startup::api_document());
 
     let table = route_table(&app).await;
     assert!(table.len() >= 15, "found only {table:?}");
@@ -142,7 +142,7 @@ async fn the_document_lists_exactly_the_json_routes() {
 async fn the_documented_choices_are_the_routes_choices() {
     // `{action}` is an enum in the document and an alternation in the
     // route table: the same words.
-    let doc = tessera::routes::openapi::document();
+    let doc = tessera::startup::api_document();
     for pattern in json_resources() {
         let Some(start) = pattern.find("{action:") else {
             continue;

@@ -1,17 +1,16 @@
 //! `/admin/audit`: the audit log, newest first.
 
-use actix_session::Session;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Json};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web::Json;
 use serde::Deserialize;
 
-use crate::auth::session::SignedIn;
+use crate::auth::guards::AdminPage;
 use crate::auth::{Need, scope};
 use crate::db::models::audit::{self, AuditFilter, Event};
 use crate::error::AppError;
-use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, require_admin};
-use crate::routes::html;
+use crate::routes::admin::{Paging, account_filter, given, page_ctx, query};
+use crate::routes::{Ctx, JsonResult, html};
 use crate::state::AppState;
 use crate::views::admin::{AuditEntryView, AuditPage, Paged, Pager, event_choices};
 
@@ -89,37 +88,25 @@ async fn load(
     ),
     responses((status = 200, body = Paged<AuditEntryView>)),
     security(("admin:read" = [])))]
-pub async fn list_json(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Need<scope::AdminRead>,
-) -> Result<Json<Paged<AuditEntryView>>, AppError> {
-    let raw: AuditQuery = query(&req)?;
-    let (filter, paging) = raw.check()?;
-    Ok(Json(load(&state, filter, paging).await?))
+pub async fn list_json(cx: Ctx, _: Need<scope::AdminRead>) -> JsonResult<Paged<AuditEntryView>> {
+    let (filter, paging) = query::<AuditQuery>(&cx.req)?.check()?;
+    Ok(Json(load(&cx.state, filter, paging).await?))
 }
 
 /// `GET /admin/audit`.
-pub async fn list_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
-    let raw: AuditQuery = query(&req)?;
-    let (filter, paging) = raw.check()?;
+pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppError> {
+    let (filter, paging) = query::<AuditQuery>(&cx.req)?.check()?;
     let event = filter.event.clone().unwrap_or_default();
     let actor = filter.actor.clone().unwrap_or_default();
     let target = filter.target.clone().unwrap_or_default();
-    let list = load(&state, filter, paging).await?;
+    let list = load(&cx.state, filter, paging).await?;
     let pager = Pager::new(
         &list,
         "/admin/audit",
         &[("event", &event), ("actor", &actor), ("target", &target)],
     );
     let page = AuditPage {
-        ctx: page_ctx("Audit log", &session, &user),
+        ctx: page_ctx("Audit log", &cx.session, &user),
         list,
         pager,
         events: event_choices(&event),

@@ -14,37 +14,19 @@ use actix_session::Session;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::auth::session::{self, SignedIn};
+use crate::auth::guards::AdminPage;
 use crate::error::AppError;
-use crate::extract::{FormBody, JsonBody};
+use crate::extract::JsonBody;
 use crate::views::page::PageCtx;
 
-/// The HTML side of the admin area is for admins' browser sessions.
-pub fn require_admin(user: &SignedIn) -> Result<(), AppError> {
-    if user.0.account.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            None,
-            "the admin pages are for admins; ask one to change your role if you need them",
-        ))
-    }
-}
-
-pub fn page_ctx(title: impl Into<String>, session: &Session, user: &SignedIn) -> PageCtx {
-    PageCtx::new(title, "admin", session, Some(&user.0), user.csrf_token())
-}
-
-/// A signed-in admin's form post, its CSRF token checked.
-pub async fn admin_form(
-    req: &HttpRequest,
-    user: &SignedIn,
-    payload: web::Payload,
-) -> Result<FormBody, AppError> {
-    require_admin(user)?;
-    let form = FormBody::from_request(req, &mut payload.into_inner()).await?;
-    session::check_csrf(form.get("csrf_token"), user.csrf_token())?;
-    Ok(form)
+pub fn page_ctx(title: impl Into<String>, session: &Session, admin: &AdminPage) -> PageCtx {
+    PageCtx::new(
+        title,
+        "admin",
+        session,
+        Some(&admin.0.0),
+        admin.0.csrf_token(),
+    )
 }
 
 /// A JSON body, read once the caller has been let in.

@@ -1,28 +1,25 @@
 //! `/admin/tokens...`: every account's tokens, and the buttons that
 //! deactivate, activate and delete any of them.
 
-use actix_session::Session;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
-use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::actions::{self, Actor, Reach, TokenChange};
-use crate::auth::session::SignedIn;
-use crate::auth::{Caller, Need, scope};
+use crate::actions::{Activation, Reach, TokenChange};
+use crate::auth::guards::{AdminPage, CsrfForm};
+use crate::auth::{Need, scope};
 use crate::db::models::accounts;
 use crate::db::models::tokens::{self as token_db, TokenFilter, TokenSort, TokenStatus};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{
-    Paging, account_filter, admin_form, given, page_ctx, query, require_admin, safe_next,
-};
-use crate::routes::tokens::token_id;
-use crate::routes::{html, see_other};
+use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, safe_next};
+use crate::routes::preferences::{confirm_delete, confirmed};
+use crate::routes::tokens::{change_token, token_id};
+use crate::routes::{Ctx, JsonResult, html, see_other};
 use crate::state::AppState;
 use crate::views::admin::{Choice, Paged, Pager, TokensPage};
 use crate::views::page::Flash;
-use crate::views::profile::ConfirmDeletePage;
 use crate::views::tokens::TokenView;
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,26 +119,15 @@ async fn load(
     ),
     responses((status = 200, body = Paged<TokenView>)),
     security(("admin:read" = [])))]
-pub async fn list_json(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Need<scope::AdminRead>,
-) -> Result<Json<Paged<TokenView>>, AppError> {
-    let raw: TokensQuery = query(&req)?;
-    Ok(Json(load(&state, &raw.check()?).await?.0))
+pub async fn list_json(cx: Ctx, _: Need<scope::AdminRead>) -> JsonResult<Paged<TokenView>> {
+    let filter = query::<TokensQuery>(&cx.req)?.check()?;
+    Ok(Json(load(&cx.state, &filter).await?.0))
 }
 
 /// `GET /admin/tokens`.
-pub async fn list_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
-    let raw: TokensQuery = query(&req)?;
-    let filter = raw.check()?;
-    let (list, owners) = load(&state, &filter).await?;
+pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppError> {
+    let filter = query::<TokensQuery>(&cx.req)?.check()?;
+    let (list, owners) = load(&cx.state, &filter).await?;
     let account_id = filter.account_id.clone().unwrap_or_default();
     let status = filter.status.map_or("", TokenStatus::as_str);
     let sort = match filter.sort {
@@ -157,12 +143,12 @@ pub async fn list_page(
             ("sort", sort),
         ],
     );
-    let next = match req.query_string() {
+    let next = match cx.req.query_string() {
         "" => "/admin/tokens".to_owned(),
         q => format!("/admin/tokens?{q}"),
     };
     let page = TokensPage {
-        ctx: page_ctx("All tokens", &session, &user),
+        ctx: page_ctx("All tokens", &cx.session, &user),
         list,
         pager,
         account_id,
@@ -185,22 +171,6 @@ pub async fn list_page(
     html(StatusCode::OK, &page)
 }
 
-async fn apply(
-    state: &AppState,
-    caller: Caller,
-    id: i64,
-    change: TokenChange,
-) -> Result<TokenView, AppError> {
-    let (token, owner) = state
-        .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            actions::change_token(conn, Reach::Any, id, change, actor)
-        })
-        .await?;
-    Ok(TokenView::new(&token, &owner, db::now()))
-}
-
 /// `DELETE /admin/tokens/{id}.json`: 204.
 #[utoipa::path(delete, path = "/admin/tokens/{id}.json", tag = "admin",
     params(("id" = i64, Path, minimum = 1)),
@@ -211,30 +181,26 @@ pub async fn delete_json(
     caller: Need<scope::AdminWrite>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    apply(&state, caller.caller, token_id(&id)?, TokenChange::Delete).await?;
+    let id = token_id(&id)?;
+    change_token(&state, &caller.caller, Reach::Any, id, TokenChange::Delete).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /admin/tokens/{id}/deactivate.json` and `activate.json`: the token
 /// as it is now.
 #[utoipa::path(post, path = "/admin/tokens/{id}/{action}.json", tag = "admin",
-    params(("id" = i64, Path, minimum = 1), ("action" = crate::routes::openapi::Activation, Path)),
+    params(("id" = i64, Path, minimum = 1), ("action" = Activation, Path)),
     responses((status = 200, body = TokenView)),
     security(("admin:write" = [])))]
 pub async fn activation_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, Activation)>,
 ) -> Result<Json<TokenView>, AppError> {
     let (raw_id, action) = path.into_inner();
-    let change = match action.as_str() {
-        "deactivate" => TokenChange::Deactivate,
-        "activate" => TokenChange::Activate,
-        _ => return Err(AppError::NotFound),
-    };
-    Ok(Json(
-        apply(&state, caller.caller, token_id(&raw_id)?, change).await?,
-    ))
+    let id = token_id(&raw_id)?;
+    let token = change_token(&state, &caller.caller, Reach::Any, id, action.into()).await?;
+    Ok(Json(token))
 }
 
 /// The `next` of a token button: a form field, or the action's query.
@@ -247,54 +213,35 @@ struct NextQuery {
 /// the admin page the button was on. A deletion without `confirmed=yes`
 /// (no JavaScript to ask) gets a confirmation page first.
 pub async fn action_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
+    Ctx {
+        req,
+        session,
+        state,
+    }: Ctx,
+    path: web::Path<(String, TokenChange)>,
+    CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_form(&req, &user, payload).await?;
-    let (raw_id, action) = path.into_inner();
+    let (raw_id, change) = path.into_inner();
     let id = token_id(&raw_id)?;
-    let change = match action.as_str() {
-        "deactivate" => TokenChange::Deactivate,
-        "activate" => TokenChange::Activate,
-        "delete" => TokenChange::Delete,
-        _ => return Err(AppError::NotFound),
-    };
     let from_query: NextQuery = query(&req).unwrap_or_default();
     let next = safe_next(form.get("next").or(from_query.next.as_deref())).to_owned();
-    if change == TokenChange::Delete && form.get("confirmed") != Some("yes") {
-        let (token, owner) = state
-            .db
-            .run(move |conn| {
-                let token = token_db::find(conn, id)?.ok_or(AppError::NotFound)?;
-                let owner =
-                    accounts::find_by_id(conn, token.account_id)?.ok_or(AppError::NotFound)?;
-                Ok((token, owner.account_id))
-            })
-            .await?;
+    if change == TokenChange::Delete && !confirmed(&form) {
         let mut back = form_urlencoded::Serializer::new(String::new());
         back.append_pair("next", &next);
-        let page = ConfirmDeletePage {
-            ctx: page_ctx("Delete token", &session, &user),
-            token: TokenView::new(&token, &owner, db::now()),
-            action: format!("/admin/tokens/{id}/delete?{}", back.finish()),
-            cancel: next,
-        };
-        return html(StatusCode::OK, &page);
+        let action = format!("/admin/tokens/{id}/delete?{}", back.finish());
+        let ctx = page_ctx("Delete token", &session, &user);
+        return confirm_delete(&state, Reach::Any, id, ctx, action, next).await;
     }
-    let token = apply(&state, user.0.clone(), id, change).await?;
-    let verb = match change {
-        TokenChange::Deactivate => "deactivated",
-        TokenChange::Activate => "activated",
-        TokenChange::Delete => "deleted",
-    };
+    let token = change_token(&state, &user.0.0, Reach::Any, id, change).await?;
     Flash::set(
         &session,
         "success",
-        format!("Token “{}” ({}…) {verb}.", token.label, token.prefix),
+        format!(
+            "Token “{}” ({}…) {}.",
+            token.label,
+            token.prefix,
+            change.done()
+        ),
     );
     Ok(see_other(&next))
 }

@@ -1,29 +1,27 @@
 //! `/admin/users...`: every account; creating accounts, changing their role,
 //! deactivating and activating them.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
-use crate::actions::{self, AccountChange, Actor};
-use crate::auth::session::SignedIn;
+use crate::accounts::{DisplayName, Username};
+use crate::actions::{self, AccountAction, AccountChange, Activation, Actor};
+use crate::auth::guards::{AdminPage, CsrfForm};
 use crate::auth::{Caller, Need, scope};
 use crate::db::models::{accounts, tokens as token_db};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{
-    Paging, account_id, admin_form, given, json_body, page_ctx, query, require_admin,
-};
-use crate::routes::{html, no_store_json, see_other};
+use crate::routes::admin::{Paging, account_id, given, json_body, page_ctx, query};
+use crate::routes::{Ctx, JsonResult, html, no_store_json, see_other};
 use crate::state::AppState;
 use crate::tokens::Role;
 use crate::views::admin::{
-    AccountDetail, AccountFieldErrors, AccountForm, AccountView, CreatedAccount, Paged, Pager,
-    PasswordReveal, UserPage, UsersPage,
+    AccountDetail, AccountForm, AccountView, CreatedAccount, Paged, Pager, PasswordReveal,
+    UserPage, UsersPage,
 };
-use crate::views::page::Flash;
+use crate::views::page::{FieldErrors, Flash};
 use crate::views::tokens::TokenView;
 
 const REVEAL_KEY: &str = "admin_password_reveal";
@@ -80,19 +78,12 @@ async fn load_users(state: &AppState, filter: UsersFilter) -> Result<Paged<Accou
     })
 }
 
-async fn users_page(
-    req: &HttpRequest,
-    session: &Session,
-    state: &AppState,
-    user: &SignedIn,
-    form: AccountForm,
-) -> Result<UsersPage, AppError> {
-    let raw: UsersQuery = query(req)?;
-    let filter = raw.check()?;
+async fn users_page(cx: &Ctx, user: &AdminPage, form: AccountForm) -> Result<UsersPage, AppError> {
+    let filter = query::<UsersQuery>(&cx.req)?.check()?;
     let q = filter.search.clone().unwrap_or_default();
-    let list = load_users(state, filter).await?;
+    let list = load_users(&cx.state, filter).await?;
     Ok(UsersPage {
-        ctx: page_ctx("Users", session, user),
+        ctx: page_ctx("Users", &cx.session, user),
         pager: Pager::new(&list, "/admin/users", &[("q", &q)]),
         list,
         q,
@@ -110,31 +101,18 @@ async fn users_page(
     ),
     responses((status = 200, body = Paged<AccountView>)),
     security(("admin:read" = [])))]
-pub async fn list_json(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Need<scope::AdminRead>,
-) -> Result<Json<Paged<AccountView>>, AppError> {
-    let raw: UsersQuery = query(&req)?;
-    Ok(Json(load_users(&state, raw.check()?).await?))
+pub async fn list_json(cx: Ctx, _: Need<scope::AdminRead>) -> JsonResult<Paged<AccountView>> {
+    let filter = query::<UsersQuery>(&cx.req)?.check()?;
+    Ok(Json(load_users(&cx.state, filter).await?))
 }
 
 /// `GET /admin/users`.
-pub async fn list_page(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppError> {
     let form = AccountForm {
         role: "user".into(),
         ..AccountForm::default()
     };
-    html(
-        StatusCode::OK,
-        &users_page(&req, &session, &state, &user, form).await?,
-    )
+    html(StatusCode::OK, &users_page(&cx, &user, form).await?)
 }
 
 async fn load_detail(state: &AppState, raw_id: String) -> Result<AccountDetail, AppError> {
@@ -171,12 +149,8 @@ pub async fn show_json(
     Ok(Json(load_detail(&state, path.into_inner()).await?))
 }
 
-async fn user_page(
-    session: &Session,
-    state: &AppState,
-    user: &SignedIn,
-    account_id: String,
-) -> Result<UserPage, AppError> {
+async fn user_page(cx: &Ctx, user: &AdminPage, account_id: String) -> Result<UserPage, AppError> {
+    let (session, state) = (&cx.session, &cx.state);
     let detail = load_detail(state, account_id).await?;
     // The password is shown once, on its account's page: the first admin
     // page of that account after the post that made it.
@@ -184,7 +158,7 @@ async fn user_page(
         .filter(|r| r.account_id == detail.account.account_id);
     Ok(UserPage {
         ctx: page_ctx(detail.account.username.clone(), session, user),
-        is_self: detail.account.account_id == user.0.account.account_id,
+        is_self: detail.account.account_id == user.0.0.account.account_id,
         next: format!("/admin/users/{}", detail.account.account_id),
         detail,
         reveal,
@@ -193,13 +167,11 @@ async fn user_page(
 
 /// `GET /admin/users/{account_id}`.
 pub async fn show_page(
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
+    cx: Ctx,
+    user: AdminPage,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
-    let page = user_page(&session, &state, &user, path.into_inner()).await?;
+    let page = user_page(&cx, &user, path.into_inner()).await?;
     html(StatusCode::OK, &page)
 }
 
@@ -244,8 +216,13 @@ async fn create(
     request: AccountRequest,
 ) -> Result<(AccountView, String), AppError> {
     let role = parse_role(request.role.as_deref(), Some(Role::User))?;
-    let username = request.username.unwrap_or_default();
-    actions::check_username(&username)?;
+    let username = Username::parse(request.username.as_deref().unwrap_or_default())?;
+    let display_name = request
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?
+        .flatten();
     let cost = state.config.password_cost;
     let (account, password) = state
         .db
@@ -254,7 +231,7 @@ async fn create(
                 conn,
                 cost,
                 &username,
-                request.display_name.as_deref(),
+                display_name.as_ref(),
                 role,
                 Actor::new(&caller.account, caller.ip.as_deref()),
             )
@@ -289,13 +266,10 @@ pub async fn create_json(
 /// account's page shows the password once; on a mistake the form comes
 /// back with what was typed.
 pub async fn create_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-    payload: web::Payload,
+    cx: Ctx,
+    CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_form(&req, &user, payload).await?;
+    let (session, state) = (&cx.session, &cx.state);
     let request = AccountRequest {
         username: form.get("username").map(|u| u.trim().to_owned()),
         display_name: form.get("display_name").map(str::to_owned),
@@ -306,9 +280,9 @@ pub async fn create_form(
         username: request.username.clone().unwrap_or_default(),
         display_name: request.display_name.clone().unwrap_or_default(),
         role: request.role.clone().unwrap_or_default(),
-        errors: AccountFieldErrors::default(),
+        errors: FieldErrors::default(),
     };
-    match create(&state, user.0.clone(), request).await {
+    match create(state, user.0.0.clone(), request).await {
         Ok((account, password)) => {
             session
                 .insert(
@@ -321,7 +295,7 @@ pub async fn create_form(
                 )
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;
             Flash::set(
-                &session,
+                session,
                 "success",
                 format!("Account {} created.", account.username),
             );
@@ -329,10 +303,13 @@ pub async fn create_form(
         }
         Err(err @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
             let form = AccountForm {
-                errors: AccountFieldErrors::from_error(&err),
+                errors: FieldErrors::new(
+                    std::slice::from_ref(&err),
+                    &["username", "display_name", "role"],
+                ),
                 ..typed
             };
-            let page = users_page(&req, &session, &state, &user, form).await?;
+            let page = users_page(&cx, &user, form).await?;
             html(err.status_code(), &page)
         }
         Err(other) => Err(other),
@@ -389,7 +366,7 @@ pub async fn role_json(
 /// `POST /admin/users/{account_id}/deactivate.json` and `activate.json`.
 #[utoipa::path(post, path = "/admin/users/{account_id}/{action}.json", tag = "admin",
     description = "Deactivating signs the account out everywhere and stops its tokens at once.",
-    params(("account_id" = String, Path), ("action" = crate::routes::openapi::Activation, Path)),
+    params(("account_id" = String, Path), ("action" = Activation, Path)),
     responses(
         (status = 200, body = AccountView),
         (status = 409, body = crate::error::ErrorBody, description = "it would leave no active admin"),
@@ -398,16 +375,11 @@ pub async fn role_json(
 pub async fn activation_json(
     state: web::Data<AppState>,
     caller: Need<scope::AdminWrite>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, Activation)>,
 ) -> Result<Json<AccountView>, AppError> {
     let (account_id, action) = path.into_inner();
-    let account_change = match action.as_str() {
-        "deactivate" => AccountChange::Deactivate,
-        "activate" => AccountChange::Activate,
-        _ => return Err(AppError::NotFound),
-    };
     Ok(Json(
-        change(&state, caller.caller, account_id, account_change).await?,
+        change(&state, caller.caller, account_id, action.into()).await?,
     ))
 }
 
@@ -415,22 +387,24 @@ pub async fn activation_json(
 /// on an account's page. A refusal (the last admin) shows the page again
 /// with the reason.
 pub async fn change_form(
-    req: HttpRequest,
-    session: Session,
-    state: web::Data<AppState>,
-    user: SignedIn,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
+    cx: Ctx,
+    path: web::Path<(String, AccountAction)>,
+    CsrfForm { user, form }: CsrfForm<AdminPage>,
 ) -> Result<HttpResponse, AppError> {
-    let form = admin_form(&req, &user, payload).await?;
     let (account_id, action) = path.into_inner();
-    let account_change = match action.as_str() {
-        "role" => AccountChange::Role(parse_role(form.get("role"), None)?),
-        "deactivate" => AccountChange::Deactivate,
-        "activate" => AccountChange::Activate,
-        _ => return Err(AppError::NotFound),
+    let account_change = match action {
+        AccountAction::Role => AccountChange::Role(parse_role(form.get("role"), None)?),
+        AccountAction::Deactivate => AccountChange::Deactivate,
+        AccountAction::Activate => AccountChange::Activate,
     };
-    match change(&state, user.0.clone(), account_id.clone(), account_change).await {
+    match change(
+        &cx.state,
+        user.0.0.clone(),
+        account_id.clone(),
+        account_change,
+    )
+    .await
+    {
         Ok(account) => {
             let done = match account_change {
                 AccountChange::Role(role) => {
@@ -442,8 +416,8 @@ pub async fn change_form(
                 ),
                 AccountChange::Activate => format!("{} is active again.", account.username),
             };
-            Flash::set(&session, "success", done);
-            let is_self = account.account_id == user.0.account.account_id;
+            Flash::set(&cx.session, "success", done);
+            let is_self = account.account_id == user.0.0.account.account_id;
             if is_self && (!account.is_admin() || !account.active) {
                 // No longer an admin (or signed out): the admin pages are gone.
                 return Ok(see_other("/profile"));
@@ -451,7 +425,7 @@ pub async fn change_form(
             Ok(see_other(&format!("/admin/users/{}", account.account_id)))
         }
         Err(err @ AppError::Conflict(_)) => {
-            let mut page = user_page(&session, &state, &user, account_id).await?;
+            let mut page = user_page(&cx, &user, account_id).await?;
             page.ctx.flash = Some(Flash {
                 kind: "error".into(),
                 message: err.to_string(),
