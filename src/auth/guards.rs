@@ -16,10 +16,9 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::session;
-use crate::auth::{Caller, Via, client_ip, state};
+use crate::auth::{Caller, Via, session_caller, state};
 use crate::error::AppError;
 use crate::extract::{FormBody, from_read};
-use crate::tokens::ScopeSet;
 
 /// A signed-in browser user, for the HTML pages. Unlike [`super::Need`] it
 /// ignores API tokens: pages are for people.
@@ -40,20 +39,7 @@ impl FromRequest for SignedIn {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let state = state(&req);
-            let (session, account) = session::current(&req, &state)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            Ok(SignedIn(Caller {
-                scopes: ScopeSet::for_role(account.role()),
-                account,
-                via: Via::Session {
-                    csrf_token: session.csrf_token,
-                },
-                ip: client_ip(&req),
-            }))
-        })
+        Box::pin(async move { Ok(SignedIn(session_caller(&req, &state(&req)).await?)) })
     }
 }
 

@@ -216,7 +216,11 @@ fn presented<'r>(req: &'r HttpRequest, state: &AppState) -> Result<Option<&'r st
     }
 }
 
-async fn session_caller(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
+/// The caller of a browser session: everything its account's role allows.
+pub(crate) async fn session_caller(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Caller, AppError> {
     let (session, account) = session::current(req, state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
