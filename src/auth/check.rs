@@ -23,9 +23,9 @@ use std::sync::Arc;
 use time::PrimitiveDateTime;
 
 use super::{Caller, Via};
-use crate::db::lookup::{AccountTokens, Found};
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{ApiToken, TokenStatus};
+use crate::db::rows::{AccountTokens, Found};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;

@@ -26,8 +26,8 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::db::lookup::AccountTokens;
 use crate::db::models::accounts::Account;
+use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tokens::{Scope, ScopeSet};

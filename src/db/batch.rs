@@ -28,10 +28,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::db::lookup::{AccountTokens, Found};
+use crate::db::connection::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{self, ApiToken};
-use crate::db::{self, Db, DbConn, PooledConn};
+use crate::db::pool::{Pool, PooledConn};
+use crate::db::rows::{AccountTokens, Found};
+use crate::db::timestamps::now;
 use crate::error::AppError;
 use crate::tokens::TokenHash;
 
@@ -46,10 +48,11 @@ pub const MAX_RUNNING: usize = 1;
 /// size of one statement and the time its first caller waits.
 pub const MAX_BATCH: usize = 512;
 
-/// The queue of one process.
-#[derive(Default)]
+/// The queue of one process, and the pool its batches take connections
+/// from.
 pub struct Batcher {
     queue: Mutex<Queue>,
+    pool: Pool,
 }
 
 #[derive(Default)]
@@ -67,22 +70,25 @@ struct Job {
     reply: oneshot::Sender<Result<Option<Found>, AppError>>,
 }
 
-impl Db {
+impl Batcher {
+    pub fn new(pool: Pool) -> Self {
+        Self {
+            queue: Mutex::default(),
+            pool,
+        }
+    }
+
     /// The live token with this hash and its owner, with the owner's tokens
     /// if `with_tokens`, asked in one trip together with the other requests'
-    /// checks of the moment. `None`: no such live token. PostgreSQL only
-    /// (see [`Db::batcher`]).
-    pub(super) async fn check_together(
-        &self,
+    /// checks of the moment. `None`: no such live token.
+    pub async fn check(
+        self: &Arc<Self>,
         hash: &TokenHash,
         with_tokens: bool,
     ) -> Result<Option<Found>, AppError> {
-        let batcher = self
-            .batcher()
-            .ok_or_else(|| AppError::Internal("token checks are not batched here".into()))?;
         let (reply, answer) = oneshot::channel();
         let start = {
-            let mut queue = batcher.lock();
+            let mut queue = self.lock();
             queue.waiting.push(Job {
                 hash: hash.0,
                 with_tokens,
@@ -97,8 +103,8 @@ impl Db {
             // Not awaited: the batch is answered whether or not this
             // request still waits for it.
             drop(actix_web::rt::task::spawn_blocking(move || {
-                if let Some(db) = &running.0 {
-                    db.drain();
+                if let Some(batcher) = &running.0 {
+                    batcher.drain();
                 }
                 // Ended: the drain gave its place back itself.
                 running.0.take();
@@ -113,10 +119,7 @@ impl Db {
     /// gives up its place in [`MAX_RUNNING`] (under the queue's lock, so a
     /// request that queues meanwhile starts the next drain).
     fn drain(&self) {
-        let Some(batcher) = self.batcher() else {
-            return;
-        };
-        let mut conn = batcher.lock().conn.take();
+        let mut conn = self.lock().conn.take();
         loop {
             // Let this CPU's other runnable threads go first: when the
             // workers share it (a busy one-box deployment), they read and
@@ -125,7 +128,7 @@ impl Db {
             // this returns at once.
             std::thread::yield_now();
             let jobs = {
-                let mut queue = batcher.lock();
+                let mut queue = self.lock();
                 if queue.waiting.is_empty() {
                     queue.running -= 1;
                     // Kept for the next batch, unless the pool has no other.
@@ -175,19 +178,19 @@ impl Db {
                 answered => return answered,
             }
         }
-        answer(conn.insert(self.checkout()?), jobs)
+        answer(conn.insert(self.pool.checkout()?), jobs)
     }
 }
 
-/// A drain's place in [`MAX_RUNNING`], given back by [`Db::drain`] itself.
+/// A drain's place in [`MAX_RUNNING`], given back by [`Batcher::drain`] itself.
 /// If the drain never ran or did not end (the runtime shutting down would
 /// drop it unrun), this gives the place back and fails the waiting checks
 /// rather than leaving them waiting for ever.
-struct Running(Option<Db>);
+struct Running(Option<Arc<Batcher>>);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(batcher) = self.0.as_ref().and_then(Db::batcher) {
+        if let Some(batcher) = &self.0 {
             let mut queue = batcher.lock();
             queue.running -= 1;
             for job in queue.waiting.drain(..) {
@@ -205,7 +208,7 @@ impl Batcher {
 
 /// One batch: what each job asked, in the jobs' order.
 fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppError> {
-    let now = db::now();
+    let now = now();
     // Each token asked once.
     let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
     hashes.sort_unstable();

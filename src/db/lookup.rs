@@ -10,28 +10,14 @@ use std::sync::Arc;
 
 use time::PrimitiveDateTime;
 
+use crate::db::Db;
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions;
-use crate::db::models::tokens::{self, ApiToken};
-use crate::db::{self, Db};
+use crate::db::models::tokens;
+use crate::db::rows::{AccountTokens, Found};
+use crate::db::timestamps::now;
 use crate::error::AppError;
 use crate::tokens::TokenHash;
-
-/// A live token and its owner, as the database has them now; with the
-/// owner's tokens when they were asked for.
-pub struct Found {
-    pub token: ApiToken,
-    pub account: Account,
-    pub list: Option<AccountTokens>,
-}
-
-/// An account's tokens, newest first, and the change stamp read before them
-/// (SQLite): whatever is made of these rows may be kept under that stamp.
-#[derive(Clone)]
-pub struct AccountTokens {
-    pub rows: Arc<Vec<ApiToken>>,
-    pub stamp: Option<u64>,
-}
 
 impl Db {
     /// The change stamp as it reads now (SQLite with its read cache).
@@ -47,16 +33,14 @@ impl Db {
         hash: &TokenHash,
         with_list: bool,
     ) -> Result<Option<Found>, AppError> {
-        if self.batcher().is_some() {
-            return self.check_together(hash, with_list).await;
+        if let Some(batcher) = self.batcher() {
+            return batcher.check(hash, with_list).await;
         }
         let stamp = self.stamp();
         let key = hash.0;
         let load = {
             let hash = hash.clone();
-            self.run(move |conn| {
-                Ok(tokens::find_live_by_hash(conn, &hash, db::now())?.map(Arc::new))
-            })
+            self.run(move |conn| Ok(tokens::find_live_by_hash(conn, &hash, now())?.map(Arc::new)))
         };
         let rows = match (self.cache(), stamp) {
             (Some(cache), Some(stamp)) => cache.tokens.get(stamp, key, load).await?,
@@ -102,8 +86,7 @@ impl Db {
         &self,
         hash: [u8; 32],
     ) -> Result<Option<(sessions::Session, Account)>, AppError> {
-        let load =
-            self.run(move |conn| Ok(sessions::find_live(conn, &hash, db::now())?.map(Arc::new)));
+        let load = self.run(move |conn| Ok(sessions::find_live(conn, &hash, now())?.map(Arc::new)));
         let rows = match (self.cache(), self.stamp()) {
             (Some(cache), Some(stamp)) => cache.sessions.get(stamp, hash, load).await?,
             _ => load.await?,

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use diesel::r2d2::{self, HandleError, ManageConnection, event};
 
-use super::Manager;
+use crate::db::connection::Manager;
 
 /// How often the database is tried while it is down: the most a request
 /// waits, once it is back, for the outage to be seen as over.

@@ -15,9 +15,17 @@ use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::sql_types::{Nullable, Timestamp};
 use diesel::sqlite::Sqlite;
-use time::{Date, Month, PrimitiveDateTime, Time};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-type Multi = <super::DbConn as Connection>::Backend;
+type Multi = <crate::db::connection::DbConn as Connection>::Backend;
+
+/// "Now", as stored: UTC, whole seconds. Passed into queries as a bind
+/// value so both backends agree and tests can reason about it.
+pub fn now() -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    PrimitiveDateTime::new(now.date(), now.time())
+}
 
 /// A `Timestamp` column.
 #[derive(Debug, Clone, Copy, diesel::deserialize::FromSqlRow)]

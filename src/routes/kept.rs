@@ -2,7 +2,7 @@
 //! session's ordinary Account Preferences page), kept while the list they
 //! were made of is current.
 //!
-//! A list read under a change stamp (`db::lookup::AccountTokens::stamp`, SQLite)
+//! A list read under a change stamp (`db::rows::AccountTokens::stamp`, SQLite)
 //! makes the same response until the database changes, or until one of its
 //! tokens expires (its status turns to "expired"): so a response is kept
 //! under that stamp and made again after the first expiry since. Lists read
@@ -15,7 +15,7 @@ use moka::sync::Cache;
 use time::PrimitiveDateTime;
 
 use crate::db::cache::MAX_AGE;
-use crate::db::lookup::AccountTokens;
+use crate::db::rows::AccountTokens;
 
 /// Bytes of responses kept in all (a 50-token page is about 56 KB).
 const BUDGET: u64 = 32 << 20;

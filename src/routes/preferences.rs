@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db;
-use crate::db::lookup::AccountTokens;
+use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
 use crate::routes::tokens::{change_token, token_id};

@@ -3,8 +3,9 @@ use time::PrimitiveDateTime;
 
 use crate::db::timestamps::{MaybeStamp, Stamp};
 
+use crate::db::changes;
+use crate::db::connection::DbConn;
 use crate::db::schema::{accounts, api_tokens};
-use crate::db::{DbConn, changes};
 use crate::tokens::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

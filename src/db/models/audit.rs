@@ -3,7 +3,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::timestamps::Stamp;
 
-use crate::db::DbConn;
+use crate::db::connection::DbConn;
 use crate::db::schema::audit_events;
 
 /// The events of SPEC §5.

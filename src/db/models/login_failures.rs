@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::DbConn;
+use crate::db::connection::DbConn;
 use crate::db::schema::login_failures;
 
 /// The failures recorded under `key` since `since`, and the oldest of them.

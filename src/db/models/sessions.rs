@@ -11,9 +11,10 @@ use time::PrimitiveDateTime;
 
 use crate::db::timestamps::Stamp;
 
+use crate::db::changes;
+use crate::db::connection::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, sessions};
-use crate::db::{DbConn, changes};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 
-use crate::db::DbConn;
+use crate::db::connection::DbConn;
 use crate::db::schema::settings;
 
 /// The longest lifetime, in days, the last server started gave new tokens

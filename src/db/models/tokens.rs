@@ -1,10 +1,11 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::changes;
+use crate::db::connection::DbConn;
 use crate::db::models::accounts::Account;
 use crate::db::schema::{accounts, api_tokens};
 use crate::db::timestamps::{MaybeStamp, Stamp};
-use crate::db::{DbConn, changes};
 use crate::tokens::{ScopeSet, TokenHash};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
