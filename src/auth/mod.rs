@@ -25,10 +25,12 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 
 use crate::db::models::accounts::Account;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
+use crate::extract::{JsonBody, from_read};
 use crate::state::AppState;
 use crate::tokens::{Scope, ScopeSet};
 
@@ -100,6 +102,28 @@ impl<S: ScopeMarker + 'static> FromRequest for Need<S> {
         })
     }
 }
+
+/// [`Need`], then a JSON body: the body is read only once the caller has
+/// been let in, so nobody learns from its validation what they may not do.
+pub struct NeedJson<S: ScopeMarker, T> {
+    pub caller: Caller,
+    pub body: T,
+    _scope: PhantomData<S>,
+}
+
+impl<S: ScopeMarker + 'static, T: DeserializeOwned + 'static> NeedJson<S, T> {
+    pub async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Self, AppError> {
+        let caller = allow::<S>(req, authenticate(req).await?)?;
+        let JsonBody(body) = JsonBody::read(req, payload).await?;
+        Ok(NeedJson {
+            caller,
+            body,
+            _scope: PhantomData,
+        })
+    }
+}
+
+from_read!([S: ScopeMarker + 'static, T: DeserializeOwned + 'static] NeedJson<S, T>);
 
 /// The checks after identification: CSRF for a session changing state, then
 /// the scope.

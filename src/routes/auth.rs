@@ -119,13 +119,7 @@ pub async fn submit(
 /// form post (with the CSRF token), so that a link, a prefetch or another
 /// site cannot sign anyone out; someone not signed in goes to `/login`.
 pub async fn confirm_logout(session: Session, user: SignedIn) -> Result<HttpResponse, AppError> {
-    let ctx = PageCtx::new(
-        "Sign out",
-        "logout",
-        &session,
-        Some(&user.0),
-        user.csrf_token(),
-    );
+    let ctx = PageCtx::signed_in("Sign out", "logout", &session, &user);
     html(StatusCode::OK, &LogoutPage { ctx })
 }
 

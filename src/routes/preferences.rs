@@ -38,13 +38,7 @@ fn page_with(
     let account = &user.0.account;
     let now = db::now();
     ProfilePage {
-        ctx: PageCtx::new(
-            "Account Preferences",
-            "profile",
-            session,
-            Some(&user.0),
-            user.csrf_token(),
-        ),
+        ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
         profile: ProfileView::new(account),
         tokens: TokenList {
             tokens: tokens
@@ -208,13 +202,7 @@ pub async fn token_action(
     let id = token_id(&raw_id)?;
     let reach = Reach::Own(user.0.account.id);
     if change == TokenChange::Delete && !confirmed(&form) {
-        let ctx = PageCtx::new(
-            "Delete token",
-            "profile",
-            &session,
-            Some(&user.0),
-            user.csrf_token(),
-        );
+        let ctx = PageCtx::signed_in("Delete token", "profile", &session, &user);
         let action = format!("/profile/tokens/{id}/delete");
         return confirm_delete(&state, reach, id, ctx, action, "/profile".into()).await;
     }

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes, Json};
 
-use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
+use crate::actions::{self, Activation, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::{Caller, Need, NeedWith, scope};
 use crate::db;
 use crate::error::AppError;
@@ -134,32 +134,19 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /profile/tokens/{id}/deactivate.json`.
-#[utoipa::path(post, path = "/profile/tokens/{id}/deactivate.json", tag = "tokens",
-    params(("id" = i64, Path, minimum = 1)),
+/// `POST /profile/tokens/{id}/deactivate.json` and `activate.json`: the
+/// token as it is now.
+#[utoipa::path(post, path = "/profile/tokens/{id}/{action}.json", tag = "tokens",
+    params(("id" = i64, Path, minimum = 1), ("action" = Activation, Path)),
     responses((status = 200, body = TokenView)),
     security(("tokens:write" = [])))]
-pub async fn deactivate(
+pub async fn activation(
     state: web::Data<AppState>,
     caller: Need<scope::TokensWrite>,
-    id: web::Path<String>,
+    path: web::Path<(String, Activation)>,
 ) -> Result<Json<TokenView>, AppError> {
+    let (raw_id, action) = path.into_inner();
     Ok(Json(
-        change_own(&state, caller, &id, TokenChange::Deactivate).await?,
-    ))
-}
-
-/// `POST /profile/tokens/{id}/activate.json`.
-#[utoipa::path(post, path = "/profile/tokens/{id}/activate.json", tag = "tokens",
-    params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = TokenView)),
-    security(("tokens:write" = [])))]
-pub async fn activate(
-    state: web::Data<AppState>,
-    caller: Need<scope::TokensWrite>,
-    id: web::Path<String>,
-) -> Result<Json<TokenView>, AppError> {
-    Ok(Json(
-        change_own(&state, caller, &id, TokenChange::Activate).await?,
+        change_own(&state, caller, &raw_id, action.into()).await?,
     ))
 }

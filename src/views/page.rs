@@ -7,6 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::auth::Caller;
+use crate::auth::guards::SignedIn;
 use crate::error::AppError;
 
 const FLASH_KEY: &str = "flash";
@@ -93,6 +94,16 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
+    /// A page for someone signed in, carrying their session's CSRF token.
+    pub fn signed_in(
+        title: impl Into<String>,
+        section: &'static str,
+        session: &Session,
+        user: &SignedIn,
+    ) -> Self {
+        Self::new(title, section, session, Some(&user.0), user.csrf_token())
+    }
+
     pub fn new(
         title: impl Into<String>,
         section: &'static str,

@@ -71,28 +71,29 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     accounts::table.count().get_result(conn)
 }
 
+type Boxed<'a> = accounts::BoxedQuery<'a, <DbConn as Connection>::Backend>;
+
+/// The one account `query` finds, if any.
+fn find_one(conn: &mut DbConn, query: Boxed<'_>) -> QueryResult<Option<Account>> {
+    query.select(Account::as_select()).first(conn).optional()
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Account>> {
-    accounts::table
-        .find(id)
-        .select(Account::as_select())
-        .first(conn)
-        .optional()
+    find_one(conn, accounts::table.find(id).into_boxed())
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::username.eq(username))
-        .select(Account::as_select())
-        .first(conn)
-        .optional()
+    find_one(
+        conn,
+        accounts::table
+            .filter(accounts::username.eq(username))
+            .into_boxed(),
+    )
 }
 
 pub fn find_by_account_id(conn: &mut DbConn, account_id: &str) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::account_id.eq(account_id))
-        .select(Account::as_select())
-        .first(conn)
-        .optional()
+    let query = accounts::table.filter(accounts::account_id.eq(account_id));
+    find_one(conn, query.into_boxed())
 }
 
 /// Takes the write lock on one account's row for the rest of the

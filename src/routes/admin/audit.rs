@@ -9,7 +9,7 @@ use crate::auth::guards::AdminPage;
 use crate::auth::{Need, scope};
 use crate::db::models::audit::{self, AuditFilter, Event};
 use crate::error::AppError;
-use crate::routes::admin::{Paging, account_filter, given, page_ctx, query};
+use crate::routes::admin::{PageQuery, Paging, account_filter, given, page_ctx, query};
 use crate::routes::{Ctx, JsonResult, html};
 use crate::state::AppState;
 use crate::views::admin::{AuditEntryView, AuditPage, Paged, Pager, event_choices};
@@ -19,8 +19,8 @@ pub struct AuditQuery {
     pub event: Option<String>,
     pub actor: Option<String>,
     pub target: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+    #[serde(flatten)]
+    pub paging: PageQuery,
 }
 
 impl AuditQuery {
@@ -45,10 +45,7 @@ impl AuditQuery {
             actor: account_filter(&self.actor, "actor")?,
             target: account_filter(&self.target, "target")?,
         };
-        Ok((
-            filter,
-            Paging::parse(given(&self.page), given(&self.per_page))?,
-        ))
+        Ok((filter, self.paging.check()?))
     }
 }
 
@@ -80,11 +77,10 @@ async fn load(
 #[utoipa::path(get, path = "/admin/audit.json", tag = "admin",
     description = "The audit log, newest first.",
     params(
+        PageQuery,
         ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated)?\\s*$"),
         ("actor" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("target" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
-        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),
     responses((status = 200, body = Paged<AuditEntryView>)),
     security(("admin:read" = [])))]

@@ -11,32 +11,15 @@ pub mod tokens;
 pub mod users;
 
 use actix_session::Session;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::auth::guards::AdminPage;
 use crate::error::AppError;
-use crate::extract::JsonBody;
 use crate::views::page::PageCtx;
 
 pub fn page_ctx(title: impl Into<String>, session: &Session, admin: &AdminPage) -> PageCtx {
-    PageCtx::new(
-        title,
-        "admin",
-        session,
-        Some(&admin.0.0),
-        admin.0.csrf_token(),
-    )
-}
-
-/// A JSON body, read once the caller has been let in.
-pub async fn json_body<T: DeserializeOwned + 'static>(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<T, AppError> {
-    Ok(JsonBody::<T>::from_request(req, &mut payload.into_inner())
-        .await?
-        .0)
+    PageCtx::signed_in(title, "admin", session, &admin.0)
 }
 
 /// The query string as `T` (whose fields are all optional strings, so only
@@ -86,7 +69,25 @@ pub fn account_filter(value: &Option<String>, field: &str) -> Result<Option<Stri
     }
 }
 
-/// `?page=&per_page=` of a list.
+/// `?page=&per_page=` of a list as sent, and as `/openapi.json` describes
+/// them (each list's `params` names this type).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000)]
+    pub page: Option<String>,
+    /// at most 100; more is lowered to 100
+    #[param(value_type = Option<i64>, minimum = 1)]
+    pub per_page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn check(&self) -> Result<Paging, AppError> {
+        Paging::parse(given(&self.page), given(&self.per_page))
+    }
+}
+
+/// `?page=&per_page=` of a list, checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
     pub page: i64,

@@ -13,7 +13,7 @@ use crate::db::models::accounts;
 use crate::db::models::tokens::{self as token_db, TokenFilter, TokenSort, TokenStatus};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{Paging, account_filter, given, page_ctx, query, safe_next};
+use crate::routes::admin::{PageQuery, Paging, account_filter, given, page_ctx, query, safe_next};
 use crate::routes::preferences::{confirm_delete, confirmed};
 use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{Ctx, JsonResult, html, see_other};
@@ -27,8 +27,8 @@ pub struct TokensQuery {
     pub account_id: Option<String>,
     pub status: Option<String>,
     pub sort: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+    #[serde(flatten)]
+    pub paging: PageQuery,
 }
 
 struct Filter {
@@ -56,7 +56,7 @@ impl TokensQuery {
             account_id: account_filter(&self.account_id, "account_id")?,
             status,
             sort,
-            paging: Paging::parse(given(&self.page), given(&self.per_page))?,
+            paging: self.paging.check()?,
         })
     }
 }
@@ -111,11 +111,10 @@ async fn load(
 #[utoipa::path(get, path = "/admin/tokens.json", tag = "admin",
     description = "Every account's tokens.",
     params(
+        PageQuery,
         ("account_id" = Option<String>, Query, description = "only this account's", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("status" = Option<String>, Query, description = "blank: any status", pattern = "^\\s*(active|deactivated|expired)?\\s*$"),
         ("sort" = Option<String>, Query, description = "blank: created", pattern = "^\\s*(created|last_used)?\\s*$"),
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
-        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),
     responses((status = 200, body = Paged<TokenView>)),
     security(("admin:read" = [])))]

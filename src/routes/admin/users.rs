@@ -3,17 +3,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use crate::accounts::{DisplayName, Username};
 use crate::actions::{self, AccountAction, AccountChange, Activation, Actor};
 use crate::auth::guards::{AdminPage, CsrfForm};
-use crate::auth::{Caller, Need, scope};
+use crate::auth::{Caller, Need, NeedJson, scope};
 use crate::db::models::{accounts, tokens as token_db};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{Paging, account_id, given, json_body, page_ctx, query};
+use crate::routes::admin::{PageQuery, Paging, account_id, given, page_ctx, query};
 use crate::routes::{Ctx, JsonResult, html, no_store_json, see_other};
 use crate::state::AppState;
 use crate::tokens::Role;
@@ -29,8 +29,8 @@ const REVEAL_KEY: &str = "admin_password_reveal";
 #[derive(Debug, Default, Deserialize)]
 pub struct UsersQuery {
     pub q: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+    #[serde(flatten)]
+    pub paging: PageQuery,
 }
 
 struct UsersFilter {
@@ -52,7 +52,7 @@ impl UsersQuery {
         }
         Ok(UsersFilter {
             search,
-            paging: Paging::parse(given(&self.page), given(&self.per_page))?,
+            paging: self.paging.check()?,
         })
     }
 }
@@ -95,9 +95,8 @@ async fn users_page(cx: &Ctx, user: &AdminPage, form: AccountForm) -> Result<Use
 #[utoipa::path(get, path = "/admin/users.json", tag = "admin",
     description = "Every account, by username; `q` matches part of a username.",
     params(
+        PageQuery,
         ("q" = Option<String>, Query, max_length = 64, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"),
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1_000_000_000),
-        ("per_page" = Option<i64>, Query, minimum = 1, description = "at most 100; more is lowered to 100"),
     ),
     responses((status = 200, body = Paged<AccountView>)),
     security(("admin:read" = [])))]
@@ -249,13 +248,10 @@ async fn create(
     ),
     security(("admin:write" = [])))]
 pub async fn create_json(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Need<scope::AdminWrite>,
-    payload: web::Payload,
+    need: NeedJson<scope::AdminWrite, AccountRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let request: AccountRequest = json_body(&req, payload).await?;
-    let (account, password) = create(&state, caller.caller, request).await?;
+    let (account, password) = create(&state, need.caller, need.body).await?;
     Ok(no_store_json(
         StatusCode::CREATED,
         &CreatedAccount { account, password },
@@ -345,17 +341,14 @@ async fn change(
     ),
     security(("admin:write" = [])))]
 pub async fn role_json(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Need<scope::AdminWrite>,
     path: web::Path<String>,
-    payload: web::Payload,
+    need: NeedJson<scope::AdminWrite, RoleRequest>,
 ) -> Result<Json<AccountView>, AppError> {
-    let request: RoleRequest = json_body(&req, payload).await?;
-    let role = parse_role(request.role.as_deref(), None)?;
+    let role = parse_role(need.body.role.as_deref(), None)?;
     let account = change(
         &state,
-        caller.caller,
+        need.caller,
         path.into_inner(),
         AccountChange::Role(role),
     )
