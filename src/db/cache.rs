@@ -8,8 +8,8 @@
 //! nothing read before it is found again: a revocation, once its response
 //! is sent, is seen by every instance on the next request, as without the
 //! cache. Concurrent requests that miss the same key wait for one load
-//! (moka's single-flight `try_get_with`): a burst after a change costs one
-//! query, not one per request.
+//! (quick_cache's single-flight `get_or_insert_async`): a burst after a
+//! change costs one query, not one per request.
 //!
 //! Whatever else writes to the database (an operator's `sqlite3`) is seen
 //! within [`MAX_AGE`]: no answer is kept longer than that. Nothing is cached
@@ -21,9 +21,9 @@ use std::hash::Hash;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use moka::future::Cache;
+use quick_cache::sync::Cache;
 
 use crate::db::changes::ChangeStamp;
 use crate::db::models::accounts::Account;
@@ -35,10 +35,10 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// Checks (token or session) kept: about 1 KB each, far more than one
 /// instance's callers of a second.
-const MAX_CHECKS: u64 = 10_000;
+const MAX_CHECKS: usize = 10_000;
 
 /// Token lists kept: up to 100 rows (30 KB) each.
-const MAX_LISTS: u64 = 1_000;
+const MAX_LISTS: usize = 1_000;
 
 /// A live token and its owner, as read.
 pub type TokenRows = Arc<(ApiToken, Account)>;
@@ -100,24 +100,26 @@ impl ReadCache {
     }
 }
 
-/// One kind of cached answer, keyed by the stamp it was read at.
+/// One kind of cached answer, keyed by the stamp it was read at and by the
+/// second of this process it was read in (so none is kept longer than
+/// [`MAX_AGE`]; quick_cache has no time to live of its own, and no
+/// bookkeeping on reads, which made moka's cost show on every API call).
 pub struct Kind<K, V> {
-    cache: Cache<(u64, K), V>,
+    cache: Cache<(u64, u64, K), V>,
+    started: Instant,
     asked: AtomicU64,
     loaded: AtomicU64,
 }
 
 impl<K, V> Kind<K, V>
 where
-    K: Hash + Eq + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn new(capacity: u64) -> Self {
+    fn new(capacity: usize) -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(capacity)
-                .time_to_live(MAX_AGE)
-                .build(),
+            cache: Cache::new(capacity),
+            started: Instant::now(),
             asked: AtomicU64::new(0),
             loaded: AtomicU64::new(0),
         }
@@ -132,14 +134,15 @@ where
         F: Future<Output = Result<V, E>>,
     {
         self.asked.fetch_add(1, Ordering::Relaxed);
+        let age = self.started.elapsed().as_nanos() / MAX_AGE.as_nanos();
+        let key = (stamp, u64::try_from(age).unwrap_or(u64::MAX), key);
         let loaded = &self.loaded;
         self.cache
-            .try_get_with((stamp, key), async move {
+            .get_or_insert_async(&key, async move {
                 loaded.fetch_add(1, Ordering::Relaxed);
                 load.await
             })
             .await
-            .map_err(|e| E::clone(&e))
     }
 
     fn counts(&self) -> Counts {

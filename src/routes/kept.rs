@@ -9,9 +9,11 @@
 //! without a stamp (PostgreSQL) make their response each time.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix_web::web::Bytes;
-use moka::sync::Cache;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
 use time::PrimitiveDateTime;
 
 use crate::db::cache::MAX_AGE;
@@ -20,9 +22,20 @@ use crate::db::rows::AccountTokens;
 /// Bytes of responses kept in all (a 50-token page is about 56 KB).
 const BUDGET: u64 = 32 << 20;
 
-/// The stamp the list was read under, its account, and what else the
-/// response depends on (which page, whose session).
-type Key = (u64, i64, String);
+/// The stamp the list was read under, the second of this process it was
+/// made in (nothing is kept longer than `MAX_AGE`), its account, and what
+/// else the response depends on (which page, whose session).
+type Key = (u64, u64, i64, String);
+
+/// A kept response weighs its bytes.
+#[derive(Clone)]
+struct Bytesize;
+
+impl Weighter<Key, Arc<Made>> for Bytesize {
+    fn weight(&self, key: &Key, made: &Arc<Made>) -> u64 {
+        (made.body.len() + key.3.len()) as u64
+    }
+}
 
 struct Made {
     body: Bytes,
@@ -33,19 +46,16 @@ struct Made {
 }
 
 pub struct KeptResponses {
-    cache: Cache<Key, Arc<Made>>,
+    cache: Cache<Key, Arc<Made>, Bytesize>,
+    started: Instant,
 }
 
 impl Default for KeptResponses {
     fn default() -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(BUDGET)
-                .weigher(|key: &Key, made: &Arc<Made>| {
-                    u32::try_from(made.body.len() + key.2.len()).unwrap_or(u32::MAX)
-                })
-                .time_to_live(MAX_AGE)
-                .build(),
+            // About 1,000 responses of 32 KB.
+            cache: Cache::with_weighter(1_000, BUDGET, Bytesize),
+            started: Instant::now(),
         }
     }
 }
@@ -64,7 +74,9 @@ impl KeptResponses {
         let Some(stamp) = list.stamp else {
             return make();
         };
-        let key = (stamp, account_id, variant.to_owned());
+        let age = self.started.elapsed().as_nanos() / MAX_AGE.as_nanos();
+        let age = u64::try_from(age).unwrap_or(u64::MAX);
+        let key = (stamp, age, account_id, variant.to_owned());
         if let Some(made) = self.cache.get(&key)
             && made.made_at <= now
             && made.until.is_none_or(|until| now < until)
