@@ -341,13 +341,13 @@ async fn change(
     ),
     security(("admin:write" = [])))]
 pub async fn role_json(
-    state: web::Data<AppState>,
+    cx: Ctx,
     path: web::Path<String>,
     need: NeedJson<scope::AdminWrite, RoleRequest>,
 ) -> Result<Json<AccountView>, AppError> {
     let role = parse_role(need.body.role.as_deref(), None)?;
     let account = change(
-        &state,
+        &cx.state,
         need.caller,
         path.into_inner(),
         AccountChange::Role(role),
