@@ -108,28 +108,23 @@ pub async fn check(
 ) -> Result<Checked, AppError> {
     let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
     let hash = token.hash(&state.config.secret_key);
-    let Found {
-        mut token,
-        account,
-        mut list,
-    } = state
+    let Found { live, mut list } = state
         .db
         .live_token(&hash, with_list)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    let (token, account) = &*live;
     let now = db::now();
-    if !allowed(&token, &account, now) {
+    if !allowed(token, account, now) {
         return Err(AppError::Unauthenticated);
     }
-    if record_use(state, &token, now, ip.as_deref()).await {
-        token.last_used_at = Some(now);
-        token.last_used_ip = ip.clone();
-        if let Some(list) = &mut list {
-            show_use(list, &token);
-        }
+    if record_use(state, token, now, ip.as_deref()).await
+        && let Some(list) = &mut list
+    {
+        show_use(list, token.id, now, ip.as_deref());
     }
     Ok(Checked {
-        caller: caller_of(&token, account, ip),
+        caller: caller_of(token, account.clone(), ip),
         list,
     })
 }
@@ -179,13 +174,13 @@ pub async fn record_use(
     }
 }
 
-/// The owner's list, read before the use was written down, as it reads
-/// after.
-fn show_use(list: &mut AccountTokens, used: &ApiToken) {
+/// The owner's list, read before the use of token `id` at `now` from `ip`
+/// was written down, as it reads after.
+fn show_use(list: &mut AccountTokens, id: i64, now: PrimitiveDateTime, ip: Option<&str>) {
     let mut rows = Vec::clone(&list.rows);
-    if let Some(row) = rows.iter_mut().find(|t| t.id == used.id) {
-        row.last_used_at = used.last_used_at;
-        row.last_used_ip = used.last_used_ip.clone();
+    if let Some(row) = rows.iter_mut().find(|t| t.id == id) {
+        row.last_used_at = Some(now);
+        row.last_used_ip = ip.map(str::to_owned);
     }
     list.rows = Arc::new(rows);
     // Not the rows read under that stamp any more: not to be kept.

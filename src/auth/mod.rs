@@ -133,7 +133,7 @@ fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, Ap
     {
         let sent = req
             .headers()
-            .get("X-CSRF-Token")
+            .get(session::CSRF_HEADER)
             .and_then(|v| v.to_str().ok());
         session::check_csrf_header(sent, csrf_token)?;
     }
@@ -172,7 +172,7 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             let tokens = state.db.tokens_of(caller.account.id).await?;
             return Ok((caller, tokens));
         };
-        let checked = check::check(&state, raw, client_ip(&self.req), true).await?;
+        let checked = check::check(&state, raw, client_ip(&self.req, &state), true).await?;
         checked.caller.require(S::SCOPE)?;
         let tokens = checked.list.ok_or_else(|| {
             AppError::Internal("the token check left out the tokens asked".into())
@@ -194,9 +194,9 @@ pub fn state(req: &HttpRequest) -> web::Data<AppState> {
 /// The client's address: the socket's peer, or behind a trusted load
 /// balancer (`TESSERA_TRUSTED_PROXIES`) the one it forwarded for. The
 /// sign-in limits key on this, so nobody else's `X-Forwarded-For` counts.
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
     let peer = req.peer_addr()?.ip();
-    let trusted = &state(req).config.trusted_proxies;
+    let trusted = &state.config.trusted_proxies;
     if trusted.is_empty() {
         return Some(peer.to_string());
     }
@@ -254,7 +254,7 @@ pub(crate) async fn session_caller(
         via: Via::Session {
             csrf_token: session.csrf_token,
         },
-        ip: client_ip(req),
+        ip: client_ip(req, state),
     })
 }
 
@@ -262,7 +262,7 @@ pub(crate) async fn session_caller(
 pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match presented(req, &state)? {
-        Some(raw) => Ok(check::check(&state, raw, client_ip(req), false)
+        Some(raw) => Ok(check::check(&state, raw, client_ip(req, &state), false)
             .await?
             .caller),
         None => session_caller(req, &state).await,

@@ -29,10 +29,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
 
 use crate::db::connection::DbConn;
-use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{self, ApiToken};
 use crate::db::pool::{Pool, PooledConn};
-use crate::db::rows::{AccountTokens, Found};
+use crate::db::rows::{AccountTokens, Found, LiveToken};
 use crate::db::timestamps::now;
 use crate::error::AppError;
 use crate::tokens::TokenHash;
@@ -213,17 +212,16 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
     let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let live: HashMap<Vec<u8>, (ApiToken, Account)> =
-        tokens::find_live_by_hashes(conn, &hashes, now)?
-            .into_iter()
-            .map(|(hash, token, account)| (hash, (token, account)))
-            .collect();
+    let live: HashMap<Vec<u8>, LiveToken> = tokens::find_live_by_hashes(conn, &hashes, now)?
+        .into_iter()
+        .map(|(hash, token, account)| (hash, Arc::new((token, account))))
+        .collect();
 
     let mut owners: Vec<i64> = jobs
         .iter()
         .filter(|j| j.with_tokens)
         .filter_map(|j| live.get(&j.hash[..]))
-        .map(|(_, account)| account.id)
+        .map(|live| live.1.id)
         .collect();
     owners.sort_unstable();
     owners.dedup();
@@ -249,13 +247,12 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
     Ok(jobs
         .iter()
         .map(|job| {
-            let (token, account) = live.get(&job.hash[..])?;
+            let live = live.get(&job.hash[..])?;
             Some(Found {
-                token: token.clone(),
-                account: account.clone(),
+                live: live.clone(),
                 list: job
                     .with_tokens
-                    .then(|| lists.get(&account.id).cloned())
+                    .then(|| lists.get(&live.1.id).cloned())
                     .flatten(),
             })
         })

@@ -29,6 +29,7 @@ use crate::db::changes::ChangeStamp;
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions::Session;
 use crate::db::models::tokens::ApiToken;
+use crate::db::rows::LiveToken;
 
 /// The longest any answer is kept, whatever the stamp says.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -40,16 +41,13 @@ const MAX_CHECKS: usize = 10_000;
 /// Token lists kept: up to 100 rows (30 KB) each.
 const MAX_LISTS: usize = 1_000;
 
-/// A live token and its owner, as read.
-pub type TokenRows = Arc<(ApiToken, Account)>;
-
 /// A live session and its account, as read.
 pub type SessionRows = Arc<(Session, Account)>;
 
 /// The cached reads of one process.
 pub struct ReadCache {
     stamp: ChangeStamp,
-    pub(crate) tokens: Kind<[u8; 32], Option<TokenRows>>,
+    pub(crate) tokens: Kind<[u8; 32], Option<LiveToken>>,
     pub(crate) sessions: Kind<[u8; 32], Option<SessionRows>>,
     pub(crate) lists: Kind<i64, Arc<Vec<ApiToken>>>,
 }

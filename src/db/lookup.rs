@@ -46,19 +46,14 @@ impl Db {
             (Some(cache), Some(stamp)) => cache.tokens.get(stamp, key, load).await?,
             _ => load.await?,
         };
-        let Some(rows) = rows else {
+        let Some(live) = rows else {
             return Ok(None);
         };
-        let (token, account) = (*rows).clone();
         let list = match with_list {
-            true => Some(self.tokens_at(account.id, stamp).await?),
+            true => Some(self.tokens_at(live.1.id, stamp).await?),
             false => None,
         };
-        Ok(Some(Found {
-            token,
-            account,
-            list,
-        }))
+        Ok(Some(Found { live, list }))
     }
 
     /// An account's tokens, newest first.

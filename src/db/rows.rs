@@ -6,11 +6,14 @@ use std::sync::Arc;
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::ApiToken;
 
+/// A live token and its owner, as read; shared, not copied, by the cache
+/// and every request that finds it there.
+pub type LiveToken = Arc<(ApiToken, Account)>;
+
 /// A live token and its owner, as the database has them now; with the
 /// owner's tokens when they were asked for.
 pub struct Found {
-    pub token: ApiToken,
-    pub account: Account,
+    pub live: LiveToken,
     pub list: Option<AccountTokens>,
 }
 

@@ -78,7 +78,7 @@ pub async fn submit(
             Some("Enter your username and password.".into()),
         );
     }
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &state);
     let name = username.clone();
     let state2 = state.clone();
     let outcome = state

@@ -11,7 +11,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::AppError;
 use crate::routes::{html, see_other};
@@ -26,7 +26,7 @@ pub fn is_page(path: &str) -> bool {
 /// Whether the request comes from a program rather than a browser: it
 /// carries a token in any of the forms of SPEC §3 (well-formed or not), or
 /// asks for JSON before HTML.
-pub fn is_api_caller(req: &ServiceRequest) -> bool {
+pub fn is_api_caller(req: &HttpRequest) -> bool {
     let headers = req.headers();
     headers.contains_key(header::AUTHORIZATION)
         || headers.contains_key("API-KEY")
@@ -84,7 +84,6 @@ pub async fn html_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let page = is_page(req.path());
-    let api_caller = page && is_api_caller(&req);
     let res = next.call(req).await?;
     if !page {
         return Ok(res.map_into_left_body());
@@ -95,7 +94,9 @@ pub async fn html_errors(
         .and_then(|e| e.as_error::<AppError>())
     {
         // No page answers here: what the caller can read.
-        Some(AppError::NotFound | AppError::MethodNotAllowed) if api_caller => None,
+        Some(AppError::NotFound | AppError::MethodNotAllowed) if is_api_caller(res.request()) => {
+            None
+        }
         Some(AppError::Unauthenticated) => Some(see_other("/login")),
         Some(err) => Some(error_page(err)),
         None => None,

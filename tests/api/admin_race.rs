@@ -22,6 +22,21 @@ use crate::helpers::TestApp;
 
 const ROUNDS: usize = 50;
 
+/// The two answers of one round: one 200 and one 409, nothing else.
+/// Returns the loser's body.
+async fn one_wins(ra: reqwest::Response, rb: reqwest::Response, round: usize) -> String {
+    let (sa, sb) = (ra.status(), rb.status());
+    let (ba, bb) = (ra.text().await.unwrap(), rb.text().await.unwrap());
+    let mut statuses = [sa, sb];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "round {round}: a {sa} {ba}, b {sb} {bb}"
+    );
+    if sa == StatusCode::CONFLICT { ba } else { bb }
+}
+
 #[tokio::test]
 async fn the_last_two_admins_stepping_down_at_once_leave_one() {
     let app = TestApp::spawn().await;
@@ -46,16 +61,7 @@ async fn the_last_two_admins_stepping_down_at_once_leave_one() {
             app.post_json(&path_a, &ta, &body),
             app.post_json(&path_b, &tb, &body),
         );
-        let (sa, sb) = (ra.status(), rb.status());
-        let (ba, bb) = (ra.text().await.unwrap(), rb.text().await.unwrap());
-        let mut statuses = [sa, sb];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::CONFLICT],
-            "round {round}: a {sa} {ba}, b {sb} {bb}"
-        );
-        let loser = if sa == StatusCode::CONFLICT { &ba } else { &bb };
+        let loser = one_wins(ra, rb, round).await;
         assert!(loser.contains("\"conflict\""), "round {round}: {loser}");
         let admins = app.with_conn(|c| accounts::count_active_admins(c).unwrap());
         assert_eq!(admins, 1, "round {round}: active admins left");
@@ -157,15 +163,7 @@ async fn stepping_down_while_rows_move_never_deadlocks() {
             step_a.await.unwrap().unwrap(),
             step_b.await.unwrap().unwrap(),
         );
-        let (sa, sb) = (ra.status(), rb.status());
-        let (ba, bb) = (ra.text().await.unwrap(), rb.text().await.unwrap());
-        let mut statuses = [sa, sb];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::CONFLICT],
-            "round {round}: a {sa} {ba}, b {sb} {bb}"
-        );
+        one_wins(ra, rb, round).await;
         let admins = app.with_conn(|c| accounts::count_active_admins(c).unwrap());
         assert_eq!(admins, 1, "round {round}: active admins left");
     }
