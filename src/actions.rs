@@ -13,6 +13,7 @@ use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
 use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
+use crate::scopes;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
 
 /// Who made a change, for the audit log. `account` is `None` for the
@@ -43,6 +44,18 @@ pub fn record(
     target: Option<&str>,
     token_prefix: Option<&str>,
 ) -> Result<(), AppError> {
+    record_detail(conn, event, actor, target, token_prefix, None)
+}
+
+/// [`record`], with what the entry says beyond its fixed fields.
+pub fn record_detail(
+    conn: &mut DbConn,
+    event: Event,
+    actor: Actor<'_>,
+    target: Option<&str>,
+    token_prefix: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), AppError> {
     audit::record(
         conn,
         &NewAuditEvent {
@@ -52,6 +65,7 @@ pub fn record(
             target_account_id: target,
             token_prefix,
             ip: actor.ip,
+            detail,
         },
     )?;
     Ok(())
@@ -105,16 +119,20 @@ pub struct TokenSpec {
     pub label: Label,
     pub scopes: ScopeSet,
     pub lifetime: Lifetime,
+    /// The calling token's scopes, when a token asks: its application
+    /// scopes are checked against them once they are known to exist.
+    pub may_grant: Option<ScopeSet>,
 }
 
 impl TokenRequest {
-    /// `may_grant` is what the caller may hand on: their session's role, or
-    /// the scopes of the token they are calling with.
+    /// `may_grant` is what the caller may hand on: the scopes of the token
+    /// they are calling with, or `None` for a session or the command line
+    /// (then what the owner's role allows).
     pub fn check(
         &self,
         config: &Config,
         owner: &Account,
-        may_grant: ScopeSet,
+        may_grant: Option<&ScopeSet>,
     ) -> Result<TokenSpec, AppError> {
         self.check_fields(config, owner, may_grant)
             .map_err(|mut errors| errors.swap_remove(0))
@@ -126,7 +144,7 @@ impl TokenRequest {
         &self,
         config: &Config,
         owner: &Account,
-        may_grant: ScopeSet,
+        may_grant: Option<&ScopeSet>,
     ) -> Result<TokenSpec, Vec<AppError>> {
         let label = Label::parse(self.label.as_deref().unwrap_or(""))
             .map_err(|m| AppError::invalid("label", m));
@@ -138,6 +156,7 @@ impl TokenRequest {
                 label,
                 scopes,
                 lifetime,
+                may_grant: may_grant.cloned(),
             }),
             (label, scopes, lifetime) => Err([label.err(), scopes.err(), lifetime.err()]
                 .into_iter()
@@ -146,26 +165,41 @@ impl TokenRequest {
         }
     }
 
-    fn check_scopes(&self, owner: &Account, may_grant: ScopeSet) -> Result<ScopeSet, AppError> {
+    /// Whether application scopes exist and the role may grant them is
+    /// checked against the database when the token is created
+    /// (`scopes::check_grantable`).
+    fn check_scopes(
+        &self,
+        owner: &Account,
+        may_grant: Option<&ScopeSet>,
+    ) -> Result<ScopeSet, AppError> {
         let scopes = ScopeSet::parse_list(self.scopes.as_deref().unwrap_or(&[]))
             .map_err(|m| AppError::invalid("scopes", m))?;
-        if !scopes.is_subset(ScopeSet::for_role(owner.role())) {
+        let by_role = ScopeSet::for_role(owner.role());
+        if let Some(scope) = scopes.builtin().find(|s| !by_role.contains(*s)) {
             return Err(AppError::forbidden(
                 Some("scopes"),
-                "only admins may grant admin:read or admin:write",
+                format!("only admins may grant {scope}"),
             ));
         }
-        if !scopes.is_subset(may_grant) {
-            return Err(AppError::forbidden(
-                Some("scopes"),
-                format!(
-                    "a token can only create tokens with a subset of its own scopes ({})",
-                    may_grant.names().join(", ")
-                ),
-            ));
+        if let Some(may_grant) = may_grant
+            && scopes.builtin().any(|s| !may_grant.contains(s))
+        {
+            return Err(not_held(may_grant));
         }
         Ok(scopes)
     }
+}
+
+/// A token may hand on only scopes it holds itself.
+fn not_held(may_grant: &ScopeSet) -> AppError {
+    AppError::forbidden(
+        Some("scopes"),
+        format!(
+            "a token can only create tokens with a subset of its own scopes ({})",
+            may_grant.names().join(", ")
+        ),
+    )
 }
 
 /// The longest lifetime a new token may have, in days: the stricter of
@@ -207,6 +241,12 @@ pub fn create_token(
         .map(|h| now + time::Duration::hours(h));
     let token = db::write_transaction::<_, AppError, _>(conn, |conn| {
         accounts::lock(conn, owner.id)?;
+        scopes::check_grantable(conn, &spec.scopes, owner.role())?;
+        if let Some(may_grant) = &spec.may_grant
+            && !spec.scopes.is_subset(may_grant)
+        {
+            return Err(not_held(may_grant));
+        }
         let held = token_db::count_for_account(conn, owner.id)?;
         if held >= i64::from(config.max_tokens_per_user) {
             return Err(AppError::Conflict(format!(

@@ -11,7 +11,7 @@ use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secre
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
-use crate::tokens::{Role, ScopeSet};
+use crate::tokens::Role;
 use crate::views::page::rfc3339;
 
 #[derive(Debug, Parser)]
@@ -293,7 +293,7 @@ fn token_command(
                 scopes: Some(scopes),
                 expires_in_hours: *expires_in_hours,
             }
-            .check(config, &owner, ScopeSet::all())?;
+            .check(config, &owner, None)?;
             let (_, secret) = actions::create_token(conn, config, &owner, &spec, Actor::console())?;
             println!("{}", secret.expose());
             Ok(())

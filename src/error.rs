@@ -37,6 +37,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// 409 for a value of one field that is already taken (a name).
+    #[error("{message}")]
+    Taken { field: String, message: String },
     #[error("request body too large (the limit is 16 KiB)")]
     PayloadTooLarge,
     #[error("request body must be JSON (Content-Type: application/json)")]
@@ -57,6 +60,13 @@ impl AppError {
         }
     }
 
+    pub fn taken(field: &str, message: impl Into<String>) -> Self {
+        Self::Taken {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
     pub fn forbidden(field: Option<&str>, message: impl Into<String>) -> Self {
         Self::Forbidden {
             field: field.map(str::to_owned),
@@ -72,7 +82,7 @@ impl AppError {
             AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::Taken { .. } => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "rate_limited",
@@ -85,6 +95,7 @@ impl AppError {
         match self {
             AppError::Invalid { field, .. } => Some(field),
             AppError::Forbidden { field, .. } => field.as_deref(),
+            AppError::Taken { field, .. } => Some(field),
             AppError::MissingScope(_) => Some("scopes"),
             _ => None,
         }
@@ -118,7 +129,7 @@ impl ResponseError for AppError {
             AppError::MissingScope(_) | AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

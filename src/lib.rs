@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod routes;
+pub mod scopes;
 pub mod startup;
 pub mod state;
 pub mod tokens;

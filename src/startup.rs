@@ -252,6 +252,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
         config,
         db,
         kept: Default::default(),
+        grantable: Default::default(),
     });
     // actix's Logger renders its line on every request, written or not;
     // leave it out when the access log is filtered away (TESSERA_LOG=warn).

@@ -1,6 +1,7 @@
 use crate::config::Config;
 use crate::db::Db;
 use crate::routes::kept::KeptResponses;
+use crate::scopes::GrantableRoles;
 
 /// What every handler can reach: the settings, the database, and the
 /// responses kept while the rows they show are current.
@@ -8,4 +9,6 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub kept: KeptResponses,
+    /// The roles that may grant each application scope.
+    pub grantable: GrantableRoles,
 }

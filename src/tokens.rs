@@ -175,32 +175,41 @@ impl fmt::Debug for TokenHash {
     }
 }
 
-/// What a token, or a role, allows.
+/// A built-in scope: what a token, or a role, allows within tessera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     ProfileRead,
+    ProfileWrite,
     TokensRead,
     TokensWrite,
     AdminRead,
     AdminWrite,
+    Introspect,
+    MetricsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 8] = [
         Scope::ProfileRead,
+        Scope::ProfileWrite,
         Scope::TokensRead,
         Scope::TokensWrite,
         Scope::AdminRead,
         Scope::AdminWrite,
+        Scope::Introspect,
+        Scope::MetricsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::ProfileRead => "profile:read",
+            Scope::ProfileWrite => "profile:write",
             Scope::TokensRead => "tokens:read",
             Scope::TokensWrite => "tokens:write",
             Scope::AdminRead => "admin:read",
             Scope::AdminWrite => "admin:write",
+            Scope::Introspect => "introspect",
+            Scope::MetricsRead => "metrics:read",
         }
     }
 
@@ -208,8 +217,12 @@ impl Scope {
         Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
     }
 
-    pub fn is_admin(self) -> bool {
-        matches!(self, Scope::AdminRead | Scope::AdminWrite)
+    /// Only admins may grant these, and only admins' tokens keep them.
+    pub fn admin_only(self) -> bool {
+        matches!(
+            self,
+            Scope::AdminRead | Scope::AdminWrite | Scope::Introspect | Scope::MetricsRead
+        )
     }
 
     fn bit(self) -> u8 {
@@ -217,13 +230,17 @@ impl Scope {
     }
 }
 
-/// The OpenAPI document lists the scopes by their names, from [`Scope::ALL`].
+/// The OpenAPI document lists the built-in scopes by their names; an
+/// application scope is any other `service:action` name an admin created.
 impl utoipa::PartialSchema for Scope {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(Scope::ALL.map(Scope::as_str)))
-            .description(Some("What a token may do."))
+            .description(Some(
+                "What a token may do: a built-in scope (profile:read, profile:write, \
+                 tokens:read, tokens:write, admin:read, admin:write, introspect, \
+                 metrics:read) or an application scope (`service:action`).",
+            ))
             .into()
     }
 }
@@ -236,72 +253,157 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A set of scopes, stored as their names separated by spaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ScopeSet(u8);
+/// Whether `name` has the shape of an application scope, `service:action`
+/// (`^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_.-]{0,31}$`).
+pub fn is_app_scope_name(name: &str) -> bool {
+    fn part(s: &str, extra: &[u8]) -> bool {
+        let b = s.as_bytes();
+        (1..=32).contains(&b.len())
+            && b[0].is_ascii_lowercase()
+            && b[1..]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))
+    }
+    match name.split_once(':') {
+        Some((service, action)) => part(service, b"_-") && part(action, b"_.-"),
+        None => false,
+    }
+}
+
+/// A set of scopes: the built-in ones as bits, application scopes by name
+/// (sorted, no repeats). Stored as the names separated by spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeSet {
+    builtin: u8,
+    app: Vec<Box<str>>,
+}
 
 impl ScopeSet {
     pub fn empty() -> Self {
-        Self(0)
+        Self::default()
     }
 
+    /// Every built-in scope.
     pub fn all() -> Self {
         Scope::ALL.into_iter().collect()
     }
 
-    /// What a role allows now; a token can never do more than its owner.
+    /// The built-in scopes a role allows now; a token can never do more
+    /// than its owner. Application scopes are capped by their own
+    /// `grantable_by` (see `crate::scopes`).
     pub fn for_role(role: Role) -> Self {
         match role {
             Role::Admin => Self::all(),
-            Role::User => Scope::ALL.into_iter().filter(|s| !s.is_admin()).collect(),
+            Role::User => Scope::ALL.into_iter().filter(|s| !s.admin_only()).collect(),
         }
     }
 
-    pub fn contains(self, scope: Scope) -> bool {
-        self.0 & scope.bit() != 0
+    pub fn contains(&self, scope: Scope) -> bool {
+        self.builtin & scope.bit() != 0
     }
 
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
+    /// Whether the set holds the scope of this name, built-in or not.
+    pub fn contains_name(&self, name: &str) -> bool {
+        match Scope::parse(name) {
+            Some(scope) => self.contains(scope),
+            None => self.app.binary_search_by(|a| (**a).cmp(name)).is_ok(),
+        }
     }
 
-    pub fn is_subset(self, other: ScopeSet) -> bool {
-        self.0 & !other.0 == 0
+    pub fn is_empty(&self) -> bool {
+        self.builtin == 0 && self.app.is_empty()
     }
 
-    pub fn intersect(self, other: ScopeSet) -> Self {
-        Self(self.0 & other.0)
+    pub fn is_subset(&self, other: &ScopeSet) -> bool {
+        self.builtin & !other.builtin == 0
+            && self.app.iter().all(|a| other.app.binary_search(a).is_ok())
     }
 
-    pub fn iter(self) -> impl Iterator<Item = Scope> {
+    /// The built-in scopes of `self` that `other` also holds, and its
+    /// application scopes that `keep` says yes to.
+    pub fn restrict(&self, other: &ScopeSet, keep: impl Fn(&str) -> bool) -> Self {
+        Self {
+            builtin: self.builtin & other.builtin,
+            app: self.app.iter().filter(|a| keep(a)).cloned().collect(),
+        }
+    }
+
+    pub fn intersect(&self, other: &ScopeSet) -> Self {
+        self.restrict(other, |a| other.contains_name(a))
+    }
+
+    pub fn builtin(&self) -> impl Iterator<Item = Scope> + '_ {
         Scope::ALL.into_iter().filter(move |s| self.contains(*s))
     }
 
-    pub fn names(self) -> Vec<&'static str> {
-        self.iter().map(Scope::as_str).collect()
+    /// The application scopes, sorted.
+    pub fn app(&self) -> &[Box<str>] {
+        &self.app
     }
 
-    /// The stored form; unknown names (from a newer version) are ignored.
+    /// Every name: built-in ones first, in their fixed order, then the
+    /// application scopes.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.builtin().map(Scope::as_str).collect();
+        names.extend(self.app.iter().map(Box::as_ref));
+        names
+    }
+
+    /// Adds a name: built-in, or of an application scope's shape; false
+    /// (and nothing added) for anything else.
+    pub fn insert_name(&mut self, name: &str) -> bool {
+        if let Some(scope) = Scope::parse(name) {
+            self.builtin |= scope.bit();
+        } else if is_app_scope_name(name) {
+            if let Err(at) = self.app.binary_search_by(|a| (**a).cmp(name)) {
+                self.app.insert(at, name.into());
+            }
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// Takes a name out; whether it was there.
+    pub fn remove_name(&mut self, name: &str) -> bool {
+        if let Some(scope) = Scope::parse(name) {
+            let held = self.contains(scope);
+            self.builtin &= !scope.bit();
+            held
+        } else if let Ok(at) = self.app.binary_search_by(|a| (**a).cmp(name)) {
+            self.app.remove(at);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The stored form; names of neither shape are ignored.
     pub fn from_stored(s: &str) -> Self {
-        s.split_whitespace().filter_map(Scope::parse).collect()
+        let mut set = Self::empty();
+        for name in s.split_whitespace() {
+            set.insert_name(name);
+        }
+        set
     }
 
-    pub fn to_stored(self) -> String {
+    pub fn to_stored(&self) -> String {
         self.names().join(" ")
     }
 
-    /// Parses names given by a user: every one must be known, and at least one given.
+    /// Parses names given by a user: built-in names and names of the
+    /// application scope shape (whether such a scope exists is for the
+    /// caller to check against the database); at least one.
     pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
         let mut set = Self::empty();
         for name in names {
             let name = name.as_ref();
-            let scope = Scope::parse(name).ok_or_else(|| {
-                format!(
-                    "unknown scope {name:?}; known scopes: {}",
+            if !set.insert_name(name) {
+                return Err(format!(
+                    "unknown scope {name:?}; built-in scopes: {}; application scopes look like service:action",
                     Self::all().names().join(", ")
-                )
-            })?;
-            set.0 |= scope.bit();
+                ));
+            }
         }
         if set.is_empty() {
             return Err("choose at least one scope".into());
@@ -312,7 +414,10 @@ impl ScopeSet {
 
 impl FromIterator<Scope> for ScopeSet {
     fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
-        Self(iter.into_iter().fold(0, |acc, s| acc | s.bit()))
+        Self {
+            builtin: iter.into_iter().fold(0, |acc, s| acc | s.bit()),
+            app: Vec::new(),
+        }
     }
 }
 
@@ -468,13 +573,73 @@ mod tests {
         assert_eq!(set.names(), vec!["profile:read", "tokens:read"]);
         assert_eq!(ScopeSet::from_stored(&set.to_stored()), set);
         assert!(ScopeSet::parse_list::<&str>(&[]).is_err());
-        assert!(ScopeSet::parse_list(&["tokens:delete"]).is_err());
+        assert!(ScopeSet::parse_list(&["tokens"]).is_err());
+        assert!(ScopeSet::parse_list(&["Billing:read"]).is_err());
         let user = ScopeSet::for_role(Role::User);
-        assert!(!user.contains(Scope::AdminRead));
+        for admin_only in ["admin:read", "admin:write", "introspect", "metrics:read"] {
+            assert!(!user.contains_name(admin_only), "{admin_only}");
+        }
         assert!(user.contains(Scope::TokensWrite));
-        assert!(set.is_subset(user));
-        assert!(!ScopeSet::all().is_subset(user));
-        assert_eq!(ScopeSet::all().intersect(user), user);
+        assert!(user.contains(Scope::ProfileWrite));
+        assert!(set.is_subset(&user));
+        assert!(!ScopeSet::all().is_subset(&user));
+        assert_eq!(ScopeSet::all().intersect(&user), user);
+    }
+
+    #[test]
+    fn application_scopes_sit_beside_built_in_ones() {
+        let mut set = ScopeSet::parse_list(&[
+            "billing:write",
+            "profile:read",
+            "billing:read",
+            "billing:read",
+        ])
+        .unwrap();
+        assert_eq!(
+            set.names(),
+            vec!["profile:read", "billing:read", "billing:write"]
+        );
+        assert_eq!(ScopeSet::from_stored(&set.to_stored()), set);
+        assert!(set.contains_name("billing:read"));
+        assert!(!set.contains_name("billing:admin"));
+        let narrow = ScopeSet::parse_list(&["billing:read"]).unwrap();
+        assert!(narrow.is_subset(&set));
+        assert!(!set.is_subset(&narrow));
+        assert_eq!(set.intersect(&narrow), narrow);
+        // The role cap keeps built-in scopes the role allows and the
+        // application scopes the predicate allows.
+        let capped = set.restrict(&ScopeSet::for_role(Role::User), |a| a == "billing:write");
+        assert_eq!(capped.names(), vec!["profile:read", "billing:write"]);
+        assert!(set.remove_name("billing:read"));
+        assert!(!set.remove_name("billing:read"));
+        assert_eq!(set.to_stored(), "profile:read billing:write");
+    }
+
+    #[test]
+    fn application_scope_names_follow_the_pattern() {
+        for good in [
+            "billing:read",
+            "a:b",
+            "my-svc_2:files.read-all",
+            &format!("{}:{}", "a".repeat(32), "b".repeat(32)),
+        ] {
+            assert!(is_app_scope_name(good), "{good}");
+        }
+        for bad in [
+            "billing",
+            ":read",
+            "billing:",
+            "2fa:read",
+            "billing:2read",
+            "bill.ing:read",
+            "Billing:read",
+            "billing:read:all",
+            "billing read",
+            &format!("{}:b", "a".repeat(33)),
+            &format!("a:{}", "b".repeat(33)),
+        ] {
+            assert!(!is_app_scope_name(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!    the read cache, the PostgreSQL batch or one query; which one is the
 //!    database layer's business;
 //! 5. **decision** ([`allowed`]): active, unexpired, owner active, then the
-//!    scopes capped by what the owner's role allows now;
+//!    scopes capped by what the owner's role allows now (for application
+//!    scopes, the roles that may grant them: `crate::scopes`);
 //! 6. **use recorded** ([`record_use`]): last used time and address, at most
 //!    once a minute per token.
 
@@ -29,7 +30,7 @@ use crate::db::rows::{AccountTokens, Found};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::{PlainToken, ScopeSet};
+use crate::tokens::PlainToken;
 
 /// A token presented with the request, in whichever form it came.
 #[derive(Debug, PartialEq, Eq)]
@@ -123,8 +124,17 @@ pub async fn check(
     {
         show_use(list, token.id, now, ip.as_deref());
     }
+    let scopes = state
+        .grantable
+        .effective(&state.db, &token.scope_set(), account.role())
+        .await?;
     Ok(Checked {
-        caller: caller_of(token, account.clone(), ip),
+        caller: Caller {
+            account: account.clone(),
+            scopes,
+            via: Via::Token { token_id: token.id },
+            ip,
+        },
         list,
     })
 }
@@ -134,19 +144,6 @@ pub async fn check(
 /// owner's flag are checked again here.
 pub fn allowed(token: &ApiToken, owner: &Account, now: PrimitiveDateTime) -> bool {
     token.status(now) == TokenStatus::Active && owner.active
-}
-
-/// What the token may do now: its scopes capped by its owner's role.
-fn caller_of(token: &ApiToken, account: Account, ip: Option<String>) -> Caller {
-    let scopes = token
-        .scope_set()
-        .intersect(ScopeSet::for_role(account.role()));
-    Caller {
-        account,
-        scopes,
-        via: Via::Token { token_id: token.id },
-        ip,
-    }
 }
 
 /// Writes down a use of `token` when one is due (at most once a minute);

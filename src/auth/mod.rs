@@ -51,6 +51,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// What this caller may put on a new token: a token hands on at most
+    /// its own scopes; a session, whatever its role allows.
+    pub fn may_grant(&self) -> Option<&ScopeSet> {
+        match self.via {
+            Via::Token { .. } => Some(&self.scopes),
+            Via::Session { .. } => None,
+        }
+    }
+
     pub fn require(&self, scope: Scope) -> Result<(), AppError> {
         if self.scopes.contains(scope) {
             Ok(())
@@ -77,7 +86,16 @@ pub mod scope {
             }
         )*};
     }
-    markers!(ProfileRead, TokensRead, TokensWrite, AdminRead, AdminWrite);
+    markers!(
+        ProfileRead,
+        ProfileWrite,
+        TokensRead,
+        TokensWrite,
+        AdminRead,
+        AdminWrite,
+        Introspect,
+        MetricsRead
+    );
 }
 
 /// An authenticated caller holding scope `S`. Token or session; a session

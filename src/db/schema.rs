@@ -50,6 +50,7 @@ diesel::table! {
         target_account_id -> Nullable<Text>,
         token_prefix -> Nullable<Text>,
         ip -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }
 
@@ -68,6 +69,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    app_scopes (name) {
+        name -> Text,
+        description -> Text,
+        grantable_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -76,5 +86,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_events,
     login_failures,
-    settings
+    settings,
+    app_scopes
 );

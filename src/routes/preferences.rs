@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db;
+use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
@@ -74,9 +75,11 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     let reveal = take::<Reveal>(session, REVEAL_KEY);
     let showing_once = reveal.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
+    let app_scopes = app_scopes_for(state, &user).await?;
     let make = || {
         let form = TokenForm::new(
             &user.0.account,
+            &app_scopes,
             state.config.max_token_lifetime_days,
             "",
             None,
@@ -115,8 +118,10 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             Ok(see_other("/profile"))
         }
         Err(errors) => {
+            let app_scopes = app_scopes_for(state, &user).await?;
             let mut form = TokenForm::new(
                 &user.0.account,
+                &app_scopes,
                 state.config.max_token_lifetime_days,
                 &label,
                 Some(&scopes),
@@ -131,6 +136,14 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             html(status, &page)
         }
     }
+}
+
+/// The application scopes the user's role may grant, for the form.
+async fn app_scopes_for(state: &AppState, user: &SignedIn) -> Result<Vec<AppScopeRow>, AppError> {
+    state
+        .grantable
+        .grantable(&state.db, user.0.account.role())
+        .await
 }
 
 fn parse_hours(raw: &str) -> Result<Option<i64>, AppError> {
@@ -159,7 +172,7 @@ async fn create_checked(
         scopes: Some(scopes.to_vec()),
         expires_in_hours: hours.as_ref().ok().copied().flatten(),
     };
-    let checked = request.check_fields(&state.config, &caller.account, caller.scopes);
+    let checked = request.check_fields(&state.config, &caller.account, None);
     let spec = match (checked, hours) {
         (Ok(spec), Ok(_)) => spec,
         (checked, hours) => {

@@ -59,7 +59,7 @@ pub async fn create(
     JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let caller = caller.caller;
-    let spec = request.check(&state.config, &caller.account, caller.scopes)?;
+    let spec = request.check(&state.config, &caller.account, caller.may_grant())?;
     let state2 = state.clone();
     let (token, secret, account_id) = state
         .db

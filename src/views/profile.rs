@@ -2,6 +2,8 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::accounts::Account;
+use crate::db::models::app_scopes::AppScopeRow;
+use crate::scopes::builtin_description;
 use crate::tokens::{Scope, ScopeSet};
 use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::tokens::{TokenList, TokenView};
@@ -44,9 +46,12 @@ impl ProfileView {
 /// One scope checkbox on the "Generate new token" form.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScopeOption {
-    pub name: &'static str,
-    pub description: &'static str,
+    pub name: String,
+    pub description: String,
     pub checked: bool,
+    /// The first of the application scopes, listed below the built-in
+    /// ones under their own heading.
+    pub first_app: bool,
 }
 
 /// One choice of lifetime on the form; `hours` 0 is never.
@@ -73,24 +78,33 @@ impl TokenForm {
     /// 30 days and profile:read + tokens:read.
     pub fn new(
         account: &Account,
+        app_scopes: &[AppScopeRow],
         max_days: Option<u32>,
         label: &str,
         checked: Option<&[String]>,
         selected_hours: Option<&str>,
     ) -> Self {
+        let is_checked = |name: &str, default: bool| match checked {
+            Some(names) => names.iter().any(|n| n == name),
+            None => default,
+        };
         let allowed = ScopeSet::for_role(account.role());
-        let scopes = Scope::ALL
-            .into_iter()
-            .filter(|s| allowed.contains(*s))
-            .map(|s| ScopeOption {
-                name: s.as_str(),
-                description: scope_description(s),
-                checked: match checked {
-                    Some(names) => names.iter().any(|n| n == s.as_str()),
-                    None => matches!(s, Scope::ProfileRead | Scope::TokensRead),
-                },
-            })
-            .collect();
+        let builtin = allowed.builtin().map(|s| ScopeOption {
+            name: s.as_str().to_owned(),
+            description: builtin_description(s).to_owned(),
+            checked: is_checked(
+                s.as_str(),
+                matches!(s, Scope::ProfileRead | Scope::TokensRead),
+            ),
+            first_app: false,
+        });
+        let app = app_scopes.iter().enumerate().map(|(i, r)| ScopeOption {
+            checked: is_checked(&r.name, false),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            first_app: i == 0,
+        });
+        let scopes = builtin.chain(app).collect();
         let presets: [(i64, &'static str); 5] = [
             (7 * 24, "7 days"),
             (30 * 24, "30 days"),
@@ -119,16 +133,6 @@ impl TokenForm {
             expiry,
             errors: FieldErrors::default(),
         }
-    }
-}
-
-pub fn scope_description(scope: Scope) -> &'static str {
-    match scope {
-        Scope::ProfileRead => "Read your account details",
-        Scope::TokensRead => "List your tokens",
-        Scope::TokensWrite => "Create, deactivate and delete your tokens",
-        Scope::AdminRead => "Read every account, token and the audit log",
-        Scope::AdminWrite => "Manage every account and token",
     }
 }
 

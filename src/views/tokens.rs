@@ -32,7 +32,7 @@ pub struct TokenView {
     #[schema(example = "tsr_4kP9xQ2m")]
     pub prefix: String,
     #[schema(value_type = Vec<crate::tokens::Scope>)]
-    pub scopes: Vec<&'static str>,
+    pub scopes: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     /// Null: it never expires.
@@ -62,7 +62,12 @@ impl TokenView {
             id: token.id,
             label: token.label.clone(),
             prefix: token.prefix.clone(),
-            scopes: token.scope_set().names(),
+            scopes: token
+                .scope_set()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             created_at: rfc3339(token.created_at),
             expires_at: token.expires_at.map(rfc3339),
             last_used_at: token.last_used_at.map(rfc3339),

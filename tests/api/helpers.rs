@@ -22,7 +22,7 @@ use tessera::actions::{self, Actor, TokenRequest};
 use tessera::config::{Config, DatabaseUrl, PasswordCost};
 use tessera::db::models::accounts::Account;
 use tessera::db::{Db, DbConn};
-use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
+use tessera::tokens::{Role, SecretKey, random_chars};
 
 mod browser;
 mod raw;
@@ -362,7 +362,7 @@ impl TestApp {
                 .max_token_lifetime_days
                 .map(|d| i64::from(d) * 24),
         }
-        .check(&self.config, account, ScopeSet::all())
+        .check(&self.config, account, None)
         .expect("token request");
         let (_, plain) = actions::create_token(
             &mut self.conn(),

@@ -19,10 +19,12 @@ pub enum Event {
     AccountRoleChanged,
     AccountDeactivated,
     AccountActivated,
+    ScopeCreated,
+    ScopeDeleted,
 }
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 12] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -33,6 +35,8 @@ impl Event {
         Event::AccountRoleChanged,
         Event::AccountDeactivated,
         Event::AccountActivated,
+        Event::ScopeCreated,
+        Event::ScopeDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,8 @@ impl Event {
             Event::AccountRoleChanged => "account.role_changed",
             Event::AccountDeactivated => "account.deactivated",
             Event::AccountActivated => "account.activated",
+            Event::ScopeCreated => "scope.created",
+            Event::ScopeDeleted => "scope.deleted",
         }
     }
 
@@ -66,6 +72,7 @@ pub struct AuditEvent {
     pub target_account_id: Option<String>,
     pub token_prefix: Option<String>,
     pub ip: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// One entry to record. Holds public ids and a token's prefix only: never a
@@ -79,6 +86,7 @@ pub struct NewAuditEvent<'a> {
     pub target_account_id: Option<&'a str>,
     pub token_prefix: Option<&'a str>,
     pub ip: Option<&'a str>,
+    pub detail: Option<&'a str>,
 }
 
 pub fn record(conn: &mut DbConn, entry: &NewAuditEvent<'_>) -> QueryResult<usize> {

@@ -2,6 +2,7 @@
 //! nothing here swallows an error.
 
 pub mod accounts;
+pub mod app_scopes;
 pub mod audit;
 pub mod login_failures;
 pub mod sessions;
