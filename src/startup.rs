@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::{assets, auth, errors, health, introspect, preferences, profile, tokens};
 use crate::state::AppState;
 
 /// Security headers on every response (SPEC §6). The policy allows no
@@ -121,7 +121,9 @@ macro_rules! op {
 /// before the `{id}` one.
 #[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = {
-    use crate::routes::admin::{audit as a_audit, tokens as a_tokens, users as a_users};
+    use crate::routes::admin::{
+        audit as a_audit, scopes as a_scopes, tokens as a_tokens, users as a_users,
+    };
     &[
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
@@ -132,6 +134,7 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/tokens", &[op!(POST preferences::create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
+    resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
@@ -151,6 +154,10 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
     resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
     resource("/admin/audit", &[op!(GET a_audit::list_page)]),
+    resource("/admin/scopes.json", &[op!(GET a_scopes::list_json, a_scopes::__path_list_json), op!(POST a_scopes::create_json, a_scopes::__path_create_json)]),
+    resource("/admin/scopes", &[op!(GET a_scopes::list_page), op!(POST a_scopes::create_form)]),
+    resource("/admin/scopes/{name}.json", &[op!(DELETE a_scopes::delete_json, a_scopes::__path_delete_json)]),
+    resource("/admin/scopes/{name}/delete", &[op!(POST a_scopes::delete_form)]),
     ]
 };
 
@@ -318,7 +325,8 @@ mod tests {
         for endpoint in ENDPOINTS {
             for op in endpoint.ops {
                 let path = endpoint.path;
-                let is_json = path.ends_with(".json") || path == "/healthz";
+                let is_json =
+                    !crate::routes::errors::is_page(path) && !path.starts_with("/static/");
                 assert_eq!(op.api.is_some(), is_json, "{path}");
                 let Some(api) = op.api else { continue };
                 assert_eq!((api.path)(), document_path(path), "{path}");

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod errors;
 pub mod health;
+pub mod introspect;
 pub mod kept;
 pub mod openapi;
 pub mod preferences;

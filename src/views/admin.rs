@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
+use crate::scopes::ScopeList;
 use crate::views::page::{FieldErrors, PageCtx, exact_utc, rfc3339};
 use crate::views::profile::RoleName;
 use crate::views::tokens::{TokenView, token_columns};
@@ -95,6 +96,9 @@ pub struct AuditEntryView {
     pub token_prefix: Option<String>,
     /// Where the request came from; null for the command line.
     pub ip: Option<String>,
+    /// What the entry says beyond the fields above: the scope created, the
+    /// number of tokens a deleted scope was taken from, ...
+    pub detail: Option<String>,
 }
 
 impl AuditEntryView {
@@ -107,6 +111,7 @@ impl AuditEntryView {
             target_account_id: entry.target_account_id.clone(),
             token_prefix: entry.token_prefix.clone(),
             ip: entry.ip.clone(),
+            detail: entry.detail.clone(),
         }
     }
 
@@ -169,6 +174,47 @@ pub struct AccountForm {
 impl AccountForm {
     pub fn admin_selected(&self) -> bool {
         self.role == "admin"
+    }
+}
+
+/// The "Create scope" form, with what the admin typed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScopeForm {
+    pub open: bool,
+    pub name: String,
+    pub description: String,
+    pub user_may_grant: bool,
+    pub admin_may_grant: bool,
+    pub errors: FieldErrors,
+}
+
+impl ScopeForm {
+    /// Closed, both roles ticked.
+    pub fn fresh() -> Self {
+        Self {
+            user_may_grant: true,
+            admin_may_grant: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// `GET /admin/scopes`.
+#[derive(Template)]
+#[template(path = "admin/scopes.html")]
+pub struct ScopesPage {
+    pub ctx: PageCtx,
+    pub list: ScopeList,
+    pub form: ScopeForm,
+}
+
+impl ScopesPage {
+    pub fn tab(&self) -> &'static str {
+        "scopes"
+    }
+
+    pub fn columns(&self) -> Vec<&'static str> {
+        vec!["Scope", "Description", "Who may grant it", "Tokens", ""]
     }
 }
 

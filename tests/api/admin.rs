@@ -374,6 +374,7 @@ async fn audit_log_is_newest_first_and_filters() {
         [
             "actor_account_id",
             "at",
+            "detail",
             "event",
             "id",
             "ip",

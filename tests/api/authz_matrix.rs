@@ -7,7 +7,7 @@
 //! `{own}` a token of the caller's own account, `{other}` a token of some
 //! other account, `{missing}` a token id that never existed, `{acc}` an
 //! active user account, `{inactive}` a deactivated one, `{name}` an unused
-//! username.
+//! username, `{scope}` an application scope no token holds.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +15,7 @@ use reqwest::{Method, Response};
 use serde_json::Value;
 use tessera::actions::{self, AccountChange, Actor};
 use tessera::db::models::accounts::Account;
+use tessera::scopes::{self, NewScope};
 use tessera::tokens::Role;
 
 use crate::helpers::{Browser, TestApp, TestUser, location};
@@ -31,6 +32,18 @@ const CALLERS: [&str; 10] = [
     "admin token with every scope",
     "token of a deactivated account",
     "token of a demoted admin (every scope)",
+];
+
+/// Every built-in scope.
+const EVERY_SCOPE: &[&str] = &[
+    "profile:read",
+    "profile:write",
+    "tokens:read",
+    "tokens:write",
+    "admin:read",
+    "admin:write",
+    "introspect",
+    "metrics:read",
 ];
 
 /// 303 to the sign-in page.
@@ -77,6 +90,7 @@ pub(crate) fn table() -> Vec<Row> {
         row(M::GET, "/admin/users/{acc}", None, admin_page),
         row(M::GET, "/admin/tokens", None, admin_page),
         row(M::GET, "/admin/audit", None, admin_page),
+        row(M::GET, "/admin/scopes", None, admin_page),
         // Forms.
         row(
             M::POST,
@@ -168,6 +182,26 @@ pub(crate) fn table() -> Vec<Row> {
             Some(""),
             admin_form,
         ),
+        row(
+            M::POST,
+            "/admin/scopes",
+            Some("name=svc:{name}&grantable_by=user"),
+            admin_form,
+        ),
+        row(
+            M::POST,
+            "/admin/scopes/{scope}/delete",
+            Some(""),
+            admin_form,
+        ),
+        // Only a token with the introspect scope may ask (RFC 7662: 401
+        // to anyone else).
+        row(
+            M::POST,
+            "/oauth/introspect",
+            Some("token=tsr_unknown"),
+            [401, 401, 401, 401, 401, 401, 401, 200, 401, 401],
+        ),
         // JSON reads.
         row(M::GET, "/healthz", None, [200; 10]),
         row(M::GET, "/openapi.json", None, [200; 10]),
@@ -193,6 +227,7 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(M::GET, "/admin/tokens.json", None, admin_read),
         row(M::GET, "/admin/audit.json", None, admin_read),
+        row(M::GET, "/admin/scopes.json", None, admin_read),
         // JSON writes.
         row(
             M::POST,
@@ -265,6 +300,18 @@ pub(crate) fn table() -> Vec<Row> {
             "/admin/tokens/{missing}.json",
             None,
             admin_missing,
+        ),
+        row(
+            M::POST,
+            "/admin/scopes.json",
+            Some(r#"{"name": "svc:{name}"}"#),
+            admin_write_201,
+        ),
+        row(
+            M::DELETE,
+            "/admin/scopes/{scope}.json",
+            None,
+            admin_write_204,
         ),
         row(
             M::POST,
@@ -353,6 +400,16 @@ impl Fixtures<'_> {
         if out.contains("{inactive}") {
             out = out.replace("{inactive}", &self.fresh_account(false));
         }
+        if out.contains("{scope}") {
+            let name = format!("svc:{}", self.fresh_name());
+            let spec = NewScope {
+                name: Some(name.clone()),
+                ..NewScope::default()
+            };
+            self.app
+                .with_conn(|c| scopes::create(c, &spec, Actor::console()).unwrap());
+            out = out.replace("{scope}", &name);
+        }
         if out.contains("{name}") {
             out = out.replace("{name}", &self.fresh_name());
         }
@@ -420,26 +477,8 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
     // them runs into the last-admin rule.
     let gone = app.admin();
     let demoted = app.admin();
-    let gone_token = app.token(
-        &gone.account,
-        &[
-            "profile:read",
-            "tokens:read",
-            "tokens:write",
-            "admin:read",
-            "admin:write",
-        ],
-    );
-    let demoted_token = app.token(
-        &demoted.account,
-        &[
-            "profile:read",
-            "tokens:read",
-            "tokens:write",
-            "admin:read",
-            "admin:write",
-        ],
-    );
+    let gone_token = app.token(&gone.account, EVERY_SCOPE);
+    let demoted_token = app.token(&demoted.account, EVERY_SCOPE);
     app.with_conn(|c| {
         actions::change_account(
             c,
@@ -479,19 +518,7 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
             token(&admin, &["profile:read", "tokens:read", "tokens:write"]),
             &admin,
         ),
-        with(
-            token(
-                &admin,
-                &[
-                    "profile:read",
-                    "tokens:read",
-                    "tokens:write",
-                    "admin:read",
-                    "admin:write",
-                ],
-            ),
-            &admin,
-        ),
+        with(token(&admin, EVERY_SCOPE), &admin),
         with(Credential::Token(gone_token), &gone),
         with(Credential::Token(demoted_token), &demoted),
     ]

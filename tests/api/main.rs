@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod admin_race;
+mod app_scopes;
 mod auth_forms;
 mod authz_matrix;
 mod change_stamp;
@@ -17,6 +18,7 @@ mod crash;
 mod edges;
 mod errors;
 mod hostile;
+mod introspect;
 mod migrations;
 mod multi_instance;
 mod openapi;

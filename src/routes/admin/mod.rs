@@ -7,6 +7,7 @@
 //! request they may not make.
 
 pub mod audit;
+pub mod scopes;
 pub mod tokens;
 pub mod users;
 
