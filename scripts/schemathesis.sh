@@ -7,7 +7,7 @@
 #   scripts/schemathesis.sh              # SQLite in a temporary directory
 #   SCHEMATHESIS_MAX_EXAMPLES=200 scripts/schemathesis.sh
 #
-# The caller is an admin holding a token with every scope. Schemathesis
+# The caller is an admin holding a token with every built-in scope. Schemathesis
 # installs into a virtualenv under ~/.cache (SCHEMATHESIS_VENV). Traffic
 # goes to 127.0.0.1 only.
 set -euo pipefail
@@ -47,8 +47,9 @@ db.execute("UPDATE api_tokens SET id = 987654321012 WHERE label = 'placeholder'"
 db.commit()
 EOF
 token=$("$bin" token create --user fuzz-admin --label schemathesis \
-  --scope profile:read --scope tokens:read --scope tokens:write \
-  --scope admin:read --scope admin:write)
+  --scope profile:read --scope profile:write --scope tokens:read \
+  --scope tokens:write --scope admin:read --scope admin:write \
+  --scope introspect --scope metrics:read)
 
 "$bin" serve --bind 127.0.0.1:0 >"$work/stdout" 2>"$work/stderr" &
 pid=$!

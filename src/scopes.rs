@@ -163,13 +163,26 @@ pub fn builtin_description(scope: Scope) -> &'static str {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScope {
-    #[schema(example = "billing:read")]
+    /// `service:action`; not a built-in scope's name.
+    #[schema(required = true, value_type = String, example = "billing:read",
+        pattern = "^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_.-]{0,31}$")]
     pub name: Option<String>,
+    /// Shown beside the scope on the generate form.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub description: Option<String>,
-    /// Defaults to both roles.
-    #[schema(example = json!(["user", "admin"]))]
+    /// The roles that may put the scope on a token; both when absent.
+    #[schema(value_type = Option<Vec<RoleName>>, min_items = 1, example = json!(["user", "admin"]))]
     pub grantable_by: Option<Vec<String>>,
+}
+
+/// A role's name.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // only describes the strings in the OpenAPI document
+pub enum RoleName {
+    User,
+    Admin,
 }
 
 const MAX_DESCRIPTION: usize = 200;

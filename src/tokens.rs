@@ -230,16 +230,18 @@ impl Scope {
     }
 }
 
-/// The OpenAPI document lists the built-in scopes by their names; an
-/// application scope is any other `service:action` name an admin created.
+/// The OpenAPI document lists the built-in scopes by their names. An
+/// application scope an admin created (`service:action`) is accepted too,
+/// but only once it exists, so the document, which generated requests are
+/// drawn from, names only the scopes every server has.
 impl utoipa::PartialSchema for Scope {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Scope::ALL.map(Scope::as_str)))
             .description(Some(
-                "What a token may do: a built-in scope (profile:read, profile:write, \
-                 tokens:read, tokens:write, admin:read, admin:write, introspect, \
-                 metrics:read) or an application scope (`service:action`).",
+                "A built-in scope, or the name of an application scope an admin created \
+                 (`service:action`, see GET /admin/scopes.json).",
             ))
             .into()
     }

@@ -59,7 +59,7 @@ pub struct OAuthError {
 #[derive(ToSchema)]
 #[allow(dead_code)] // only describes the form in the OpenAPI document
 pub struct IntrospectionRequest {
-    #[schema(example = "tsr_...")]
+    #[schema(example = "tsr_...", min_length = 1)]
     token: String,
     #[schema(example = "access_token")]
     token_type_hint: Option<String>,

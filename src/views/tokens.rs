@@ -31,7 +31,8 @@ pub struct TokenView {
     /// The first 12 characters of the token: `tsr_` and 8 more.
     #[schema(example = "tsr_4kP9xQ2m")]
     pub prefix: String,
-    #[schema(value_type = Vec<crate::tokens::Scope>)]
+    /// Built-in scopes and application scopes (`service:action`).
+    #[schema(example = json!(["profile:read", "billing:read"]))]
     pub scopes: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
