@@ -11,6 +11,7 @@ use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secre
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::telemetry::{LogFormat, init_logging};
 use crate::tokens::{Role, ScopeSet};
 use crate::views::page::rfc3339;
 
@@ -68,6 +69,16 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// How log lines are written: text, or one JSON object per line
+    #[arg(
+        long,
+        env = "TESSERA_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -158,7 +169,7 @@ impl Cli {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let serving = matches!(cli.command, None | Some(Command::Serve(_)));
-    init_logging(if serving { "info" } else { "warn" });
+    init_logging(if serving { "info" } else { "warn" }, cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -166,16 +177,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 fn open(config: &Config) -> Result<Db, String> {

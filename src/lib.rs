@@ -11,5 +11,6 @@ pub mod extract;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod telemetry;
 pub mod tokens;
 pub mod views;

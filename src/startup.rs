@@ -8,7 +8,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Condition, DefaultHeaders, Logger};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
 use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// Security headers on every response (SPEC §6). The policy allows no
 /// inline script: the pages load their behaviour from `/static/`.
@@ -220,24 +221,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// Never logs the query string as sent: it may hold `api_token`.
-fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
-    let path = req.path();
-    match req.query_string() {
-        "" => format!("{} {}", req.method(), path),
-        query => {
-            let redacted: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some(("api_token", _)) => "api_token=[redacted]".to_owned(),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{} {}?{}", req.method(), path, redacted.join("&"))
-        }
-    }
-}
-
 async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
     Err(AppError::NotFound)
 }
@@ -253,10 +236,6 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
         db,
         kept: Default::default(),
     });
-    // actix's Logger renders its line on every request, written or not;
-    // leave it out when the access log is filtered away (TESSERA_LOG=warn).
-    let access_log =
-        tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -283,11 +262,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
             )
-            .wrap(Condition::new(
-                access_log,
-                Logger::new("%a \"%{request}xi\" %s %b %Dms")
-                    .custom_request_replace("request", redacted_request_line),
-            ))
+            .wrap(actix_web::middleware::from_fn(telemetry::request_scope))
     })
     .listen(listener)?
     .run();

@@ -22,6 +22,7 @@ mod multi_instance;
 mod openapi;
 mod outage;
 mod read_cache;
+mod request_ids;
 mod route_table;
 mod security;
 mod sessions;
