@@ -373,9 +373,15 @@ fn serve(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot record the server's settings: {e}"))?;
     }
     actix_web::rt::System::new().block_on(async move {
+        let state = crate::startup::app_state(config, db);
         let (server, addr) =
-            crate::startup::build(config, db).map_err(|e| format!("cannot listen: {e}"))?;
+            crate::startup::serve(state.clone()).map_err(|e| format!("cannot listen: {e}"))?;
         println!("tessera listening on http://{addr}");
-        server.await.map_err(|e| format!("server failed: {e}"))
+        let stopped = server.await.map_err(|e| format!("server failed: {e}"));
+        // The requests in flight have finished (or had their 30 s): now
+        // what other parts keep in memory is written down.
+        state.on_shutdown.run().await;
+        tracing::info!("stopped");
+        stopped
     })
 }

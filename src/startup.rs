@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
 use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
-use crate::telemetry;
+use crate::{shutdown, telemetry};
 
 /// Security headers on every response (SPEC §6). The policy allows no
 /// inline script: the pages load their behaviour from `/static/`.
@@ -227,15 +227,29 @@ async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
 
 /// Binds and builds the server; the caller awaits the returned `Server`.
 pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
+    serve(app_state(config, db))
+}
+
+/// The state every handler shares. `tessera serve` keeps a handle on it to
+/// run its shutdown hooks once the server has stopped.
+pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
+    web::Data::new(AppState {
+        config,
+        db,
+        kept: Default::default(),
+        on_shutdown: Default::default(),
+    })
+}
+
+/// Binds and builds the server over `state`. On SIGTERM it stops
+/// accepting and gives the requests in flight [`shutdown::GRACE`] to
+/// finish (SPEC §12).
+pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)> {
+    let config = &state.config;
     let listener = TcpListener::bind(config.bind)?;
     let addr = listener.local_addr()?;
     let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
     let cookie_secure = config.cookie_secure;
-    let state = web::Data::new(AppState {
-        config,
-        db,
-        kept: Default::default(),
-    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -264,6 +278,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             )
             .wrap(actix_web::middleware::from_fn(telemetry::request_scope))
     })
+    .shutdown_timeout(shutdown::GRACE.as_secs())
     .listen(listener)?
     .run();
     Ok((server, addr))

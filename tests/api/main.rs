@@ -26,4 +26,5 @@ mod request_ids;
 mod route_table;
 mod security;
 mod sessions;
+mod shutdown;
 mod tokens_api;
