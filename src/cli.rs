@@ -96,6 +96,11 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy a SQLite database to a new file while servers use it
+    Backup {
+        /// Where the copy goes (a file that does not exist yet)
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Parser)]
@@ -236,6 +241,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 account.username,
                 account.account_id,
                 role.as_str()
+            );
+            Ok(())
+        }
+        Some(Command::Backup { path }) => {
+            // Neither the key nor the migrations: a backup copies what is there.
+            let database = DatabaseUrl::parse(&cli.database_url)?;
+            db::backup::backup(&database, path)?;
+            println!(
+                "backed up {} to {}; keep the secret key with it: without it \
+                 no token or session of the copy works",
+                redact_url(&cli.database_url),
+                path.display()
             );
             Ok(())
         }

@@ -9,6 +9,7 @@
 //! While the database cannot be reached, checkouts fail at once with 503
 //! instead of waiting for a connection (`db/outage.rs`).
 
+pub mod backup;
 pub mod batch;
 pub mod cache;
 pub mod changes;

@@ -8,6 +8,7 @@ mod admin;
 mod admin_race;
 mod auth_forms;
 mod authz_matrix;
+mod backup;
 mod change_stamp;
 mod cli;
 mod cli_limits;
