@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod routes;
 pub mod shutdown;
 pub mod startup;

@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
-use actix_web::cookie::{Key, SameSite};
+use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
 use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
-use crate::{shutdown, telemetry};
+use crate::{keys, shutdown, telemetry};
 
 /// Security headers on every response (SPEC §6). The policy allows no
 /// inline script: the pages load their behaviour from `/static/`.
@@ -248,8 +248,9 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
     let config = &state.config;
     let listener = TcpListener::bind(config.bind)?;
     let addr = listener.local_addr()?;
-    let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
+    let cookie_key = keys::cookie_key(&config.secret_key);
     let cookie_secure = config.cookie_secure;
+    let rotating = !config.older_keys.is_empty();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -269,6 +270,10 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
                     .cookie_secure(cookie_secure)
                     .build(),
             )
+            .wrap(Condition::new(
+                rotating,
+                actix_web::middleware::from_fn(keys::reseal_older_session_cookie),
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

@@ -8,7 +8,8 @@
 //! 2. **checksum** (`PlainToken::parse`): garbage never reaches the
 //!    database;
 //! 3. **keyed hash**: HMAC-SHA256 under the server key, which an attacker
-//!    cannot compute, so the index lookup leaks nothing usable;
+//!    cannot compute, so the index lookup leaks nothing usable; after a
+//!    key rotation, under each older key too (`rotation.rs`);
 //! 4. **lookup** (`Db::live_token`): the token's row and its owner's, from
 //!    the read cache, the PostgreSQL batch or one query; which one is the
 //!    database layer's business;
@@ -107,10 +108,7 @@ pub async fn check(
     with_list: bool,
 ) -> Result<Checked, AppError> {
     let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
-    let hash = token.hash(&state.config.secret_key);
-    let Found { live, mut list } = state
-        .db
-        .live_token(&hash, with_list)
+    let Found { live, mut list } = super::rotation::find_under_any_key(state, &token, with_list)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let (token, account) = &*live;

@@ -18,6 +18,7 @@ mod crash;
 mod edges;
 mod errors;
 mod hostile;
+mod key_rotation;
 mod migrations;
 mod multi_instance;
 mod openapi;
