@@ -10,7 +10,7 @@ use tessera::config::Config;
 use tessera::keys::fingerprint;
 use tessera::tokens::SecretKey;
 
-use crate::helpers::{Browser, Served, TestApp, TestDb, run_refused, tessera};
+use crate::helpers::{Browser, Served, TestApp, TestDb, json_body, run_refused, tessera};
 
 /// `config` with `keys`, the first current.
 fn with_keys(config: &Config, keys: &[&SecretKey]) -> Config {
@@ -96,14 +96,8 @@ async fn what_an_older_key_made_works_until_that_key_is_dropped() {
         .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/profile");
-    let listed: Value = browser
-        .json(reqwest::Method::GET, "/profile/tokens.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = browser.json(reqwest::Method::GET, "/profile/tokens.json");
+    let listed = json_body(listed.send().await.unwrap()).await;
     assert_eq!(listed["tokens"].as_array().unwrap().len(), 3, "{listed}");
     assert_eq!(
         keys_status(&on_ba.test_db, &[&key_b, &key_a]),
