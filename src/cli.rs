@@ -80,6 +80,10 @@ pub struct Cli {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Serve /metrics on this address only, to anyone reaching it (default: on the main listener, for metrics:read tokens)
+    #[arg(long, env = "TESSERA_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// How log lines are written: text, or one JSON object per line
     #[arg(
         long,
@@ -191,6 +195,7 @@ impl Cli {
             login_limit: Config::DEFAULT_LOGIN_LIMIT,
             session_hours: 12,
             trusted_proxies: self.trusted_proxies.clone(),
+            metrics_bind: self.metrics_bind,
         })
     }
 }
@@ -460,8 +465,19 @@ fn serve(config: Config) -> Result<(), String> {
         let state = crate::startup::app_state(config, db);
         let (server, addr) =
             crate::startup::serve(state.clone()).map_err(|e| format!("cannot listen: {e}"))?;
+        let metrics = crate::startup::metrics_server(state.clone())
+            .map_err(|e| format!("cannot listen on TESSERA_METRICS_BIND: {e}"))?
+            .map(|(server, addr)| {
+                println!("tessera metrics on http://{addr}/metrics");
+                let handle = server.handle();
+                actix_web::rt::spawn(server);
+                handle
+            });
         println!("tessera listening on http://{addr}");
         let stopped = server.await.map_err(|e| format!("server failed: {e}"));
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         // The requests in flight have finished (or had their 30 s): now
         // what other parts keep in memory is written down.
         state.on_shutdown.run().await;

@@ -112,6 +112,9 @@ pub struct Config {
     /// else the header is ignored: it could be forged to dodge the sign-in
     /// limits.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where `/metrics` is served, unauthenticated, instead of on the main
+    /// listener for `metrics:read` tokens.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {

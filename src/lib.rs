@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod metrics;
 pub mod routes;
 pub mod shutdown;
 pub mod startup;

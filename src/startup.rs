@@ -16,8 +16,8 @@ pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::openapi::{self, ApiOp, document_path};
+use crate::routes::{assets, auth, errors, health, metrics, preferences, profile, tokens};
 use crate::state::AppState;
 use crate::{keys, shutdown, telemetry};
 
@@ -134,6 +134,7 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
+    resource("/metrics", &[op!(GET metrics::metrics)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
@@ -176,24 +177,27 @@ impl Endpoint {
         names.join(", ")
     }
 
-    /// The resource, answering 405 (as JSON or a page) for other methods.
-    fn build(&self) -> Resource {
+    /// The resource, answering 405 (as JSON or a page) for other methods;
+    /// `id` is its place in [`ENDPOINTS`], what `/metrics` counts it under.
+    fn build(&self, id: usize) -> Resource {
         // JSON endpoints name what they take (RFC 9110 asks for `Allow`).
         let allow = self.is_api().then(|| self.allow());
-        let mut resource = web::resource(self.path).default_service(web::to(move || {
-            let allow = allow.clone();
-            async move {
-                let Some(allow) = allow else {
-                    return Err(AppError::MethodNotAllowed);
-                };
-                let mut resp = AppError::MethodNotAllowed.error_response();
-                resp.headers_mut().insert(
-                    header::ALLOW,
-                    header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
-                );
-                Ok(resp)
-            }
-        }));
+        let mut resource = web::resource(self.path)
+            .app_data(RouteId(id))
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move {
+                    let Some(allow) = allow else {
+                        return Err(AppError::MethodNotAllowed);
+                    };
+                    let mut resp = AppError::MethodNotAllowed.error_response();
+                    resp.headers_mut().insert(
+                        header::ALLOW,
+                        header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
+                    );
+                    Ok(resp)
+                }
+            }));
         for op in self.ops {
             resource = resource.route((op.route)());
         }
@@ -216,9 +220,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     static DOCUMENT: OnceLock<web::Bytes> = OnceLock::new();
     let document = DOCUMENT.get_or_init(|| api_document().to_string().into());
     cfg.app_data(web::Data::new(openapi::Published(document.clone())));
-    for endpoint in ENDPOINTS {
-        cfg.service(endpoint.build());
+    for (id, endpoint) in ENDPOINTS.iter().enumerate() {
+        cfg.service(endpoint.build(id));
     }
+}
+
+/// Which route of [`ENDPOINTS`] answered a request (its place there): found
+/// among the request's data once routed, so `/metrics` counts by route
+/// without matching the path again.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteId(pub usize);
+
+/// The routes of [`ENDPOINTS`] as `/metrics` labels them, in order: the
+/// path patterns as the OpenAPI document writes them (`/profile/tokens/{id}.json`).
+pub fn route_labels() -> impl Iterator<Item = String> {
+    ENDPOINTS.iter().map(|e| document_path(e.path))
 }
 
 async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
@@ -287,6 +303,28 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
     .listen(listener)?
     .run();
     Ok((server, addr))
+}
+
+/// With `TESSERA_METRICS_BIND`, the listener that serves `/metrics`, and
+/// nothing else, to whoever reaches it (the main listener then does not
+/// serve it at all).
+pub fn metrics_server(state: web::Data<AppState>) -> std::io::Result<Option<(Server, SocketAddr)>> {
+    let Some(bind) = state.config.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(bind)?;
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(metrics::open_metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(shutdown::GRACE.as_secs())
+    .listen(listener)?
+    .run();
+    Ok(Some((server, addr)))
 }
 
 #[cfg(test)]

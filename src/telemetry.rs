@@ -20,6 +20,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
+use crate::metrics;
+use crate::startup::RouteId;
+
 /// The header that carries a request's id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -86,8 +89,9 @@ pub fn redacted_request_line(req: &ServiceRequest) -> String {
     line
 }
 
-/// The outermost middleware: gives the request its id and span, logs its
-/// access line when that is written at all, and sends the id back.
+/// The outermost middleware: gives the request its id and span, counts it
+/// for `/metrics`, logs its access line when that is written at all, and
+/// sends the id back.
 pub async fn request_scope(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -106,6 +110,8 @@ pub async fn request_scope(
     // Handlers' errors arrive here as responses (`AppError`); only a
     // failure of actix itself comes as `Err`, answered by actix, untagged.
     let mut res = next.call(req).instrument(span.clone()).await?;
+    let route = res.request().app_data::<RouteId>().map(|r| r.0);
+    metrics::request(route, res.status().as_u16(), started.elapsed());
     if let Some(line) = line {
         let mut bytes = String::new();
         match res.response().body().size() {

@@ -183,15 +183,17 @@ pub enum Scope {
     TokensWrite,
     AdminRead,
     AdminWrite,
+    MetricsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ProfileRead,
         Scope::TokensRead,
         Scope::TokensWrite,
         Scope::AdminRead,
         Scope::AdminWrite,
+        Scope::MetricsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -201,6 +203,7 @@ impl Scope {
             Scope::TokensWrite => "tokens:write",
             Scope::AdminRead => "admin:read",
             Scope::AdminWrite => "admin:write",
+            Scope::MetricsRead => "metrics:read",
         }
     }
 
@@ -208,8 +211,12 @@ impl Scope {
         Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
     }
 
+    /// Only admins may grant these, and only admins' tokens keep them.
     pub fn is_admin(self) -> bool {
-        matches!(self, Scope::AdminRead | Scope::AdminWrite)
+        matches!(
+            self,
+            Scope::AdminRead | Scope::AdminWrite | Scope::MetricsRead
+        )
     }
 
     fn bit(self) -> u8 {

@@ -29,6 +29,7 @@ use crate::db::models::tokens::{ApiToken, TokenStatus};
 use crate::db::rows::{AccountTokens, Found};
 use crate::db::{self};
 use crate::error::AppError;
+use crate::metrics::{self, CheckResult};
 use crate::state::AppState;
 use crate::tokens::{PlainToken, ScopeSet};
 
@@ -107,15 +108,16 @@ pub async fn check(
     ip: Option<String>,
     with_list: bool,
 ) -> Result<Checked, AppError> {
-    let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
+    let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
     let Found { live, mut list } = super::rotation::find_under_any_key(state, &token, with_list)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or_else(|| refused(CheckResult::Unknown))?;
     let (token, account) = &*live;
     let now = db::now();
     if !allowed(token, account, now) {
-        return Err(AppError::Unauthenticated);
+        return Err(refused(CheckResult::Refused));
     }
+    metrics::token_check(CheckResult::Ok);
     if record_use(state, token, now, ip.as_deref()).await
         && let Some(list) = &mut list
     {
@@ -125,6 +127,13 @@ pub async fn check(
         caller: caller_of(token, account.clone(), ip),
         list,
     })
+}
+
+/// The one refusal, whatever its reason; the reason is counted
+/// (`/metrics`), never told.
+fn refused(why: CheckResult) -> AppError {
+    metrics::token_check(why);
+    AppError::Unauthenticated
 }
 
 /// Whether a token found live may still be used at `now`: the lookup's rows

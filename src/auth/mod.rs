@@ -78,7 +78,14 @@ pub mod scope {
             }
         )*};
     }
-    markers!(ProfileRead, TokensRead, TokensWrite, AdminRead, AdminWrite);
+    markers!(
+        ProfileRead,
+        TokensRead,
+        TokensWrite,
+        AdminRead,
+        AdminWrite,
+        MetricsRead
+    );
 }
 
 /// An authenticated caller holding scope `S`. Token or session; a session

@@ -73,6 +73,16 @@ impl Db {
         }
     }
 
+    /// Connections open and idle in the pool now.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    /// The pool's size.
+    pub fn pool_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// The read cache, on SQLite.
     pub fn cache(&self) -> Option<&ReadCache> {
         self.cache.as_deref()

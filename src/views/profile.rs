@@ -129,6 +129,7 @@ pub fn scope_description(scope: Scope) -> &'static str {
         Scope::TokensWrite => "Create, deactivate and delete your tokens",
         Scope::AdminRead => "Read every account, token and the audit log",
         Scope::AdminWrite => "Manage every account and token",
+        Scope::MetricsRead => "Read the server's metrics",
     }
 }
 

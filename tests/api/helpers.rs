@@ -147,6 +147,7 @@ pub fn test_config(db: &TestDb) -> Config {
         session_hours: 12,
         trusted_proxies: Vec::new(),
         older_keys: Vec::new(),
+        metrics_bind: None,
     }
 }
 

@@ -19,6 +19,7 @@ mod edges;
 mod errors;
 mod hostile;
 mod key_rotation;
+mod metrics;
 mod migrations;
 mod multi_instance;
 mod openapi;
