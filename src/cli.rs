@@ -473,6 +473,7 @@ fn serve(config: Config) -> Result<(), String> {
                 actix_web::rt::spawn(server);
                 handle
             });
+        actix_web::rt::spawn(crate::shutdown::stop_on_signal(server.handle()));
         println!("tessera listening on http://{addr}");
         let stopped = server.await.map_err(|e| format!("server failed: {e}"));
         if let Some(metrics) = metrics {

@@ -1,7 +1,10 @@
 //! What the server finishes on its way out.
 //!
-//! On SIGTERM actix stops accepting, lets the requests in flight finish (up
-//! to [`GRACE`]) and returns from the server's future; then the hooks
+//! On SIGTERM (or SIGINT) [`stop_on_signal`] stops accepting at once, gives
+//! the connections already accepted [`HANDOVER`] to reach a worker (actix
+//! drops those still queued for one when it stops), then stops the server
+//! gracefully: the requests in flight finish (up to [`GRACE`]) and the
+//! server's future returns; then the hooks
 //! registered here run, in the order they were registered, before the
 //! process exits 0. Work that keeps something in memory for a while (counts
 //! written in batches, a scheduler's queue) registers a hook that writes it
@@ -27,6 +30,31 @@ pub const GRACE: Duration = Duration::from_secs(30);
 
 /// How long one hook may take.
 pub const HOOK_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long connections accepted before the signal get to reach a worker.
+/// Connections made meanwhile wait in the kernel's queue and are reset at
+/// the stop, as any made after it are refused: none of those was accepted.
+pub const HANDOVER: Duration = Duration::from_millis(200);
+
+/// Waits for SIGTERM or SIGINT, then stops `server` as described above.
+/// tessera handles these signals itself (the server is built with
+/// actix's own handling off) for the hand-over: actix stops at once.
+pub async fn stop_on_signal(server: actix_web::dev::ServerHandle) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM: stopping now");
+        server.stop(true).await;
+        return;
+    };
+    futures_util::future::select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+    tracing::info!("stopping: no new connections; finishing the requests in flight");
+    server.pause().await;
+    actix_web::rt::time::sleep(HANDOVER).await;
+    server.stop(true).await;
+}
 
 type Hook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
 

@@ -257,9 +257,9 @@ pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
     })
 }
 
-/// Binds and builds the server over `state`. On SIGTERM it stops
-/// accepting and gives the requests in flight [`shutdown::GRACE`] to
-/// finish (SPEC §12).
+/// Binds and builds the server over `state`. Stopped gracefully (by
+/// `shutdown::stop_on_signal` on SIGTERM), it stops accepting and gives the
+/// requests in flight [`shutdown::GRACE`] to finish (SPEC §12).
 pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)> {
     let config = &state.config;
     let listener = TcpListener::bind(config.bind)?;
@@ -300,6 +300,8 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
             .wrap(actix_web::middleware::from_fn(telemetry::request_scope))
     })
     .shutdown_timeout(shutdown::GRACE.as_secs())
+    // `tessera serve` stops on signals itself (`shutdown::stop_on_signal`).
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok((server, addr))
@@ -322,6 +324,7 @@ pub fn metrics_server(state: web::Data<AppState>) -> std::io::Result<Option<(Ser
     })
     .workers(1)
     .shutdown_timeout(shutdown::GRACE.as_secs())
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(Some((server, addr)))
