@@ -141,6 +141,16 @@ async fn the_rehash_is_logged_under_the_request_id() {
         assert!(out.status.success(), "{out:?}");
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
+    // As a token made before tokens recorded their key: a server started
+    // with one key records it as that key's.
+    let forget = "UPDATE api_tokens SET key_id = NULL";
+    let conn = || tessera::db::Db::open(&db.url, 1).unwrap().get().unwrap();
+    diesel::RunQueryDsl::execute(diesel::sql_query(forget), &mut *conn()).unwrap();
+    let unrecorded = ("-".to_owned(), "unrecorded".to_owned(), 1);
+    assert_eq!(keys_status(&db, &[&key_a])[1], unrecorded);
+    drop(start(&[&key_a]));
+    assert_eq!(keys_status(&db, &[&key_a]), [row(&key_a, "current", 1)]);
+
     let server = start(&[&key_b, &key_a]);
     let resp = reqwest::Client::new()
         .get(format!("{}/profile.json", server.base))
