@@ -7,6 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! command -v curl >/dev/null; then
+  echo "metrics-check.sh: installing curl" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >&2
+fi
+
 VENV=${METRICS_VENV:-$HOME/.cache/tessera/prometheus-venv}
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import prometheus_client' 2>/dev/null; then
   echo "metrics-check.sh: installing prometheus_client into $VENV" >&2
