@@ -4,6 +4,9 @@
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
 #      then the database-outage test on a throwaway cluster;
 #   2b. schemathesis against the server's /openapi.json (scripts/schemathesis.sh);
+#   2c. /metrics read by Prometheus's Python parser (scripts/metrics-check.sh);
+#   2d. deploy/: the systemd unit verified, the container image built and run
+#       where its base images are available (scripts/deploy-check.sh);
 #   3. the browser tests in headless Chromium (scripts/browser-test.sh).
 # Without PostgreSQL or Chromium a developer's run says SKIP loudly; with
 # CI=true a missing piece fails the run.
@@ -49,6 +52,16 @@ if python3 -c 'import venv, ensurepip' 2>/dev/null; then
 else
   skip_or_fail "python3 with venv is missing; schemathesis did not run"
 fi
+
+echo "== /metrics through prometheus_client's parser"
+if python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  scripts/metrics-check.sh
+else
+  skip_or_fail "python3 with venv is missing; /metrics was not parsed by prometheus_client"
+fi
+
+echo "== deploy/: systemd unit and container image"
+scripts/deploy-check.sh
 
 if [ -x scripts/browser-test.sh ]; then
   echo "== browser tests"

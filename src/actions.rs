@@ -13,6 +13,7 @@ use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
 use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
+use crate::keys;
 use crate::scopes;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
 
@@ -261,6 +262,7 @@ pub fn create_token(
                 label: spec.label.as_str(),
                 prefix: plain.prefix(),
                 token_hash: hash.as_bytes(),
+                key_id: &keys::fingerprint(&config.secret_key),
                 scopes: &spec.scopes.to_stored(),
                 active: true,
                 created_at: now,

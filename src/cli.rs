@@ -7,10 +7,12 @@ use clap::{ArgAction, Parser, Subcommand};
 
 use crate::accounts::{DisplayName, Username};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secret_key};
+use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secret_keys};
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::keys;
+use crate::telemetry::{LogFormat, init_logging};
 use crate::tokens::Role;
 use crate::views::page::rfc3339;
 
@@ -34,6 +36,15 @@ pub struct Cli {
         global = true
     )]
     pub secret_key: Option<String>,
+
+    /// Key rotation: 64-hex keys separated by commas or spaces, the current one first; replaces --secret-key
+    #[arg(
+        long,
+        env = "TESSERA_SECRET_KEYS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_keys: Option<String>,
 
     /// Database connections per instance (default: 8 for SQLite, 16 for PostgreSQL)
     #[arg(long, env = "TESSERA_POOL_SIZE", global = true)]
@@ -69,6 +80,20 @@ pub struct Cli {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Serve /metrics on this address only, to anyone reaching it (default: on the main listener, for metrics:read tokens)
+    #[arg(long, env = "TESSERA_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// How log lines are written: text, or one JSON object per line
+    #[arg(
+        long,
+        env = "TESSERA_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -85,6 +110,14 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Secret keys and key rotation
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Copy a SQLite database to a new file while servers use it
+    Backup {
+        /// Where the copy goes (a file that does not exist yet)
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Parser)]
@@ -105,6 +138,12 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// How many tokens still rely on each key (by fingerprint, the current key first)
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,7 +173,11 @@ pub enum TokenCommand {
 impl Cli {
     pub fn config(&self, bind: SocketAddr) -> Result<Config, String> {
         let database = DatabaseUrl::parse(&self.database_url)?;
-        let secret_key = resolve_secret_key(self.secret_key.as_deref(), &database)?;
+        let keys = resolve_secret_keys(
+            self.secret_key.as_deref(),
+            self.secret_keys.as_deref(),
+            &database,
+        )?;
         if self.pool_size == Some(0) {
             return Err("TESSERA_POOL_SIZE must be at least 1".into());
         }
@@ -142,7 +185,8 @@ impl Cli {
             pool_size: self.pool_size.unwrap_or(database.default_pool_size()),
             database,
             bind,
-            secret_key,
+            secret_key: keys.current().clone(),
+            older_keys: keys.older().to_vec(),
             cookie_secure: self.cookie_secure,
             allow_query_token: self.allow_query_token,
             max_token_lifetime_days: self.max_token_lifetime_days,
@@ -151,6 +195,7 @@ impl Cli {
             login_limit: Config::DEFAULT_LOGIN_LIMIT,
             session_hours: 12,
             trusted_proxies: self.trusted_proxies.clone(),
+            metrics_bind: self.metrics_bind,
         })
     }
 }
@@ -158,7 +203,7 @@ impl Cli {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let serving = matches!(cli.command, None | Some(Command::Serve(_)));
-    init_logging(if serving { "info" } else { "warn" });
+    init_logging(if serving { "info" } else { "warn" }, cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -166,16 +211,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 fn open(config: &Config) -> Result<Db, String> {
@@ -238,6 +273,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Some(Command::Keys(KeysCommand::Status)) => {
+            let config = cli.config(no_bind())?;
+            let db = open(&config)?;
+            let mut conn = db.get().map_err(describe)?;
+            let counts = token_db::count_by_key(&mut conn).map_err(|e| e.to_string())?;
+            print!("{}", keys_status(&config, &counts));
+            Ok(())
+        }
+        Some(Command::Backup { path }) => {
+            // Neither the key nor the migrations: a backup copies what is there.
+            let database = DatabaseUrl::parse(&cli.database_url)?;
+            db::backup::backup(&database, path)?;
+            println!(
+                "backed up {} to {}; keep the secret key with it: without it \
+                 no token or session of the copy works",
+                redact_url(&cli.database_url),
+                path.display()
+            );
+            Ok(())
+        }
         Some(Command::Token(command)) => {
             let config = cli.config(no_bind())?;
             let db = open(&config)?;
@@ -245,6 +300,35 @@ pub fn run(cli: Cli) -> Result<(), String> {
             token_command(&mut conn, &config, command).map_err(describe)
         }
     }
+}
+
+/// `keys status`: a line per configured key (current first) with the
+/// tokens whose hash it made, then tokens made with keys no longer
+/// configured, which no longer work.
+fn keys_status(config: &Config, counts: &[(Option<String>, i64)]) -> String {
+    let count_of = |id: Option<&str>| {
+        counts
+            .iter()
+            .find(|(k, _)| k.as_deref() == id)
+            .map_or(0, |(_, n)| *n)
+    };
+    let configured: Vec<String> = config.keys().map(keys::fingerprint).collect();
+    let mut out = format!("{:<10} {:<10} TOKENS\n", "KEY", "ROLE");
+    for (i, id) in configured.iter().enumerate() {
+        let role = if i == 0 { "current" } else { "older" };
+        out += &format!("{id:<10} {role:<10} {}\n", count_of(Some(id)));
+    }
+    for (id, n) in counts {
+        match id {
+            Some(id) if configured.contains(id) => {}
+            // Not under any configured key: these no longer authenticate.
+            Some(id) => out += &format!("{id:<10} {:<10} {n}\n", "missing"),
+            // From before tokens recorded their key: made with the key of
+            // that time, re-hashed and recorded on their next use.
+            None => out += &format!("{:<10} {:<10} {n}\n", "-", "unrecorded"),
+        }
+    }
+    out
 }
 
 fn describe(e: AppError) -> String {
@@ -370,11 +454,35 @@ fn serve(config: Config) -> Result<(), String> {
         // without the server's environment.
         settings::record_max_token_lifetime_days(&mut conn, config.max_token_lifetime_days)
             .map_err(|e| format!("cannot record the server's settings: {e}"))?;
+        // Tokens from before key rotation existed were made with the one
+        // key of their time; with one key configured that is this one.
+        if config.older_keys.is_empty() {
+            token_db::record_unrecorded_keys(&mut conn, &keys::fingerprint(&config.secret_key))
+                .map_err(|e| format!("cannot record the tokens' key: {e}"))?;
+        }
     }
     actix_web::rt::System::new().block_on(async move {
+        let state = crate::startup::app_state(config, db);
         let (server, addr) =
-            crate::startup::build(config, db).map_err(|e| format!("cannot listen: {e}"))?;
+            crate::startup::serve(state.clone()).map_err(|e| format!("cannot listen: {e}"))?;
+        let metrics = crate::startup::metrics_server(state.clone())
+            .map_err(|e| format!("cannot listen on TESSERA_METRICS_BIND: {e}"))?
+            .map(|(server, addr)| {
+                println!("tessera metrics on http://{addr}/metrics");
+                let handle = server.handle();
+                actix_web::rt::spawn(server);
+                handle
+            });
+        actix_web::rt::spawn(crate::shutdown::stop_on_signal(server.handle()));
         println!("tessera listening on http://{addr}");
-        server.await.map_err(|e| format!("server failed: {e}"))
+        let stopped = server.await.map_err(|e| format!("server failed: {e}"));
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        // The requests in flight have finished (or had their 30 s): now
+        // what other parts keep in memory is written down.
+        state.on_shutdown.run().await;
+        tracing::info!("stopped");
+        stopped
     })
 }

@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use crate::keys::SecretKeys;
 use crate::tokens::SecretKey;
 
 /// Where the data lives; chosen from the URL scheme.
@@ -93,7 +94,11 @@ pub struct LoginLimit {
 pub struct Config {
     pub database: DatabaseUrl,
     pub bind: SocketAddr,
+    /// The current key: what new tokens, sessions and cookies are made with.
     pub secret_key: SecretKey,
+    /// Keys of before a rotation, newest first: what they made still works
+    /// (`crate::keys`).
+    pub older_keys: Vec<SecretKey>,
     pub pool_size: u32,
     pub cookie_secure: bool,
     pub allow_query_token: bool,
@@ -107,14 +112,41 @@ pub struct Config {
     /// else the header is ignored: it could be forged to dodge the sign-in
     /// limits.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where `/metrics` is served, unauthenticated, instead of on the main
+    /// listener for `metrics:read` tokens.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {
+    /// Every key, the current one first.
+    pub fn keys(&self) -> impl Iterator<Item = &SecretKey> {
+        std::iter::once(&self.secret_key).chain(&self.older_keys)
+    }
+
     pub const DEFAULT_MAX_TOKENS_PER_USER: u32 = 100;
     pub const DEFAULT_LOGIN_LIMIT: LoginLimit = LoginLimit {
         max_failures: 10,
         window_secs: 15 * 60,
     };
+}
+
+/// Reads the secret keys for a database: `TESSERA_SECRET_KEYS` (a list,
+/// the first current), or `TESSERA_SECRET_KEY` (one), or for SQLite the one
+/// kept in a 0600 file beside the database, generated on first use.
+pub fn resolve_secret_keys(
+    one: Option<&str>,
+    list: Option<&str>,
+    database: &DatabaseUrl,
+) -> Result<SecretKeys, String> {
+    match (one, list) {
+        (Some(_), Some(_)) => Err("set TESSERA_SECRET_KEYS or TESSERA_SECRET_KEY, not both: \
+             TESSERA_SECRET_KEYS lists every key, the current one first"
+            .into()),
+        (None, Some(list)) => {
+            SecretKeys::parse_list(list).map_err(|e| format!("TESSERA_SECRET_KEYS {e}"))
+        }
+        (one, None) => resolve_secret_key(one, database).map(SecretKeys::one),
+    }
 }
 
 /// Reads the secret key for a database: the configured one, or for SQLite
@@ -127,7 +159,7 @@ pub fn resolve_secret_key(
         return SecretKey::from_hex(hex).map_err(|e| format!("TESSERA_SECRET_KEY {e}"));
     }
     match database {
-        DatabaseUrl::Postgres(_) => Err("TESSERA_SECRET_KEY is required with PostgreSQL: every instance must share the same key. Generate one with `openssl rand -hex 32`.".into()),
+        DatabaseUrl::Postgres(_) => Err("TESSERA_SECRET_KEY (or TESSERA_SECRET_KEYS) is required with PostgreSQL: every instance must share the same key. Generate one with `openssl rand -hex 32`.".into()),
         DatabaseUrl::Sqlite(path) => key_file(&key_file_path(path)),
     }
 }

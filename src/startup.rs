@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
-use actix_web::cookie::{Key, SameSite};
+use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Condition, DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
@@ -16,9 +16,12 @@ pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, introspect, preferences, profile, tokens};
+use crate::routes::openapi::{self, ApiOp, document_path};
+use crate::routes::{
+    assets, auth, errors, health, introspect, metrics, preferences, profile, tokens,
+};
 use crate::state::AppState;
+use crate::{keys, shutdown, telemetry};
 
 /// Security headers on every response (SPEC §6). The policy allows no
 /// inline script: the pages load their behaviour from `/static/`.
@@ -136,6 +139,7 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
+    resource("/metrics", &[op!(GET metrics::metrics)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
@@ -182,24 +186,27 @@ impl Endpoint {
         names.join(", ")
     }
 
-    /// The resource, answering 405 (as JSON or a page) for other methods.
-    fn build(&self) -> Resource {
+    /// The resource, answering 405 (as JSON or a page) for other methods;
+    /// `id` is its place in [`ENDPOINTS`], what `/metrics` counts it under.
+    fn build(&self, id: usize) -> Resource {
         // JSON endpoints name what they take (RFC 9110 asks for `Allow`).
         let allow = self.is_api().then(|| self.allow());
-        let mut resource = web::resource(self.path).default_service(web::to(move || {
-            let allow = allow.clone();
-            async move {
-                let Some(allow) = allow else {
-                    return Err(AppError::MethodNotAllowed);
-                };
-                let mut resp = AppError::MethodNotAllowed.error_response();
-                resp.headers_mut().insert(
-                    header::ALLOW,
-                    header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
-                );
-                Ok(resp)
-            }
-        }));
+        let mut resource = web::resource(self.path)
+            .app_data(RouteId(id))
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move {
+                    let Some(allow) = allow else {
+                        return Err(AppError::MethodNotAllowed);
+                    };
+                    let mut resp = AppError::MethodNotAllowed.error_response();
+                    resp.headers_mut().insert(
+                        header::ALLOW,
+                        header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
+                    );
+                    Ok(resp)
+                }
+            }));
         for op in self.ops {
             resource = resource.route((op.route)());
         }
@@ -222,27 +229,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     static DOCUMENT: OnceLock<web::Bytes> = OnceLock::new();
     let document = DOCUMENT.get_or_init(|| api_document().to_string().into());
     cfg.app_data(web::Data::new(openapi::Published(document.clone())));
-    for endpoint in ENDPOINTS {
-        cfg.service(endpoint.build());
+    for (id, endpoint) in ENDPOINTS.iter().enumerate() {
+        cfg.service(endpoint.build(id));
     }
 }
 
-/// Never logs the query string as sent: it may hold `api_token`.
-fn redacted_request_line(req: &actix_web::dev::ServiceRequest) -> String {
-    let path = req.path();
-    match req.query_string() {
-        "" => format!("{} {}", req.method(), path),
-        query => {
-            let redacted: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some(("api_token", _)) => "api_token=[redacted]".to_owned(),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{} {}?{}", req.method(), path, redacted.join("&"))
-        }
-    }
+/// Which route of [`ENDPOINTS`] answered a request (its place there): found
+/// among the request's data once routed, so `/metrics` counts by route
+/// without matching the path again.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteId(pub usize);
+
+/// The routes of [`ENDPOINTS`] as `/metrics` labels them, in order: the
+/// path patterns as the OpenAPI document writes them (`/profile/tokens/{id}.json`).
+pub fn route_labels() -> impl Iterator<Item = String> {
+    ENDPOINTS.iter().map(|e| document_path(e.path))
 }
 
 async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
@@ -251,20 +252,31 @@ async fn not_found(_req: HttpRequest) -> Result<String, AppError> {
 
 /// Binds and builds the server; the caller awaits the returned `Server`.
 pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
-    let listener = TcpListener::bind(config.bind)?;
-    let addr = listener.local_addr()?;
-    let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
-    let cookie_secure = config.cookie_secure;
-    let state = web::Data::new(AppState {
+    serve(app_state(config, db))
+}
+
+/// The state every handler shares. `tessera serve` keeps a handle on it to
+/// run its shutdown hooks once the server has stopped.
+pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
+    web::Data::new(AppState {
         config,
         db,
         kept: Default::default(),
         grantable: Default::default(),
-    });
-    // actix's Logger renders its line on every request, written or not;
-    // leave it out when the access log is filtered away (TESSERA_LOG=warn).
-    let access_log =
-        tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
+        on_shutdown: Default::default(),
+    })
+}
+
+/// Binds and builds the server over `state`. Stopped gracefully (by
+/// `shutdown::stop_on_signal` on SIGTERM), it stops accepting and gives the
+/// requests in flight [`shutdown::GRACE`] to finish (SPEC §12).
+pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)> {
+    let config = &state.config;
+    let listener = TcpListener::bind(config.bind)?;
+    let addr = listener.local_addr()?;
+    let cookie_key = keys::cookie_key(&config.secret_key);
+    let cookie_secure = config.cookie_secure;
+    let rotating = !config.older_keys.is_empty();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -284,6 +296,10 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
                     .cookie_secure(cookie_secure)
                     .build(),
             )
+            .wrap(Condition::new(
+                rotating,
+                actix_web::middleware::from_fn(keys::reseal_older_session_cookie),
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -291,15 +307,37 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
             )
-            .wrap(Condition::new(
-                access_log,
-                Logger::new("%a \"%{request}xi\" %s %b %Dms")
-                    .custom_request_replace("request", redacted_request_line),
-            ))
+            .wrap(actix_web::middleware::from_fn(telemetry::request_scope))
     })
+    .shutdown_timeout(shutdown::GRACE.as_secs())
+    // `tessera serve` stops on signals itself (`shutdown::stop_on_signal`).
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok((server, addr))
+}
+
+/// With `TESSERA_METRICS_BIND`, the listener that serves `/metrics`, and
+/// nothing else, to whoever reaches it (the main listener then does not
+/// serve it at all).
+pub fn metrics_server(state: web::Data<AppState>) -> std::io::Result<Option<(Server, SocketAddr)>> {
+    let Some(bind) = state.config.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(bind)?;
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(metrics::open_metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(shutdown::GRACE.as_secs())
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(Some((server, addr)))
 }
 
 #[cfg(test)]
@@ -325,8 +363,7 @@ mod tests {
         for endpoint in ENDPOINTS {
             for op in endpoint.ops {
                 let path = endpoint.path;
-                let is_json =
-                    !crate::routes::errors::is_page(path) && !path.starts_with("/static/");
+                let is_json = crate::routes::errors::is_documented_api(path);
                 assert_eq!(op.api.is_some(), is_json, "{path}");
                 let Some(api) = op.api else { continue };
                 assert_eq!((api.path)(), document_path(path), "{path}");

@@ -2,13 +2,16 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::routes::kept::KeptResponses;
 use crate::scopes::GrantableRoles;
+use crate::shutdown::ShutdownHooks;
 
-/// What every handler can reach: the settings, the database, and the
-/// responses kept while the rows they show are current.
+/// What every handler can reach: the settings, the database, the
+/// responses kept while the rows they show are current, and what must be
+/// finished before the process exits.
 pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub kept: KeptResponses,
     /// The roles that may grant each application scope.
     pub grantable: GrantableRoles,
+    pub on_shutdown: ShutdownHooks,
 }

@@ -8,7 +8,8 @@
 //! 2. **checksum** (`PlainToken::parse`): garbage never reaches the
 //!    database;
 //! 3. **keyed hash**: HMAC-SHA256 under the server key, which an attacker
-//!    cannot compute, so the index lookup leaks nothing usable;
+//!    cannot compute, so the index lookup leaks nothing usable; after a
+//!    key rotation, under each older key too (`rotation.rs`);
 //! 4. **lookup** (`Db::live_token`): the token's row and its owner's, from
 //!    the read cache, the PostgreSQL batch or one query; which one is the
 //!    database layer's business;
@@ -29,6 +30,7 @@ use crate::db::models::tokens::{ApiToken, TokenStatus};
 use crate::db::rows::{AccountTokens, Found};
 use crate::db::{self};
 use crate::error::AppError;
+use crate::metrics::{self, CheckResult};
 use crate::state::AppState;
 use crate::tokens::PlainToken;
 
@@ -107,18 +109,16 @@ pub async fn check(
     ip: Option<String>,
     with_list: bool,
 ) -> Result<Checked, AppError> {
-    let token = PlainToken::parse(raw).map_err(|_| AppError::Unauthenticated)?;
-    let hash = token.hash(&state.config.secret_key);
-    let Found { live, mut list } = state
-        .db
-        .live_token(&hash, with_list)
+    let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
+    let Found { live, mut list } = super::rotation::find_under_any_key(state, &token, with_list)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or_else(|| refused(CheckResult::Unknown))?;
     let (token, account) = &*live;
     let now = db::now();
     if !allowed(token, account, now) {
-        return Err(AppError::Unauthenticated);
+        return Err(refused(CheckResult::Refused));
     }
+    metrics::token_check(CheckResult::Ok);
     if record_use(state, token, now, ip.as_deref()).await
         && let Some(list) = &mut list
     {
@@ -137,6 +137,13 @@ pub async fn check(
         },
         list,
     })
+}
+
+/// The one refusal, whatever its reason; the reason is counted
+/// (`/metrics`), never told.
+fn refused(why: CheckResult) -> AppError {
+    metrics::token_check(why);
+    AppError::Unauthenticated
 }
 
 /// Whether a token found live may still be used at `now`: the lookup's rows

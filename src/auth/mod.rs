@@ -17,6 +17,7 @@ pub mod check;
 pub mod guards;
 pub mod password;
 pub mod rate_limit;
+pub mod rotation;
 pub mod session;
 
 use std::marker::PhantomData;

@@ -18,7 +18,7 @@ use crate::db::models::sessions::{self, Session as SessionRow};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::random_base62;
+use crate::tokens::{SecretKey, random_base62};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -26,19 +26,19 @@ pub const SESSION_COOKIE: &str = "tessera_session";
 const SID_KEY: &str = "sid";
 const ANON_CSRF_KEY: &str = "csrf";
 
-fn session_hash(config: &Config, sid: &str) -> [u8; 32] {
+fn session_hash(key: &SecretKey, sid: &str) -> [u8; 32] {
     let mut data = b"session:".to_vec();
     data.extend_from_slice(sid.as_bytes());
-    config.secret_key.mac(&data)
+    key.mac(&data)
 }
 
 /// The session's CSRF token: an HMAC of its secret under another label than
 /// [`session_hash`], so neither the stored hash nor the token in a page
 /// tells anything about the other or about the secret.
-fn session_csrf(config: &Config, sid: &str) -> String {
+fn session_csrf(key: &SecretKey, sid: &str) -> String {
     let mut data = b"csrf:".to_vec();
     data.extend_from_slice(sid.as_bytes());
-    hex::encode(config.secret_key.mac(&data))
+    hex::encode(key.mac(&data))
 }
 
 /// A live signed-in session: its row and its CSRF token.
@@ -56,18 +56,23 @@ pub async fn current(
     let Ok(Some(sid)) = req.get_session().get::<String>(SID_KEY) else {
         return Ok(None);
     };
-    let hash = session_hash(&state.config, &sid);
-    // The rows may be up to a second old (`db::cache`): expiry is checked
-    // again against the clock.
-    let found = state
-        .db
-        .live_session(hash)
-        .await?
-        .filter(|(row, account)| row.expires_at > db::now() && account.active);
-    Ok(found.map(|(row, account)| {
-        let csrf_token = session_csrf(&state.config, &sid);
-        (Live { row, csrf_token }, account)
-    }))
+    // A session begun before a key rotation was stored under the key of
+    // its time, and its CSRF token made with it: both stay valid until the
+    // session expires (`crate::keys`).
+    for key in state.config.keys() {
+        // The rows may be up to a second old (`db::cache`): expiry is
+        // checked again against the clock.
+        let found = state
+            .db
+            .live_session(session_hash(key, &sid))
+            .await?
+            .filter(|(row, account)| row.expires_at > db::now() && account.active);
+        if let Some((row, account)) = found {
+            let csrf_token = session_csrf(key, &sid);
+            return Ok(Some((Live { row, csrf_token }, account)));
+        }
+    }
+    Ok(None)
 }
 
 /// Compares a form's CSRF token with the session's in constant time.
@@ -112,7 +117,13 @@ pub fn create(conn: &mut db::DbConn, config: &Config, account_id: i64) -> Result
     let sid = random_base62(43);
     let now = db::now();
     let expires = now + time::Duration::hours(config.session_hours);
-    sessions::insert(conn, &session_hash(config, &sid), account_id, now, expires)?;
+    sessions::insert(
+        conn,
+        &session_hash(&config.secret_key, &sid),
+        account_id,
+        now,
+        expires,
+    )?;
     Ok(sid)
 }
 
@@ -129,10 +140,20 @@ pub fn attach(session: &Session, sid: String) -> Result<(), AppError> {
 pub async fn destroy(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     let session = req.get_session();
     if let Ok(Some(sid)) = session.get::<String>(SID_KEY) {
-        let hash = session_hash(&state.config, &sid);
+        // Under whichever key it was begun.
+        let hashes: Vec<[u8; 32]> = state
+            .config
+            .keys()
+            .map(|key| session_hash(key, &sid))
+            .collect();
         state
             .db
-            .run(move |conn| Ok(sessions::delete(conn, &hash)?))
+            .run(move |conn| {
+                for hash in &hashes {
+                    sessions::delete(conn, hash)?;
+                }
+                Ok(())
+            })
             .await?;
     }
     session.purge();

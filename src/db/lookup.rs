@@ -89,6 +89,19 @@ impl Db {
         Ok(rows.map(|rows| (*rows).clone()))
     }
 
+    /// Re-hashes token `id` from `old` (an older key's) to `new` (the
+    /// current key `key_id`'s); whether this request did.
+    pub async fn rehash_token(
+        &self,
+        id: i64,
+        old: TokenHash,
+        new: TokenHash,
+        key_id: String,
+    ) -> Result<bool, AppError> {
+        self.run(move |conn| Ok(tokens::rehash(conn, id, &old, &new, &key_id)? > 0))
+            .await
+    }
+
     /// Writes down a token's use at `now` from `ip`, unless another request
     /// or instance did within the minute; whether this one did.
     pub async fn record_use(

@@ -9,6 +9,7 @@
 //! While the database cannot be reached, checkouts fail at once with 503
 //! instead of waiting for a connection (`db/outage.rs`).
 
+pub mod backup;
 pub mod batch;
 pub mod cache;
 pub mod changes;
@@ -70,6 +71,16 @@ impl Db {
             cache,
             batcher,
         }
+    }
+
+    /// Connections open and idle in the pool now.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    /// The pool's size.
+    pub fn pool_size(&self) -> u32 {
+        self.pool.max_size()
     }
 
     /// The read cache, on SQLite.

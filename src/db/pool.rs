@@ -11,6 +11,7 @@ use crate::config::DatabaseUrl;
 use crate::db::connection::Manager;
 use crate::db::outage::{OnError, OnEvent, Outage};
 use crate::error::AppError;
+use crate::metrics;
 
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
@@ -68,6 +69,11 @@ impl Pool {
         self.pool.max_size()
     }
 
+    /// Connections open and idle now (for `/metrics`).
+    pub fn state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
     /// A connection at start-up, when the database may be starting too.
     pub fn get_at_start(&self) -> Result<PooledConn, String> {
         self.pool
@@ -83,10 +89,16 @@ impl Pool {
         let started = Instant::now();
         loop {
             if self.outage.is_down() {
-                return self.pool.try_get().ok_or(AppError::Unavailable);
+                return self.pool.try_get().ok_or_else(|| {
+                    metrics::unavailable();
+                    AppError::Unavailable
+                });
             }
             match self.pool.get_timeout(WAIT_STEP) {
-                Ok(conn) => return Ok(conn),
+                Ok(conn) => {
+                    metrics::pool_checkout(started.elapsed());
+                    return Ok(conn);
+                }
                 Err(e) => {
                     let waited = started.elapsed();
                     let unanswered =
@@ -96,6 +108,7 @@ impl Pool {
                     }
                     if unanswered || waited >= POOL_WAIT {
                         tracing::warn!(error = %e, ?waited, "database unavailable");
+                        metrics::unavailable();
                         return Err(AppError::Unavailable);
                     }
                 }

@@ -28,6 +28,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,
+        key_id -> Nullable<Text>,
     }
 }
 

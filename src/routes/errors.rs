@@ -24,7 +24,15 @@ pub fn is_page(path: &str) -> bool {
         || path == "/healthz"
         || path == "/auth"
         || path.starts_with("/oauth/")
+        || path == "/metrics"
         || path.starts_with("/static/"))
+}
+
+/// Whether a path is one of the JSON API's, described in `/openapi.json`:
+/// what programs call, but for `/metrics` (Prometheus text) and the static
+/// files.
+pub fn is_documented_api(path: &str) -> bool {
+    !is_page(path) && path != "/metrics" && !path.starts_with("/static/")
 }
 
 /// Whether the request comes from a program rather than a browser: it

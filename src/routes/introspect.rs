@@ -10,6 +10,7 @@ use time::PrimitiveDateTime;
 use utoipa::ToSchema;
 
 use crate::auth::check::allowed;
+use crate::auth::rotation::find_under_any_key;
 use crate::auth::{Via, authenticate};
 use crate::db;
 use crate::error::AppError;
@@ -106,8 +107,8 @@ async fn inspect(state: &AppState, raw: &str) -> Result<Introspection, AppError>
     let Ok(token) = PlainToken::parse(raw) else {
         return Ok(Introspection::default());
     };
-    let hash = token.hash(&state.config.secret_key);
-    let Some(found) = state.db.live_token(&hash, false).await? else {
+    // Under whichever key made its hash, as the token check finds it.
+    let Some(found) = find_under_any_key(state, &token, false).await? else {
         return Ok(Introspection::default());
     };
     let (token, account) = &*found.live;

@@ -55,7 +55,7 @@ fn json_resources() -> Vec<String> {
         rest = &rest[at + "resource(\"".len()..];
         let end = rest.find('"').unwrap();
         let pattern = &rest[..end];
-        if !tessera::routes::errors::is_page(pattern) && !pattern.starts_with("/static/") {
+        if tessera::routes::errors::is_documented_api(pattern) {
             found.push(pattern.to_owned());
         }
     }

@@ -889,11 +889,14 @@ async fn no_secret_is_stored_in_clear() {
     assert_database_holds_no_secret(&app.test_db, &secrets, &from_api[..12]);
 }
 
-/// `tessera serve` as an operator runs it, its log kept, with `key` as
-/// its secret key if given; and the first account's password it printed.
-fn serve(db: &TestDb, key: Option<&str>) -> (Served, String) {
+/// `tessera serve` as an operator runs it, its log kept in `format`, with
+/// `key` as its secret key if given; and the first account's password it
+/// printed.
+fn serve(db: &TestDb, key: Option<&str>, format: &str) -> (Served, String) {
     let server = Served::start(db, |cmd| {
-        cmd.env("TESSERA_LOG", "info").stderr(Stdio::piped());
+        cmd.env("TESSERA_LOG", "info")
+            .env("TESSERA_LOG_FORMAT", format)
+            .stderr(Stdio::piped());
         match key {
             Some(key) => cmd.env("TESSERA_SECRET_KEY", key),
             None => cmd.env_remove("TESSERA_SECRET_KEY"),
@@ -905,11 +908,26 @@ fn serve(db: &TestDb, key: Option<&str>) -> (Served, String) {
 
 #[tokio::test]
 async fn secrets_stay_out_of_the_log_and_the_database_files() {
+    secrets_stay_out_of_the_log_written_as("text").await;
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_the_json_log_too() {
+    let log = secrets_stay_out_of_the_log_written_as("json").await;
+    for line in log.lines() {
+        let entry: Value = serde_json::from_str(line).expect("one JSON object per line");
+        assert!(entry["timestamp"].is_string(), "{line}");
+    }
+}
+
+/// Runs a server writing its log in `format`, uses every secret there is,
+/// and finds none in the log or the database files; returns the log.
+async fn secrets_stay_out_of_the_log_written_as(format: &str) -> String {
     let db = TestDb::new();
     // On SQLite the key is generated into <db>.secret-key; PostgreSQL needs
     // it configured.
     let configured = (!db.is_sqlite()).then(|| SecretKey::generate().to_hex());
-    let (server, admin_password) = serve(&db, configured.as_deref());
+    let (server, admin_password) = serve(&db, configured.as_deref(), format);
     assert_eq!(admin_password.len(), 20);
     let key = match (&configured, &db.url) {
         (Some(hex), _) => SecretKey::from_hex(hex).unwrap(),
@@ -1002,6 +1020,7 @@ async fn secrets_stay_out_of_the_log_and_the_database_files() {
     for (what, secret) in &secrets {
         assert!(!log.contains(secret), "{what} in the log:\n{log}");
     }
+    log
 }
 
 // --- The admin area -------------------------------------------------------

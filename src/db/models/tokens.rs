@@ -77,6 +77,8 @@ pub struct NewToken<'a> {
     pub active: bool,
     pub created_at: PrimitiveDateTime,
     pub expires_at: Option<PrimitiveDateTime>,
+    /// The fingerprint of the key that made `token_hash`.
+    pub key_id: &'a str,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
@@ -205,6 +207,49 @@ pub fn touch(
     ))
     .execute(conn)
     .map(changes::mark)
+}
+
+/// Replaces the hash of token `id`, made with an older key, by `new` made
+/// with the current key `key_id`; only while it still holds `old`, so
+/// concurrent requests and instances re-hash it once.
+pub fn rehash(
+    conn: &mut DbConn,
+    id: i64,
+    old: &TokenHash,
+    new: &TokenHash,
+    key_id: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::token_hash.eq(old.as_bytes())),
+    )
+    .set((
+        api_tokens::token_hash.eq(new.as_bytes()),
+        api_tokens::key_id.eq(key_id),
+    ))
+    .execute(conn)
+    .map(changes::mark)
+}
+
+/// Records `key_id` as the key of every token that has none recorded (made
+/// before tokens recorded their key). Only right while one key is
+/// configured: a token that key did not make could not be used anyway.
+pub fn record_unrecorded_keys(conn: &mut DbConn, key_id: &str) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.filter(api_tokens::key_id.is_null()))
+        .set(api_tokens::key_id.eq(key_id))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// How many tokens each key made (by fingerprint; `None`: made before
+/// tokens recorded their key).
+pub fn count_by_key(conn: &mut DbConn) -> QueryResult<Vec<(Option<String>, i64)>> {
+    api_tokens::table
+        .group_by(api_tokens::key_id)
+        .select((api_tokens::key_id, diesel::dsl::count_star()))
+        .order_by(api_tokens::key_id)
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiToken>> {
