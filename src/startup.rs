@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::{assets, auth, errors, forward_auth, health, preferences, profile, tokens};
 use crate::state::AppState;
 
 /// Security headers on every response (SPEC §6). The policy allows no
@@ -132,6 +132,7 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/tokens", &[op!(POST preferences::create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
+    resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
@@ -277,6 +278,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
                     .cookie_secure(cookie_secure)
                     .build(),
             )
+            .wrap(actix_web::middleware::from_fn(forward_auth::cookieless))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -318,7 +320,7 @@ mod tests {
         for endpoint in ENDPOINTS {
             for op in endpoint.ops {
                 let path = endpoint.path;
-                let is_json = path.ends_with(".json") || path == "/healthz";
+                let is_json = path.ends_with(".json") || ["/healthz", "/auth"].contains(&path);
                 assert_eq!(op.api.is_some(), is_json, "{path}");
                 let Some(api) = op.api else { continue };
                 assert_eq!((api.path)(), document_path(path), "{path}");

@@ -26,7 +26,7 @@ use time::PrimitiveDateTime;
 use super::{Caller, Via};
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{ApiToken, TokenStatus};
-use crate::db::rows::{AccountTokens, Found};
+use crate::db::rows::{AccountTokens, Found, LiveToken};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -95,6 +95,8 @@ pub fn query_token(query: &str) -> Option<&str> {
 /// A checked token: who calls, and the owner's tokens when asked for.
 pub struct Checked {
     pub caller: Caller,
+    /// The token's row and its owner's, as checked.
+    pub live: LiveToken,
     pub list: Option<AccountTokens>,
 }
 
@@ -135,6 +137,7 @@ pub async fn check(
             via: Via::Token { token_id: token.id },
             ip,
         },
+        live: live.clone(),
         list,
     })
 }

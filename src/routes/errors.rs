@@ -20,7 +20,10 @@ use crate::views::page::PageCtx;
 
 /// Whether a path answers people (HTML) rather than programs (JSON).
 pub fn is_page(path: &str) -> bool {
-    !(path.ends_with(".json") || path == "/healthz" || path.starts_with("/static/"))
+    !(path.ends_with(".json")
+        || path == "/healthz"
+        || path == super::forward_auth::PATH
+        || path.starts_with("/static/"))
 }
 
 /// Whether the request comes from a program rather than a browser: it

@@ -42,6 +42,7 @@ use crate::auth::session::SESSION_COOKIE;
         (name = "tokens", description = "The caller's tokens"),
         (name = "admin", description = "Every account and token, and the audit log"),
         (name = "health"),
+        (name = "forward-auth", description = "The gate reverse proxies ask before letting a request through"),
     )
 )]
 struct ApiDoc;

@@ -16,6 +16,7 @@ mod contention;
 mod crash;
 mod edges;
 mod errors;
+mod forward_auth;
 mod hostile;
 mod migrations;
 mod multi_instance;

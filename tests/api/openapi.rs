@@ -46,7 +46,8 @@ fn normalise(pattern: &str) -> (String, Vec<(String, String)>) {
     (path, samples)
 }
 
-/// The route table's JSON resources: `.json` paths and the health check.
+/// The route table's JSON resources: `.json` paths, the health check and
+/// the proxies' gate.
 fn json_resources() -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = STARTUP_RS;
@@ -54,7 +55,7 @@ fn json_resources() -> Vec<String> {
         rest = &rest[at + "resource(\"".len()..];
         let end = rest.find('"').unwrap();
         let pattern = &rest[..end];
-        if pattern.ends_with(".json") || pattern == "/healthz" {
+        if pattern.ends_with(".json") || ["/healthz", "/auth"].contains(&pattern) {
             found.push(pattern.to_owned());
         }
     }
