@@ -145,7 +145,7 @@ pub fn test_config(db: &TestDb) -> Config {
         password_cost: PasswordCost::CHEAP,
         login_limit: Config::DEFAULT_LOGIN_LIMIT,
         session_hours: 12,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     }
 }
 

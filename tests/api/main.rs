@@ -27,3 +27,4 @@ mod route_table;
 mod security;
 mod sessions;
 mod tokens_api;
+mod trusted_proxies;
