@@ -291,6 +291,7 @@ fn token_command(
                 label: Some(label.clone()),
                 scopes: Some(scopes),
                 expires_in_hours: *expires_in_hours,
+                ..Default::default()
             }
             .check(config, &owner, None)?;
             let (_, secret) = actions::create_token(conn, config, &owner, &spec, Actor::console())?;

@@ -5,6 +5,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
+
+use crate::restrictions::parse_network;
 use std::path::{Path, PathBuf};
 
 use crate::tokens::SecretKey;
@@ -131,14 +133,11 @@ impl TrustedProxies {
         list.split([',', ' ', '\t', '\n'])
             .filter(|item| !item.is_empty())
             .map(|item| {
-                item.parse::<IpNet>()
-                    .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                    .map(|net| net.trunc())
-                    .map_err(|_| {
-                        format!(
-                            "TESSERA_TRUSTED_PROXIES: {item:?} is neither an IP address nor a CIDR range"
-                        )
-                    })
+                parse_network(item).ok_or_else(|| {
+                    format!(
+                        "TESSERA_TRUSTED_PROXIES: {item:?} is neither an IP address nor a CIDR range"
+                    )
+                })
             })
             .collect::<Result<_, _>>()
             .map(Self)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod restrictions;
 pub mod routes;
 pub mod scopes;
 pub mod startup;

@@ -12,6 +12,7 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
+use crate::auth::restrict;
 pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
@@ -254,6 +255,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
         db,
         kept: Default::default(),
         grantable: Default::default(),
+        limits: Default::default(),
     });
     // actix's Logger renders its line on every request, written or not;
     // leave it out when the access log is filtered away (TESSERA_LOG=warn).
@@ -270,6 +272,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             .configure(configure)
             .default_service(web::to(not_found))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
+            .wrap(actix_web::middleware::from_fn(restrict::rate_headers))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())

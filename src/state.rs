@@ -1,3 +1,4 @@
+use crate::auth::restrict::RateLimits;
 use crate::config::Config;
 use crate::db::Db;
 use crate::routes::kept::KeptResponses;
@@ -11,4 +12,6 @@ pub struct AppState {
     pub kept: KeptResponses,
     /// The roles that may grant each application scope.
     pub grantable: GrantableRoles,
+    /// The tokens' rate limits, in process (`auth::restrict`).
+    pub limits: RateLimits,
 }

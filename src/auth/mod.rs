@@ -17,6 +17,7 @@ pub mod check;
 pub mod guards;
 pub mod password;
 pub mod rate_limit;
+pub mod restrict;
 pub mod session;
 
 use std::marker::PhantomData;
@@ -193,6 +194,7 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             return Ok((caller, tokens));
         };
         let checked = check::check(&state, raw, client_ip(&self.req, &state), true).await?;
+        restrict::note(&self.req, checked.rate);
         checked.caller.require(S::SCOPE)?;
         let tokens = checked.list.ok_or_else(|| {
             AppError::Internal("the token check left out the tokens asked".into())
@@ -296,9 +298,11 @@ pub(crate) async fn session_caller(
 pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match presented(req, &state)? {
-        Some(raw) => Ok(check::check(&state, raw, client_ip(req, &state), false)
-            .await?
-            .caller),
+        Some(raw) => {
+            let checked = check::check(&state, raw, client_ip(req, &state), false).await?;
+            restrict::note(req, checked.rate);
+            Ok(checked.caller)
+        }
         None => session_caller(req, &state).await,
     }
 }

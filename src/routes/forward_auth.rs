@@ -22,7 +22,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::check::{self, Presented};
-use crate::auth::client_ip;
+use crate::auth::{client_ip, restrict};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tokens::{Scope, is_app_scope_name};
@@ -76,6 +76,7 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(AppError::Unauthenticated) => return unauthenticated(),
         Err(e) => return refused(&e),
     };
+    restrict::note(&req, checked.rate);
     let scopes = &checked.caller.scopes;
     if let Some(missing) = required.iter().find(|s| !scopes.contains_name(s)) {
         let mut response = error(StatusCode::FORBIDDEN, FORBIDDEN_BODY);

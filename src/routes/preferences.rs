@@ -171,6 +171,7 @@ async fn create_checked(
         label: Some(label.to_owned()),
         scopes: Some(scopes.to_vec()),
         expires_in_hours: hours.as_ref().ok().copied().flatten(),
+        ..Default::default()
     };
     let checked = request.check_fields(&state.config, &caller.account, None);
     let spec = match (checked, hours) {

@@ -23,6 +23,7 @@ mod multi_instance;
 mod openapi;
 mod outage;
 mod read_cache;
+mod restrictions;
 mod route_table;
 mod security;
 mod sessions;
