@@ -48,12 +48,15 @@ impl AllowedIps {
 
     /// A form's text: one per line, or separated by commas.
     pub fn parse_text(text: &str) -> Result<Self, String> {
-        let items: Vec<&str> = text
-            .split([',', '\n', '\r'])
+        Self::parse(&Self::split_text(text))
+    }
+
+    /// The items of a form's text, for [`AllowedIps::parse`].
+    pub fn split_text(text: &str) -> Vec<&str> {
+        text.split([',', '\n', '\r'])
             .map(str::trim)
             .filter(|i| !i.is_empty())
-            .collect();
-        Self::parse(&items)
+            .collect()
     }
 
     /// The stored form, separated by spaces; anything unreadable is

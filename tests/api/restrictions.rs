@@ -211,3 +211,57 @@ async fn instances_on_one_postgres_database_share_the_count() {
     assert!(admitted >= 60, "{admitted}: the limit was not reached");
     assert!(overshoot <= 10, "{admitted} admitted");
 }
+
+#[tokio::test]
+async fn the_generate_form_sets_them_in_its_advanced_part_and_the_list_shows_them() {
+    let (app, _user, browser) = TestApp::with_browser().await;
+    let page = browser.page("/profile").await;
+    assert!(page.contains(r#"<summary>Advanced</summary>"#), "{page}");
+    assert!(page.contains(r#"name="allowed_ips""#));
+    assert!(page.contains(r#"name="rate_limit_per_minute""#));
+
+    let base = [
+        ("label", "limited"),
+        ("scopes", "profile:read"),
+        ("expires_in_hours", "24"),
+    ];
+    // Mistakes come back on the form, each by its field, as typed.
+    let mut bad = base.to_vec();
+    bad.extend([
+        ("allowed_ips", "10.0.0.1\nnot-an-address"),
+        ("rate_limit_per_minute", "lots"),
+    ]);
+    let resp = browser.generate(&bad).await;
+    assert_eq!(resp.status(), 400);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains(r#"id="allowed_ips-error""#), "{page}");
+    assert!(
+        page.contains(r#"id="rate_limit_per_minute-error""#),
+        "{page}"
+    );
+    assert!(page.contains("not-an-address</textarea>"), "{page}");
+    assert!(page.contains(r#"value="lots""#), "{page}");
+
+    let mut good = base.to_vec();
+    good.extend([
+        ("allowed_ips", "192.0.2.7\r\n10.0.0.0/8, ::1"),
+        ("rate_limit_per_minute", "600"),
+    ]);
+    let resp = browser.generate(&good).await;
+    assert_eq!(resp.status(), 303);
+    let page = browser.page("/profile").await;
+    assert!(page.contains("from 192.0.2.7, 10.0.0.0/8, ::1"), "{page}");
+    assert!(page.contains("600/min"), "{page}");
+    let (ips, rate): (String, Option<i32>) = app.with_conn(|c| {
+        use tessera::db::schema::api_tokens;
+        api_tokens::table
+            .filter(api_tokens::label.eq("limited"))
+            .select((api_tokens::allowed_ips, api_tokens::rate_limit_per_minute))
+            .first(c)
+            .unwrap()
+    });
+    assert_eq!(
+        (ips.as_str(), rate),
+        ("192.0.2.7 10.0.0.0/8 ::1", Some(600))
+    );
+}
