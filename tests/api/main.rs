@@ -22,6 +22,7 @@ mod migrations;
 mod multi_instance;
 mod openapi;
 mod outage;
+mod proxies;
 mod read_cache;
 mod restrictions;
 mod route_table;
