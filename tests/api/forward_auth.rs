@@ -5,24 +5,12 @@ use diesel::prelude::*;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Response};
 use serde_json::Value;
-use tessera::actions::Actor;
 use tessera::config::DatabaseUrl;
 use tessera::db::Db;
 use tessera::db::schema::api_tokens;
-use tessera::scopes::{self, NewScope};
 use tessera::tokens::PlainToken;
 
 use crate::helpers::{ServerGuard, TestApp, TestDb, raw, test_config};
-
-/// An application scope that users may grant, as an admin creates it.
-fn app_scope(app: &TestApp, name: &str) {
-    let spec = NewScope {
-        name: Some(name.into()),
-        description: None,
-        grantable_by: None,
-    };
-    app.with_conn(|c| scopes::create(c, &spec, Actor::console()).unwrap());
-}
 
 async fn gate(app: &TestApp, query: &str, headers: &[(&str, &str)]) -> Response {
     let mut req = app.api.get(app.url(&format!("/auth{query}")));
@@ -56,7 +44,7 @@ async fn assert_refused(resp: Response, status: u16, code: &str) -> HeaderMap {
 #[tokio::test]
 async fn a_good_token_is_answered_with_who_holds_it() {
     let app = TestApp::spawn().await;
-    app_scope(&app, "app:read");
+    app.app_scope("app:read");
     let user = app.user();
     let token = app.token(&user.account, &["app:read", "profile:read"]);
     let bearer = format!("Bearer {token}");
@@ -156,13 +144,7 @@ async fn missing_bad_expired_deactivated_and_deleted_tokens_get_401() {
         let resp = gate(&app, "", &[("API-KEY", t)]).await;
         assert_eq!(resp.status(), 204);
     }
-    app.with_conn(|c| {
-        let past = tessera::db::now() - time::Duration::minutes(1);
-        diesel::update(api_tokens::table.find(app.token_id(&expired)))
-            .set(api_tokens::expires_at.eq(Some(past)))
-            .execute(c)
-            .unwrap();
-    });
+    app.expire(&expired);
     let id = app.token_id(&deactivated);
     let path = format!("/profile/tokens/{id}/deactivate.json");
     let resp = app.request(Method::POST, &path, Some(&good)).send().await;
@@ -206,8 +188,8 @@ async fn missing_bad_expired_deactivated_and_deleted_tokens_get_401() {
 #[tokio::test]
 async fn every_scope_asked_for_is_required() {
     let app = TestApp::spawn().await;
-    app_scope(&app, "billing:read");
-    app_scope(&app, "billing:write");
+    app.app_scope("billing:read");
+    app.app_scope("billing:write");
     let user = app.user();
     let reader = app.token(&user.account, &["billing:read"]);
     let both = app.token(&user.account, &["billing:read", "billing:write"]);

@@ -526,6 +526,32 @@ impl TestApp {
         self.db.note_change();
         result
     }
+
+    /// An application scope that every role may grant, as an admin
+    /// creates it.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn app_scope(&self, name: &str) {
+        let spec = tessera::scopes::NewScope {
+            name: Some(name.into()),
+            description: None,
+            grantable_by: None,
+        };
+        self.with_conn(|c| tessera::scopes::create(c, &spec, Actor::console()).unwrap());
+    }
+
+    /// Makes the token `secret` expired a minute ago, behind tessera's back.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn expire(&self, secret: &str) {
+        use diesel::prelude::*;
+        use tessera::db::schema::api_tokens;
+        let past = tessera::db::now() - time::Duration::minutes(1);
+        self.with_conn(|c| {
+            diesel::update(api_tokens::table.find(self.token_id(secret)))
+                .set(api_tokens::expires_at.eq(Some(past)))
+                .execute(c)
+                .unwrap()
+        });
+    }
 }
 
 /// Asserts the body is a JSON error with this code (and field, if given).

@@ -18,7 +18,6 @@ use tessera::actions::{self, Actor, TokenRequest};
 use tessera::config::TrustedProxies;
 use tessera::db::models::accounts::Account;
 use tessera::db::schema::api_tokens;
-use tessera::scopes::{self, NewScope};
 use tessera::tokens::PlainToken;
 
 use crate::helpers::TestApp;
@@ -121,12 +120,7 @@ async fn tessera() -> TestApp {
         c.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
-    let spec = NewScope {
-        name: Some("app:read".into()),
-        description: None,
-        grantable_by: None,
-    };
-    app.with_conn(|c| scopes::create(c, &spec, Actor::console()).unwrap());
+    app.app_scope("app:read");
     app
 }
 
@@ -266,12 +260,8 @@ async fn scenarios(name: &str, app: &TestApp, port: u16) {
     // Missing, bad, expired, deactivated: 401, and the upstream never asked.
     let expired = token(app, &user.account, "app:read", &[], None);
     let deactivated = token(app, &user.account, "app:read", &[], None);
+    app.expire(&expired);
     app.with_conn(|c| {
-        let past = tessera::db::now() - time::Duration::minutes(1);
-        diesel::update(api_tokens::table.find(app.token_id(&expired)))
-            .set(api_tokens::expires_at.eq(Some(past)))
-            .execute(c)
-            .unwrap();
         diesel::update(api_tokens::table.find(app.token_id(&deactivated)))
             .set(api_tokens::active.eq(false))
             .execute(c)
