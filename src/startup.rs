@@ -333,6 +333,26 @@ mod tests {
     }
 
     #[test]
+    fn the_gate_is_documented_as_taking_tokens_only() {
+        let doc = document();
+        let op = &doc["paths"]["/auth"]["get"];
+        let schemes: Vec<&str> = op["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|alt| alt.as_object().unwrap().keys())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(schemes, ["bearer", "api_key"]);
+        assert!(
+            op["description"]
+                .as_str()
+                .unwrap()
+                .contains("never a session")
+        );
+    }
+
+    #[test]
     fn the_documented_audit_events_are_the_recorded_ones() {
         let doc = document();
         let params = doc["paths"]["/admin/audit.json"]["get"]["parameters"]

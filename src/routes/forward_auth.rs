@@ -61,6 +61,7 @@ const MISSING_SCOPE: HeaderName = HeaderName::from_static("x-tessera-missing-sco
         (status = 204, description = "the token is good and holds every scope asked for"),
         (status = 429, body = crate::error::ErrorBody, description = "the token's rate limit is spent; `Retry-After` says when to try again"),
     ),
+    // `openapi::ASKED_SCOPES`: the scopes are the caller's to name.
     security(("scope" = [])))]
 pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let required = match required_scopes(req.query_string()) {

@@ -81,6 +81,10 @@ fn error(description: &str) -> Value {
     })
 }
 
+/// The security requirement of an operation whose scopes the caller names
+/// (`GET /auth?scope=...`) rather than the route.
+pub const ASKED_SCOPES: &str = "scope";
+
 /// Adds what every operation shares to one operation.
 fn complete(method: &str, op: &mut Value) {
     let scope = op["security"]
@@ -123,16 +127,22 @@ fn complete(method: &str, op: &mut Value) {
             "403",
             "the token lacks the scope, or a session sent no valid `X-CSRF-Token`",
         );
-        let mut alternatives = vec![
-            json!({"bearer": [scope]}),
-            json!({"api_key": [scope]}),
-            json!({"session": [scope]}),
-        ];
-        if method == "get" {
+        let gate = scope == ASKED_SCOPES;
+        let mut alternatives = vec![json!({"bearer": [scope]}), json!({"api_key": [scope]})];
+        // The proxies' gate takes tokens only, and its own query holds
+        // scopes, not a token (`routes::forward_auth`).
+        if !gate {
+            alternatives.push(json!({"session": [scope]}));
+        }
+        if method == "get" && !gate {
             alternatives.push(json!({"api_token": [scope]}));
         }
         op["security"] = Value::Array(alternatives);
-        let needs = format!("Needs the `{scope}` scope.");
+        let needs = if gate {
+            "Needs a token holding every scope named by `scope`; never a session.".to_owned()
+        } else {
+            format!("Needs the `{scope}` scope.")
+        };
         op["description"] = match op["description"].as_str() {
             Some(d) if !d.is_empty() => Value::String(format!("{d}\n\n{needs}")),
             _ => Value::String(needs),
