@@ -18,6 +18,13 @@
 #   (c) (a) with 1,000 and with 1,000,000 tokens in the database
 #   (d) POST /profile/tokens.json: token creation, spread over 1,000 accounts
 #   (e) GET /profile: the Account Preferences page, signed in, 50 tokens
+#   (g) GET /auth?scope=app:read, the reverse proxies' gate: 10,000 tokens
+#       in the database, each request presenting one of 1,000 at random, on
+#       SQLite and PostgreSQL; the same with a rate limit on every token;
+#       tokens with a bad checksum; through nginx (deploy/nginx/tessera.conf:
+#       nginx -> /auth -> upstream, against nginx -> upstream alone, the
+#       upstream being the ceiling). Compared with a ceiling run answering
+#       an empty body.
 #
 # The servers run with TESSERA_LOG=warn: the per-request access log line
 # is measured separately (BENCH_LOG=info runs everything with it on).
@@ -57,6 +64,9 @@ command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v curl >/dev/null || need+=(curl)
 command -v taskset >/dev/null || need+=(util-linux)
 command -v python3 >/dev/null || need+=(python3)
+if [[ -z "$ONLY" || " $ONLY " == *" g "* ]]; then
+  command -v nginx >/dev/null || need+=(nginx)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -82,8 +92,20 @@ fi
 
 WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 SERVER_PID=
+# Processes besides the measured server (nginx, its upstream), stopped at
+# the end of their scenario or of the run.
+EXTRA_PIDS=()
+stop_extra() {
+  local pid
+  for pid in "${EXTRA_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  EXTRA_PIDS=()
+}
 cleanup() {
   stop_server
+  stop_extra
   if [ -n "${BENCH_KEEP:-}" ]; then
     echo "bench: work directory kept: $WORK" >&2
   else
@@ -111,7 +133,7 @@ start_server() {
 }
 
 start_ceiling() {
-  taskset -c $SERVER_CPU "$CEILING" 127.0.0.1:$CEILING_PORT "$1" >"$WORK/ceiling.log" 2>&1 &
+  taskset -c $SERVER_CPU "$CEILING" 127.0.0.1:$CEILING_PORT "$1" >>"$WORK/ceiling.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$CEILING_PORT/" "$WORK/ceiling.log"
 }
@@ -273,11 +295,13 @@ curl -fsS -H "Authorization: Bearer $CALLER" "http://127.0.0.1:$PORT/profile/tok
   >"$WORK/a-body.json"
 stop_server
 BODY_BYTES=$(wc -c <"$WORK/a-body.json")
-# ceiling KEY: a run of (f), the one the next scenarios are compared with.
+# ceiling KEY [BODY_FILE]: a run of (f), the one the next scenarios are
+# compared with; (a)'s body unless told otherwise.
 ceiling() {
-  start_ceiling "$WORK/a-body.json"
+  local body=${2:-$WORK/a-body.json}
+  start_ceiling "$body"
   CEIL=$1
-  measure "$1" "(f) ceiling: bare actix-web, ${BODY_BYTES} B JSON" \
+  measure "$1" "(f) ceiling: bare actix-web, $(wc -c <"$body") B JSON" \
     "http://127.0.0.1:$CEILING_PORT/profile/tokens.json"
   stop_server
 }
@@ -448,6 +472,125 @@ else
   say "(b) skipped: PostgreSQL not available"
 fi
 
+# --- (g) GET /auth, the reverse proxies' gate ------------------------------
+# gate_seed HASH_SQL: SQL for the app:read scope, 100 accounts and the
+# 10,000 tokens of g-minted.txt (100 each) holding it; HASH_SQL is the
+# backend's binary literal, with %s for the hex.
+gate_seed() {
+  echo "BEGIN;"
+  echo "INSERT INTO app_scopes (name, description, grantable_by, created_at) VALUES ('app:read', 'bench', 'user admin', '2026-01-01 00:00:00');"
+  for a in $(seq 1 100); do
+    printf "INSERT INTO accounts (account_id, username, display_name, password_hash, role, active, created_at) VALUES ('acc_gate%03d', 'gate%03d', 'Gate', '!', 'user', TRUE, '2026-01-01 00:00:00');\n" "$a" "$a"
+  done
+  local n=0 token hash
+  while read -r token hash; do
+    printf "INSERT INTO api_tokens (account_id, label, prefix, token_hash, scopes, active, created_at) VALUES ((SELECT id FROM accounts WHERE username = 'gate%03d'), 'gate', '%s', %s, 'app:read', TRUE, '2026-01-01 00:00:00');\n" \
+      $((n / 100 + 1)) "${token:0:12}" "${1//%s/$hash}"
+    n=$((n + 1))
+  done <"$WORK/g-minted.txt"
+  echo "COMMIT;"
+}
+GATE=/auth?scope=app:read
+RSS_G=
+G_NGINX="not run (BENCH_ONLY)"
+G_PG="not run (BENCH_ONLY)"
+if want g; then
+  say "seeding (g): 10,000 app:read tokens over 100 accounts; 1,000 presented"
+  mint 10000 >"$WORK/g-minted.txt"
+  head -n 1000 "$WORK/g-minted.txt" | cut -d' ' -f1 >"$WORK/g-tokens.txt"
+  # The same 1,000 with their last character changed: the checksum fails.
+  awk '{ c = substr($1, 42, 1); print substr($1, 1, 41) (c == "A" ? "B" : "A") }' \
+    "$WORK/g-tokens.txt" >"$WORK/g-bad.txt"
+  G_DB=$WORK/gate.db
+  cli "sqlite://$G_DB" migrate >/dev/null
+  gate_seed "X'%s'" | sqlite3 "$G_DB"
+  : >"$WORK/empty"
+  ceiling fg "$WORK/empty"
+  start_server g "sqlite://$G_DB"
+  curl -fsS -o /dev/null -H "API-KEY: $(head -n1 "$WORK/g-tokens.txt")" "$BASE$GATE" \
+    || die "a seeded gate token was refused"
+  measure g "(g) /auth, SQLite, 1,000 of 10,000 tokens" "$BASE$GATE" \
+    -- gate "$WORK/g-tokens.txt" "$GATE" 204
+  measure gbad "(g) /auth, bad checksum" "$BASE$GATE" \
+    -- gate "$WORK/g-bad.txt" "$GATE" 401
+  RSS_G=$(rss_kb)
+  stop_server
+
+  sqlite3 "$G_DB" "UPDATE api_tokens SET rate_limit_per_minute = 100000;"
+  ceiling fgr "$WORK/empty"
+  start_server grl "sqlite://$G_DB"
+  measure grl "(g) /auth, SQLite, every token rate limited" "$BASE$GATE" \
+    -- gate "$WORK/g-tokens.txt" "$GATE" 204
+  stop_server
+  sqlite3 "$G_DB" "UPDATE api_tokens SET rate_limit_per_minute = NULL;"
+
+  # nginx in front (deploy/nginx/tessera.conf as shipped), the ceiling as
+  # the protected service; a second server block proxies straight to it.
+  if command -v nginx >/dev/null; then
+    NGINX_DIR=$WORK/nginx
+    mkdir -p "$NGINX_DIR"
+    NGINX_AUTH=18482
+    NGINX_DIRECT=18483
+    sed -e "s/\${LISTEN}/127.0.0.1:$NGINX_AUTH/" -e "s/\${TESSERA}/127.0.0.1:$PORT/" \
+      -e "s/\${UPSTREAM}/127.0.0.1:$CEILING_PORT/" -e "s/\${SCOPE}/app:read/" \
+      deploy/nginx/tessera.conf >"$NGINX_DIR/tessera.conf"
+    cat >"$NGINX_DIR/nginx.conf" <<NGINX
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+daemon off;
+master_process off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $NGINX_DIR/body;
+  proxy_temp_path $NGINX_DIR/proxy;
+  fastcgi_temp_path $NGINX_DIR/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/uwsgi;
+  scgi_temp_path $NGINX_DIR/scgi;
+  include $NGINX_DIR/tessera.conf;
+  server {
+    listen 127.0.0.1:$NGINX_DIRECT;
+    location / {
+      proxy_pass http://protected_service;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+    ceiling fgn "$WORK/empty"
+    start_ceiling "$WORK/empty"
+    EXTRA_PIDS+=("$SERVER_PID")
+    taskset -c $SERVER_CPU nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" 2>>"$NGINX_DIR/error.log" &
+    EXTRA_PIDS+=("$!")
+    start_server gn "sqlite://$G_DB"
+    measure gnd "(g) nginx -> upstream" "http://127.0.0.1:$NGINX_DIRECT/service"
+    measure gna "(g) nginx -> /auth -> upstream" "http://127.0.0.1:$NGINX_AUTH/service" \
+      -- gate "$WORK/g-tokens.txt" /service 200
+    stop_server
+    stop_extra
+    G_NGINX=ran
+  else
+    G_NGINX="not run (no nginx)"
+  fi
+
+  if [ -z "${BENCH_SKIP_PG:-}" ] && G_PG_URL=$(PG_DB=tessera_gate scripts/pg.sh); then
+    say "seeding PostgreSQL for (g)"
+    psql -qX "$G_PG_URL" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null 2>&1
+    cli "$G_PG_URL" migrate >/dev/null
+    gate_seed "decode('%s', 'hex')" | psql -qX "$G_PG_URL" >/dev/null
+    psql -qX "$G_PG_URL" -c 'ANALYZE accounts; ANALYZE api_tokens;' >/dev/null
+    ceiling fgp "$WORK/empty"
+    start_server gp "$G_PG_URL"
+    measure gp "(g) /auth, PostgreSQL, 1,000 of 10,000 tokens" "$BASE$GATE" \
+      -- gate "$WORK/g-tokens.txt" "$GATE" 204
+    stop_server
+    G_PG=ran
+  else
+    G_PG="not run (PostgreSQL unavailable or BENCH_SKIP_PG set)"
+  fi
+fi
+
 # --- report ----------------------------------------------------------------
 ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
@@ -470,6 +613,7 @@ for k in "${ORDER[@]}"; do
 done
 echo
 [ -n "$RSS_A" ] && echo "server RSS after (a): $((RSS_A / 1024)) MB"
+[ -n "$RSS_G" ] && echo "server RSS after (g): $((RSS_G / 1024)) MB"
 [ -n "$RSS_C" ] && echo "server RSS after (c) at $(commas "$BIG") tokens: $((RSS_C / 1024)) MB"
 want c && echo "seeding $(commas "$BIG") tokens took ${SEED_SECS}s"
 echo "build $((BUILT - STARTED))s, benchmark $(($(date +%s) - BUILT))s"
@@ -502,6 +646,26 @@ elif [ "$E_STATUS" = ran ]; then
   verdict "$(ge "${RPS[e]}" "$(of_f e 0.25)")" "(e) >= 25% of (f): $(vs_f e)"
 else
   verdict 0 "(e) >= 25% of (f): $E_STATUS"
+fi
+if want g; then
+  verdict "$(ge "${RPS[g]}" "$(of_f g 0.7)")" "(g) /auth SQLite >= 70% of (f): $(vs_f g)"
+  verdict "$(ge 2000 "${P99[g]}")" "(g) /auth SQLite p99 <= 2 ms: $(ms "${P99[g]}") ms"
+  verdict "$(ge "${RPS[grl]}" "$(of_f grl 0.6)")" "(g) /auth rate limited >= 60% of (f): $(vs_f grl)"
+  verdict "$(ge "${RPS[gbad]}" "$(of_f gbad 0.9)")" "(g) /auth bad checksum >= 90% of (f): $(vs_f gbad)"
+  verdict "$(ge 65536 "$RSS_G")" "server RSS after (g) <= 64 MB: $((RSS_G / 1024)) MB"
+  if [ "$G_PG" = ran ]; then
+    verdict "$(ge "${RPS[gp]}" "$(of_f gp 0.35)")" "(g) /auth PostgreSQL >= 35% of (f): $(vs_f gp)"
+  else
+    verdict 0 "(g) /auth PostgreSQL >= 35% of (f): $G_PG"
+  fi
+  if [ "$G_NGINX" = ran ]; then
+    added50=$((P50[gna] - P50[gnd]))
+    added99=$((P99[gna] - P99[gnd]))
+    echo "      nginx: /auth adds $(ms "$added50") ms at p50, $(ms "$added99") ms at p99"
+    verdict "$(ge 500 "$added50")" "(g) nginx: /auth adds < 0.5 ms at p50: $(ms "$added50") ms"
+  else
+    verdict 0 "(g) nginx: $G_NGINX"
+  fi
 fi
 total_bad=0
 for k in "${ORDER[@]}"; do total_bad=$((total_bad + NON2XX[$k])); done

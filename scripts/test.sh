@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   1. unit tests and the integration suite on SQLite;
+#   1. unit tests and the integration suite on SQLite, including the runs
+#      through nginx and Caddy (installed by scripts/proxies.sh);
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
 #      then the database-outage test on a throwaway cluster;
 #   2b. schemathesis against the server's /openapi.json (scripts/schemathesis.sh);
@@ -24,6 +25,12 @@ skip_or_fail() {
 }
 
 scripts/deps.sh
+
+# tests/api/proxies.rs fails under CI=true without nginx and Caddy, and
+# says SKIP loudly on a laptop.
+if ! scripts/proxies.sh; then
+  skip_or_fail "nginx and Caddy could not be installed; the proxy tests did not run"
+fi
 
 echo "== tests on SQLite"
 TEST_DATABASE_URL= cargo test --all-targets

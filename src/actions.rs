@@ -14,6 +14,7 @@ use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::keys;
+use crate::restrictions::{AllowedIps, parse_rate_limit};
 use crate::scopes;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
 
@@ -92,6 +93,15 @@ pub struct TokenRequest {
     #[schema(minimum = 0, maximum = 87600)]
     #[serde(default, deserialize_with = "whole_number")]
     pub expires_in_hours: Option<i64>,
+    /// Where the token may be used from: up to 20 IPv4/IPv6 addresses or
+    /// CIDR ranges; absent or empty: anywhere.
+    #[schema(max_items = 20, example = json!(["203.0.113.0/24", "2001:db8::1"]))]
+    #[serde(default)]
+    pub allowed_ips: Option<Vec<String>>,
+    /// Requests per minute, 1-100000; absent or null: no limit.
+    #[schema(minimum = 1, maximum = 100000)]
+    #[serde(default, deserialize_with = "whole_number")]
+    pub rate_limit_per_minute: Option<i64>,
 }
 
 /// A whole number. JSON does not tell `24` from `24.0` (JSON Schema calls
@@ -120,6 +130,8 @@ pub struct TokenSpec {
     pub label: Label,
     pub scopes: ScopeSet,
     pub lifetime: Lifetime,
+    pub allowed_ips: AllowedIps,
+    pub rate_limit_per_minute: Option<i32>,
     /// The calling token's scopes, when a token asks: its application
     /// scopes are checked against them once they are known to exist.
     pub may_grant: Option<ScopeSet>,
@@ -152,17 +164,31 @@ impl TokenRequest {
         let scopes = self.check_scopes(owner, may_grant);
         let lifetime = Lifetime::parse(self.expires_in_hours, config.max_token_lifetime_days)
             .map_err(|m| AppError::invalid("expires_in_hours", m));
-        match (label, scopes, lifetime) {
-            (Ok(label), Ok(scopes), Ok(lifetime)) => Ok(TokenSpec {
-                label,
-                scopes,
-                lifetime,
-                may_grant: may_grant.cloned(),
-            }),
-            (label, scopes, lifetime) => Err([label.err(), scopes.err(), lifetime.err()]
-                .into_iter()
-                .flatten()
-                .collect()),
+        let allowed_ips = AllowedIps::parse(self.allowed_ips.as_deref().unwrap_or(&[]))
+            .map_err(|m| AppError::invalid("allowed_ips", m));
+        let rate = parse_rate_limit(self.rate_limit_per_minute)
+            .map_err(|m| AppError::invalid("rate_limit_per_minute", m));
+        match (label, scopes, lifetime, allowed_ips, rate) {
+            (Ok(label), Ok(scopes), Ok(lifetime), Ok(allowed_ips), Ok(rate_limit_per_minute)) => {
+                Ok(TokenSpec {
+                    label,
+                    scopes,
+                    lifetime,
+                    allowed_ips,
+                    rate_limit_per_minute,
+                    may_grant: may_grant.cloned(),
+                })
+            }
+            (label, scopes, lifetime, allowed_ips, rate) => Err([
+                label.err(),
+                scopes.err(),
+                lifetime.err(),
+                allowed_ips.err(),
+                rate.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
         }
     }
 
@@ -267,6 +293,8 @@ pub fn create_token(
                 active: true,
                 created_at: now,
                 expires_at,
+                allowed_ips: &spec.allowed_ips.to_stored(),
+                rate_limit_per_minute: spec.rate_limit_per_minute,
             },
         )?;
         record(

@@ -7,7 +7,9 @@ use clap::{ArgAction, Parser, Subcommand};
 
 use crate::accounts::{DisplayName, Username};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
-use crate::config::{Config, DatabaseUrl, PasswordCost, redact_url, resolve_secret_keys};
+use crate::config::{
+    Config, DatabaseUrl, PasswordCost, TrustedProxies, redact_url, resolve_secret_keys,
+};
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
 use crate::error::AppError;
@@ -71,14 +73,9 @@ pub struct Cli {
     #[arg(long, env = "TESSERA_MAX_TOKENS_PER_USER", global = true, default_value_t = Config::DEFAULT_MAX_TOKENS_PER_USER)]
     pub max_tokens_per_user: u32,
 
-    /// Comma-separated addresses of load balancers whose X-Forwarded-For is trusted
-    #[arg(
-        long,
-        env = "TESSERA_TRUSTED_PROXIES",
-        global = true,
-        value_delimiter = ','
-    )]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Addresses or CIDR ranges (comma or space separated) of the proxies whose X-Forwarded-For / X-Real-IP is trusted
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 
     /// Serve /metrics on this address only, to anyone reaching it (default: on the main listener, for metrics:read tokens)
     #[arg(long, env = "TESSERA_METRICS_BIND", global = true)]
@@ -194,7 +191,9 @@ impl Cli {
             password_cost: PasswordCost::DEFAULT,
             login_limit: Config::DEFAULT_LOGIN_LIMIT,
             session_hours: 12,
-            trusted_proxies: self.trusted_proxies.clone(),
+            trusted_proxies: TrustedProxies::parse(
+                self.trusted_proxies.as_deref().unwrap_or_default(),
+            )?,
             metrics_bind: self.metrics_bind,
         })
     }
@@ -376,6 +375,7 @@ fn token_command(
                 label: Some(label.clone()),
                 scopes: Some(scopes),
                 expires_in_hours: *expires_in_hours,
+                ..Default::default()
             }
             .check(config, &owner, None)?;
             let (_, secret) = actions::create_token(conn, config, &owner, &spec, Actor::console())?;

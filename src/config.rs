@@ -3,6 +3,10 @@
 //! part of the application state. Tests build a `Config` literal.
 
 use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+
+use crate::restrictions::parse_network;
 use std::path::{Path, PathBuf};
 
 use crate::keys::SecretKeys;
@@ -108,10 +112,10 @@ pub struct Config {
     pub login_limit: LoginLimit,
     /// How long a browser session lasts without signing in again.
     pub session_hours: i64,
-    /// Load balancers whose `X-Forwarded-For` is believed. From anyone
-    /// else the header is ignored: it could be forged to dodge the sign-in
-    /// limits.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` is believed. From
+    /// anyone else those headers are ignored: they could be forged to dodge
+    /// the sign-in limits or a token's IP allowlist.
+    pub trusted_proxies: TrustedProxies,
     /// Where `/metrics` is served, unauthenticated, instead of on the main
     /// listener for `metrics:read` tokens.
     pub metrics_bind: Option<SocketAddr>,
@@ -146,6 +150,43 @@ pub fn resolve_secret_keys(
             SecretKeys::parse_list(list).map_err(|e| format!("TESSERA_SECRET_KEYS {e}"))
         }
         (one, None) => resolve_secret_key(one, database).map(SecretKeys::one),
+    }
+}
+
+/// The networks of the proxies in front of tessera
+/// (`TESSERA_TRUSTED_PROXIES`): addresses or CIDR ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma- or space-separated list; a bare address is a
+    /// network of one.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        list.split([',', ' ', '\t', '\n'])
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                parse_network(item).ok_or_else(|| {
+                    format!(
+                        "TESSERA_TRUSTED_PROXIES: {item:?} is neither an IP address nor a CIDR range"
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
+}
+
+impl<T: Into<IpNet>> FromIterator<T> for TrustedProxies {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Self(iter.into_iter().map(Into::into).collect())
     }
 }
 
@@ -204,6 +245,22 @@ fn key_file(path: &Path) -> Result<SecretKey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let list = TrustedProxies::parse("10.0.0.0/8, 192.0.2.7 ::1,2001:db8::/32").unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for inside in ["10.200.0.1", "192.0.2.7", "::1", "2001:db8::9"] {
+            assert!(list.contains(&ip(inside)), "{inside}");
+        }
+        for outside in ["11.0.0.1", "192.0.2.8", "::2", "2001:db9::1"] {
+            assert!(!list.contains(&ip(outside)), "{outside}");
+        }
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+        let err = TrustedProxies::parse("10.0.0.0/33").unwrap_err();
+        assert!(err.starts_with("TESSERA_TRUSTED_PROXIES"), "{err}");
+        assert!(TrustedProxies::parse("proxy.local").is_err());
+    }
 
     #[test]
     fn database_url_is_chosen_by_scheme() {

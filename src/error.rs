@@ -11,6 +11,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::auth::restrict::RateStatus;
 use crate::tokens::Scope;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
+    /// 403: a token used from outside its IP allowlist.
+    #[error("this token may not be used from this address")]
+    IpNotAllowed,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -46,6 +50,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
+    /// 429: the token's own rate limit is spent.
+    #[error("this token's rate limit is spent; try again in {}s", .0.retry_after)]
+    RateLimited(RateStatus),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -80,12 +87,13 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::MissingScope(_) => "insufficient_scope",
             AppError::Forbidden { .. } => "forbidden",
+            AppError::IpNotAllowed => "ip_not_allowed",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) | AppError::Taken { .. } => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
-            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::TooManyRequests { .. } | AppError::RateLimited(_) => "rate_limited",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -126,13 +134,17 @@ impl ResponseError for AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::MissingScope(_) | AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::MissingScope(_) | AppError::Forbidden { .. } | AppError::IpNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::RateLimited(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -158,6 +170,12 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::RateLimited(status) => {
+                response.insert_header((header::RETRY_AFTER, status.retry_after.to_string()));
+                for (name, value) in status.headers() {
+                    response.insert_header((name, value));
+                }
             }
             AppError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
@@ -218,6 +236,8 @@ mod tests {
             (AppError::PayloadTooLarge, 413),
             (AppError::UnsupportedMediaType, 415),
             (AppError::TooManyRequests { retry_after: 3 }, 429),
+            (AppError::IpNotAllowed, 403),
+            (AppError::RateLimited(RateStatus::default()), 429),
             (AppError::Unavailable, 503),
             (AppError::Internal("boom".into()), 500),
         ];

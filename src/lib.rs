@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod metrics;
+pub mod restrictions;
 pub mod routes;
 pub mod scopes;
 pub mod shutdown;

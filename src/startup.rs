@@ -12,13 +12,14 @@ use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
+use crate::auth::restrict;
 pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp, document_path};
 use crate::routes::{
-    assets, auth, errors, health, introspect, metrics, preferences, profile, tokens,
+    assets, auth, errors, forward_auth, health, introspect, metrics, preferences, profile, tokens,
 };
 use crate::state::AppState;
 use crate::{keys, shutdown, telemetry};
@@ -138,6 +139,7 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
+    resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/metrics", &[op!(GET metrics::metrics)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
@@ -263,6 +265,7 @@ pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
         db,
         kept: Default::default(),
         grantable: Default::default(),
+        limits: Default::default(),
         on_shutdown: Default::default(),
     })
 }
@@ -288,6 +291,7 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
             .configure(configure)
             .default_service(web::to(not_found))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
+            .wrap(actix_web::middleware::from_fn(restrict::rate_headers))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())
@@ -300,6 +304,7 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
                 rotating,
                 actix_web::middleware::from_fn(keys::reseal_older_session_cookie),
             ))
+            .wrap(actix_web::middleware::from_fn(forward_auth::cookieless))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -370,6 +375,26 @@ mod tests {
                 assert!((api.methods)() == vec![op.verb.api_method()], "{path}");
             }
         }
+    }
+
+    #[test]
+    fn the_gate_is_documented_as_taking_tokens_only() {
+        let doc = document();
+        let op = &doc["paths"]["/auth"]["get"];
+        let schemes: Vec<&str> = op["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|alt| alt.as_object().unwrap().keys())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(schemes, ["bearer", "api_key"]);
+        assert!(
+            op["description"]
+                .as_str()
+                .unwrap()
+                .contains("never a session")
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use crate::auth::restrict::RateLimits;
 use crate::config::Config;
 use crate::db::Db;
 use crate::routes::kept::KeptResponses;
@@ -14,4 +15,6 @@ pub struct AppState {
     /// The roles that may grant each application scope.
     pub grantable: GrantableRoles,
     pub on_shutdown: ShutdownHooks,
+    /// The tokens' rate limits, in process (`auth::restrict`).
+    pub limits: RateLimits,
 }

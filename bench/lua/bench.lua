@@ -9,6 +9,10 @@
 --   wrk ... -s bench/lua/bench.lua -- list TOKENS_FILE
 --       GETs /profile/tokens.json with the bearer tokens of TOKENS_FILE in
 --       turn: many callers, each listing its own account's tokens.
+--   wrk ... -s bench/lua/bench.lua -- gate TOKENS_FILE PATH STATUS
+--       GETs PATH (e.g. /auth?scope=app:read) with the `API-KEY` token of a
+--       line of TOKENS_FILE picked at random each time; STATUS is the
+--       answer expected (204, or 401 for tokens meant to be refused).
 --
 -- Every response's status is checked here, because wrk's own "Non-2xx"
 -- counter only counts 4xx and 5xx: a 303 to /login would pass unseen.
@@ -23,9 +27,22 @@ end
 local requests_list = nil
 local next_index = 0
 
+local expected = nil
+local pick_random = false
+
 function init(args)
   non2xx = 0
-  if args[1] == "list" then
+  if args[1] == "gate" then
+    requests_list = {}
+    expected = tonumber(args[4])
+    pick_random = true
+    math.randomseed(os.time())
+    for line in io.lines(args[2]) do
+      if line ~= "" then
+        table.insert(requests_list, wrk.format("GET", args[3], {["API-KEY"] = line}))
+      end
+    end
+  elseif args[1] == "list" then
     requests_list = {}
     for line in io.lines(args[2]) do
       if line ~= "" then
@@ -53,12 +70,19 @@ function init(args)
 end
 
 function request()
+  if pick_random then
+    return requests_list[math.random(#requests_list)]
+  end
   next_index = next_index % #requests_list + 1
   return requests_list[next_index]
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  if expected ~= nil then
+    if status ~= expected then
+      non2xx = non2xx + 1
+    end
+  elseif status < 200 or status > 299 then
     non2xx = non2xx + 1
   end
 end

@@ -13,9 +13,11 @@
 //! 4. **lookup** (`Db::live_token`): the token's row and its owner's, from
 //!    the read cache, the PostgreSQL batch or one query; which one is the
 //!    database layer's business;
-//! 5. **decision** ([`allowed`]): active, unexpired, owner active, then the
-//!    scopes capped by what the owner's role allows now (for application
-//!    scopes, the roles that may grant them: `crate::scopes`);
+//! 5. **decision** ([`allowed`]): active, unexpired, owner active; the
+//!    token's own restrictions (`restrict::admit`: IP allowlist, rate
+//!    limit); then the scopes capped by what the owner's role allows now
+//!    (for application scopes, the roles that may grant them:
+//!    `crate::scopes`);
 //! 6. **use recorded** ([`record_use`]): last used time and address, at most
 //!    once a minute per token.
 
@@ -24,10 +26,11 @@ use actix_web::http::{Method, header};
 use std::sync::Arc;
 use time::PrimitiveDateTime;
 
+use super::restrict::{self, RateStatus};
 use super::{Caller, Via};
 use crate::db::models::accounts::Account;
 use crate::db::models::tokens::{ApiToken, TokenStatus};
-use crate::db::rows::{AccountTokens, Found};
+use crate::db::rows::{AccountTokens, Found, LiveToken};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::metrics::{self, CheckResult};
@@ -97,6 +100,10 @@ pub fn query_token(query: &str) -> Option<&str> {
 /// A checked token: who calls, and the owner's tokens when asked for.
 pub struct Checked {
     pub caller: Caller,
+    /// The token's row and its owner's, as checked.
+    pub live: LiveToken,
+    /// Where the token's rate limit stands, if it has one.
+    pub rate: Option<RateStatus>,
     pub list: Option<AccountTokens>,
 }
 
@@ -119,6 +126,7 @@ pub async fn check(
         return Err(refused(CheckResult::Refused));
     }
     metrics::token_check(CheckResult::Ok);
+    let rate = restrict::admit(state, token, account, ip.as_deref()).await?;
     if record_use(state, token, now, ip.as_deref()).await
         && let Some(list) = &mut list
     {
@@ -135,6 +143,8 @@ pub async fn check(
             via: Via::Token { token_id: token.id },
             ip,
         },
+        live: live.clone(),
+        rate,
         list,
     })
 }

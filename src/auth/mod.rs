@@ -17,10 +17,12 @@ pub mod check;
 pub mod guards;
 pub mod password;
 pub mod rate_limit;
+pub mod restrict;
 pub mod rotation;
 pub mod session;
 
 use std::marker::PhantomData;
+use std::net::IpAddr;
 
 use actix_web::dev::Payload;
 use actix_web::http::Method;
@@ -28,6 +30,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::config::TrustedProxies;
 use crate::db::models::accounts::Account;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
@@ -192,6 +195,7 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             return Ok((caller, tokens));
         };
         let checked = check::check(&state, raw, client_ip(&self.req, &state), true).await?;
+        restrict::note(&self.req, checked.rate);
         checked.caller.require(S::SCOPE)?;
         let tokens = checked.list.ok_or_else(|| {
             AppError::Internal("the token check left out the tokens asked".into())
@@ -210,37 +214,51 @@ pub fn state(req: &HttpRequest) -> web::Data<AppState> {
         .clone()
 }
 
-/// The client's address: the socket's peer, or behind a trusted load
-/// balancer (`TESSERA_TRUSTED_PROXIES`) the one it forwarded for. The
-/// sign-in limits key on this, so nobody else's `X-Forwarded-For` counts.
+/// The client's address: the socket's peer, or behind a trusted proxy
+/// (`TESSERA_TRUSTED_PROXIES`) the one it forwarded for. The sign-in
+/// limits, the audit log and the tokens' IP allowlists key on this, so
+/// nobody else's `X-Forwarded-For` counts.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
+    client_addr(req, &state.config.trusted_proxies).map(|ip| ip.to_string())
+}
+
+/// [`client_ip`] as an address.
+pub fn client_addr(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    let trusted = &state.config.trusted_proxies;
-    if trusted.is_empty() {
-        return Some(peer.to_string());
+    if trusted.is_empty() || !trusted.contains(&peer) {
+        return Some(peer);
     }
-    let forwarded = req
-        .headers()
+    let headers = req.headers();
+    let mut forwarded = headers
         .get_all("X-Forwarded-For")
-        .filter_map(|v| v.to_str().ok());
-    Some(forwarded_client(peer, forwarded, trusted).to_string())
+        .filter_map(|v| v.to_str().ok())
+        .peekable();
+    if forwarded.peek().is_some() {
+        return Some(forwarded_client(peer, forwarded, trusted));
+    }
+    // nginx's other convention: one address, set by the proxy itself.
+    let real = headers
+        .get("X-Real-IP")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    Some(real.unwrap_or(peer))
 }
 
 /// Walks `X-Forwarded-For` from the nearest hop outwards and returns the
 /// first address that is not one of our proxies. Anything unreadable ends
 /// the walk: what lies beyond it cannot be trusted.
 pub fn forwarded_client<'a>(
-    peer: std::net::IpAddr,
+    peer: IpAddr,
     headers: impl Iterator<Item = &'a str>,
-    trusted: &[std::net::IpAddr],
-) -> std::net::IpAddr {
+    trusted: &TrustedProxies,
+) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
     let hops: Vec<&str> = headers.flat_map(|h| h.split(',')).map(str::trim).collect();
     let mut client = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<std::net::IpAddr>() {
+        match hop.parse::<IpAddr>() {
             Ok(ip) if trusted.contains(&ip) => client = ip,
             Ok(ip) => return ip,
             Err(_) => break,
@@ -281,9 +299,11 @@ pub(crate) async fn session_caller(
 pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match presented(req, &state)? {
-        Some(raw) => Ok(check::check(&state, raw, client_ip(req, &state), false)
-            .await?
-            .caller),
+        Some(raw) => {
+            let checked = check::check(&state, raw, client_ip(req, &state), false).await?;
+            restrict::note(req, checked.rate);
+            Ok(checked.caller)
+        }
         None => session_caller(req, &state).await,
     }
 }
@@ -294,8 +314,8 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
-        let lb = [ip("10.0.0.1")];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let lb = TrustedProxies::parse("10.0.0.1").unwrap();
         // Not from the balancer: the header is ignored.
         assert_eq!(
             forwarded_client(ip("192.0.2.7"), ["1.2.3.4"].into_iter(), &lb),
@@ -321,6 +341,16 @@ mod tests {
         assert_eq!(
             forwarded_client(ip("10.0.0.1"), std::iter::empty(), &lb),
             ip("10.0.0.1")
+        );
+        // Ranges: every hop inside them is a proxy of ours.
+        let nets = TrustedProxies::parse("10.0.0.0/8 fd00::/8").unwrap();
+        assert_eq!(
+            forwarded_client(
+                ip("10.1.2.3"),
+                ["203.0.113.5, fd00::7, 10.9.9.9"].into_iter(),
+                &nets
+            ),
+            ip("203.0.113.5")
         );
     }
 }

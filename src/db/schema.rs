@@ -29,6 +29,9 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,
         key_id -> Nullable<Text>,
+        allowed_ips -> Text,
+        rate_limit_per_minute -> Nullable<Integer>,
+        ip_refused_at -> Nullable<Timestamp>,
     }
 }
 
@@ -79,6 +82,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    token_rate_counts (token_id, minute) {
+        token_id -> BigInt,
+        minute -> BigInt,
+        count -> BigInt,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -88,5 +99,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     login_failures,
     settings,
-    app_scopes
+    app_scopes,
+    token_rate_counts
 );

@@ -22,7 +22,7 @@ use crate::views::page::PageCtx;
 pub fn is_page(path: &str) -> bool {
     !(path.ends_with(".json")
         || path == "/healthz"
-        || path == "/auth"
+        || path == super::forward_auth::PATH
         || path.starts_with("/oauth/")
         || path == "/metrics"
         || path.starts_with("/static/"))

@@ -118,6 +118,8 @@ mod tests {
             expires_at,
             last_used_at: None,
             last_used_ip: None,
+            allowed_ips: String::new(),
+            rate_limit_per_minute: None,
         }
     }
 

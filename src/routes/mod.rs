@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod errors;
+pub mod forward_auth;
 pub mod health;
 pub mod introspect;
 pub mod kept;

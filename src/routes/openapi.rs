@@ -42,6 +42,7 @@ use crate::auth::session::SESSION_COOKIE;
         (name = "tokens", description = "The caller's tokens"),
         (name = "admin", description = "Every account and token, and the audit log"),
         (name = "health"),
+        (name = "forward-auth", description = "The gate reverse proxies ask before letting a request through"),
     )
 )]
 struct ApiDoc;
@@ -79,6 +80,10 @@ fn error(description: &str) -> Value {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     })
 }
+
+/// The security requirement of an operation whose scopes the caller names
+/// (`GET /auth?scope=...`) rather than the route.
+pub const ASKED_SCOPES: &str = "scope";
 
 /// Adds what every operation shares to one operation.
 fn complete(method: &str, op: &mut Value) {
@@ -122,16 +127,22 @@ fn complete(method: &str, op: &mut Value) {
             "403",
             "the token lacks the scope, or a session sent no valid `X-CSRF-Token`",
         );
-        let mut alternatives = vec![
-            json!({"bearer": [scope]}),
-            json!({"api_key": [scope]}),
-            json!({"session": [scope]}),
-        ];
-        if method == "get" {
+        let gate = scope == ASKED_SCOPES;
+        let mut alternatives = vec![json!({"bearer": [scope]}), json!({"api_key": [scope]})];
+        // The proxies' gate takes tokens only, and its own query holds
+        // scopes, not a token (`routes::forward_auth`).
+        if !gate {
+            alternatives.push(json!({"session": [scope]}));
+        }
+        if method == "get" && !gate {
             alternatives.push(json!({"api_token": [scope]}));
         }
         op["security"] = Value::Array(alternatives);
-        let needs = format!("Needs the `{scope}` scope.");
+        let needs = if gate {
+            "Needs a token holding every scope named by `scope`; never a session.".to_owned()
+        } else {
+            format!("Needs the `{scope}` scope.")
+        };
         op["description"] = match op["description"].as_str() {
             Some(d) if !d.is_empty() => Value::String(format!("{d}\n\n{needs}")),
             _ => Value::String(needs),

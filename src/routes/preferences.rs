@@ -10,11 +10,14 @@ use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::restrictions::AllowedIps;
 use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{Ctx, html, html_response, render, see_other};
 use crate::state::AppState;
 use crate::views::page::{FieldErrors, Flash, PageCtx, take};
-use crate::views::profile::{ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm};
+use crate::views::profile::{
+    AdvancedFields, ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm,
+};
 use crate::views::tokens::{TokenList, TokenView};
 
 const REVEAL_KEY: &str = "reveal";
@@ -105,7 +108,15 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
-    match create_checked(state, &user, &label, &scopes, &hours_raw).await? {
+    let advanced = AdvancedFields {
+        allowed_ips: form.get("allowed_ips").unwrap_or("").to_owned(),
+        rate_limit_per_minute: form
+            .get("rate_limit_per_minute")
+            .unwrap_or("")
+            .trim()
+            .to_owned(),
+    };
+    match create_checked(state, &user, &label, &scopes, &hours_raw, &advanced).await? {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
@@ -128,7 +139,8 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
                 Some(&hours_raw),
             );
             form.open = true;
-            form.errors = FieldErrors::new(&errors, &["label", "scopes", "expires_in_hours"]);
+            form.advanced = advanced;
+            form.errors = FieldErrors::new(&errors, &FORM_FIELDS);
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
@@ -146,13 +158,23 @@ async fn app_scopes_for(state: &AppState, user: &SignedIn) -> Result<Vec<AppScop
         .await
 }
 
-fn parse_hours(raw: &str) -> Result<Option<i64>, AppError> {
+/// The generate form's fields, in the order their messages are shown.
+const FORM_FIELDS: [&str; 5] = [
+    "label",
+    "scopes",
+    "expires_in_hours",
+    "allowed_ips",
+    "rate_limit_per_minute",
+];
+
+/// A whole number typed or chosen in `field`; blank: none.
+fn parse_whole(raw: &str, field: &str, message: &str) -> Result<Option<i64>, AppError> {
     if raw.is_empty() {
         return Ok(None);
     }
     raw.parse::<i64>()
         .map(Some)
-        .map_err(|_| AppError::invalid("expires_in_hours", "choose how long the token should last"))
+        .map_err(|_| AppError::invalid(field, message))
 }
 
 /// Creates the token the form asks for. The inner `Err` holds what the
@@ -164,23 +186,41 @@ async fn create_checked(
     label: &str,
     scopes: &[String],
     hours_raw: &str,
+    advanced: &AdvancedFields,
 ) -> Result<Result<Reveal, Vec<AppError>>, AppError> {
     let caller = user.0.clone();
-    let hours = parse_hours(hours_raw);
+    let hours = parse_whole(
+        hours_raw,
+        "expires_in_hours",
+        "choose how long the token should last",
+    );
+    let rate = parse_whole(
+        &advanced.rate_limit_per_minute,
+        "rate_limit_per_minute",
+        "a rate limit is a whole number of requests per minute, or blank for none",
+    );
     let request = TokenRequest {
         label: Some(label.to_owned()),
         scopes: Some(scopes.to_vec()),
         expires_in_hours: hours.as_ref().ok().copied().flatten(),
+        allowed_ips: Some(
+            AllowedIps::split_text(&advanced.allowed_ips)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        ),
+        rate_limit_per_minute: rate.as_ref().ok().copied().flatten(),
     };
     let checked = request.check_fields(&state.config, &caller.account, None);
-    let spec = match (checked, hours) {
-        (Ok(spec), Ok(_)) => spec,
-        (checked, hours) => {
+    let spec = match (checked, hours, rate) {
+        (Ok(spec), Ok(_), Ok(_)) => spec,
+        (checked, hours, rate) => {
             let mut errors = checked.err().unwrap_or_default();
-            if let Err(e) = hours {
-                errors.retain(|x| x.field() != Some("expires_in_hours"));
+            for e in [hours.err(), rate.err()].into_iter().flatten() {
+                errors.retain(|x| x.field() != e.field());
                 errors.push(e);
             }
+            errors.sort_by_key(|e| FORM_FIELDS.iter().position(|f| Some(*f) == e.field()));
             return Ok(Err(errors));
         }
     };

@@ -70,7 +70,18 @@ pub struct TokenForm {
     pub label: String,
     pub scopes: Vec<ScopeOption>,
     pub expiry: Vec<ExpiryOption>,
+    /// The "Advanced" part, as typed: where the token may be used from
+    /// (one address or CIDR range per line, or comma separated) and its
+    /// rate limit per minute (blank: none).
+    pub advanced: AdvancedFields,
     pub errors: FieldErrors,
+}
+
+/// The generate form's "Advanced" fields, as typed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AdvancedFields {
+    pub allowed_ips: String,
+    pub rate_limit_per_minute: String,
 }
 
 impl TokenForm {
@@ -131,6 +142,7 @@ impl TokenForm {
             label: label.to_owned(),
             scopes,
             expiry,
+            advanced: AdvancedFields::default(),
             errors: FieldErrors::default(),
         }
     }

@@ -1,3 +1,4 @@
+use crate::restrictions::AllowedIps;
 use serde::Serialize;
 use time::PrimitiveDateTime;
 use utoipa::ToSchema;
@@ -45,6 +46,12 @@ pub struct TokenView {
     #[schema(value_type = TokenStatusName)]
     pub status: &'static str,
     pub account_id: String,
+    /// Where it may be used from (addresses and CIDR ranges); empty:
+    /// anywhere.
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    pub allowed_ips: Vec<String>,
+    /// Requests per minute; null: no limit.
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 /// A token's status.
@@ -74,6 +81,8 @@ impl TokenView {
             last_used_at: token.last_used_at.map(rfc3339),
             status: token.status(now).as_str(),
             account_id: account_id.to_owned(),
+            allowed_ips: AllowedIps::from_stored(&token.allowed_ips).names(),
+            rate_limit_per_minute: token.rate_limit_per_minute,
         }
     }
 

@@ -250,12 +250,14 @@ async fn tokens_list_filters_sorts_and_pages() {
             keys(item),
             [
                 "account_id",
+                "allowed_ips",
                 "created_at",
                 "expires_at",
                 "id",
                 "label",
                 "last_used_at",
                 "prefix",
+                "rate_limit_per_minute",
                 "scopes",
                 "status"
             ]

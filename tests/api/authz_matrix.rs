@@ -212,6 +212,19 @@ pub(crate) fn table() -> Vec<Row> {
             None,
             [401, 403, 403, 403, 403, 200, 403, 200, 401, 403],
         ),
+        // The proxies' gate: any good token, never a session.
+        row(
+            M::GET,
+            "/auth",
+            None,
+            [401, 401, 204, 204, 204, 401, 204, 204, 401, 204],
+        ),
+        row(
+            M::GET,
+            "/auth?scope=admin:read",
+            None,
+            [401, 401, 403, 403, 403, 401, 403, 204, 401, 403],
+        ),
         row(
             M::GET,
             "/profile.json",

@@ -145,9 +145,9 @@ pub fn test_config(db: &TestDb) -> Config {
         password_cost: PasswordCost::CHEAP,
         login_limit: Config::DEFAULT_LOGIN_LIMIT,
         session_hours: 12,
-        trusted_proxies: Vec::new(),
         older_keys: Vec::new(),
         metrics_bind: None,
+        trusted_proxies: Default::default(),
     }
 }
 
@@ -363,6 +363,7 @@ impl TestApp {
                 .config
                 .max_token_lifetime_days
                 .map(|d| i64::from(d) * 24),
+            ..Default::default()
         }
         .check(&self.config, account, None)
         .expect("token request");
@@ -526,6 +527,32 @@ impl TestApp {
         let result = f(&mut self.conn());
         self.db.note_change();
         result
+    }
+
+    /// An application scope that every role may grant, as an admin
+    /// creates it.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn app_scope(&self, name: &str) {
+        let spec = tessera::scopes::NewScope {
+            name: Some(name.into()),
+            description: None,
+            grantable_by: None,
+        };
+        self.with_conn(|c| tessera::scopes::create(c, &spec, Actor::console()).unwrap());
+    }
+
+    /// Makes the token `secret` expired a minute ago, behind tessera's back.
+    #[allow(dead_code)] // used by some test modules only
+    pub fn expire(&self, secret: &str) {
+        use diesel::prelude::*;
+        use tessera::db::schema::api_tokens;
+        let past = tessera::db::now() - time::Duration::minutes(1);
+        self.with_conn(|c| {
+            diesel::update(api_tokens::table.find(self.token_id(secret)))
+                .set(api_tokens::expires_at.eq(Some(past)))
+                .execute(c)
+                .unwrap()
+        });
     }
 }
 

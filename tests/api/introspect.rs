@@ -41,6 +41,7 @@ async fn an_active_token_is_described_and_anything_else_is_only_inactive() {
             label: Some("ci".into()),
             scopes: Some(vec!["profile:read".into(), "tokens:read".into()]),
             expires_in_hours: Some(48),
+            ..Default::default()
         }
         .check(&app.config, &user.account, None)
         .unwrap();

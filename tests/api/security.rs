@@ -397,7 +397,7 @@ async fn sign_in_via(browser: &Browser, client: &str, username: &str, password: 
 async fn behind_a_trusted_balancer_each_forwarded_client_is_counted_apart() {
     let app = TestApp::spawn_with(|c| {
         c.login_limit = THREE_A_MINUTE;
-        c.trusted_proxies = vec![IpAddr::from([127, 0, 0, 9])];
+        c.trusted_proxies = [IpAddr::from([127, 0, 0, 9])].into_iter().collect();
     })
     .await;
     let user = app.user();

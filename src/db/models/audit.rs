@@ -21,10 +21,11 @@ pub enum Event {
     AccountActivated,
     ScopeCreated,
     ScopeDeleted,
+    TokenIpRefused,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 13] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -37,6 +38,7 @@ impl Event {
         Event::AccountActivated,
         Event::ScopeCreated,
         Event::ScopeDeleted,
+        Event::TokenIpRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +55,7 @@ impl Event {
             Event::AccountActivated => "account.activated",
             Event::ScopeCreated => "scope.created",
             Event::ScopeDeleted => "scope.deleted",
+            Event::TokenIpRefused => "token.ip_refused",
         }
     }
 

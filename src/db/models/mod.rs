@@ -7,4 +7,5 @@ pub mod audit;
 pub mod login_failures;
 pub mod sessions;
 pub mod settings;
+pub mod token_rate_counts;
 pub mod tokens;

@@ -24,6 +24,10 @@ pub struct ApiToken {
     #[diesel(deserialize_as = MaybeStamp)]
     pub last_used_at: Option<PrimitiveDateTime>,
     pub last_used_ip: Option<String>,
+    /// The networks it may be used from, separated by spaces; empty:
+    /// anywhere (`auth::restrict`).
+    pub allowed_ips: String,
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 /// A token's status as users see it.
@@ -79,6 +83,8 @@ pub struct NewToken<'a> {
     pub expires_at: Option<PrimitiveDateTime>,
     /// The fingerprint of the key that made `token_hash`.
     pub key_id: &'a str,
+    pub allowed_ips: &'a str,
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
@@ -97,6 +103,8 @@ pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
             api_tokens::expires_at,
             api_tokens::last_used_at,
             api_tokens::last_used_ip,
+            api_tokens::allowed_ips,
+            api_tokens::rate_limit_per_minute,
         ))
         .get_result(conn)
         .inspect(|_| {
@@ -250,6 +258,23 @@ pub fn count_by_key(conn: &mut DbConn) -> QueryResult<Vec<(Option<String>, i64)>
         .select((api_tokens::key_id, diesel::dsl::count_star()))
         .order_by(api_tokens::key_id)
         .load(conn)
+}
+
+/// Notes a use refused for its address, unless one was noted less than a
+/// minute ago (in SQL, so instances agree); whether this call noted it and
+/// should audit it. No cached row shows this column: nothing to invalidate.
+pub fn note_ip_refused(conn: &mut DbConn, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
+    let stale = now - USE_RECORDED_EVERY;
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::ip_refused_at
+                .is_null()
+                .or(api_tokens::ip_refused_at.le(stale)),
+        ),
+    )
+    .set(api_tokens::ip_refused_at.eq(Some(now)))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiToken>> {
