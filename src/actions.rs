@@ -574,12 +574,13 @@ pub fn sign_in(
     let Some(account) = account.filter(|_| ok) else {
         conn.transaction::<_, AppError, _>(|conn| {
             rate_limit::record_failure(conn, config.login_limit, &keys, now)?;
-            record(
+            record_detail(
                 conn,
                 Event::LoginFailed,
                 Actor { account: None, ip },
                 target.as_deref(),
                 None,
+                Some(crate::sso::METHOD_PASSWORD),
             )
         })?;
         return Ok(None);
@@ -589,12 +590,13 @@ pub fn sign_in(
         accounts::set_last_login(conn, account.id, now)?;
         sessions::delete_expired(conn, now)?;
         let sid = session::create(conn, config, account.id)?;
-        record(
+        record_detail(
             conn,
             Event::LoginSucceeded,
             Actor::new(&account, ip),
             Some(&account.account_id),
             None,
+            Some(crate::sso::METHOD_PASSWORD),
         )?;
         Ok(Some(sid))
     })

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, introspect, preferences, profile, tokens};
+use crate::routes::{assets, auth, errors, health, introspect, oidc, preferences, profile, tokens};
 use crate::state::AppState;
 
 /// Security headers on every response (SPEC §6). The policy allows no
@@ -129,6 +129,8 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/static/app.css", &[op!(GET assets::css)]),
     resource("/static/app.js", &[op!(GET assets::js)]),
     resource("/login", &[op!(GET auth::show), op!(POST auth::submit)]),
+    resource("/login/oidc", &[op!(GET oidc::start)]),
+    resource("/login/oidc/callback", &[op!(GET oidc::callback)]),
     resource("/logout", &[op!(GET auth::confirm_logout), op!(POST auth::logout)]),
     resource("/profile", &[op!(GET preferences::show)]),
     resource("/profile/tokens", &[op!(POST preferences::create)]),
@@ -256,6 +258,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
     let cookie_key = Key::from(&config.secret_key.derive("session-cookie"));
     let cookie_secure = config.cookie_secure;
     let state = web::Data::new(AppState {
+        sso: crate::oidc::Sso::new(config.sso.oidc.clone()),
         config,
         db,
         kept: Default::default(),

@@ -1,5 +1,6 @@
 use crate::config::Config;
 use crate::db::Db;
+use crate::oidc::Sso;
 use crate::routes::kept::KeptResponses;
 use crate::scopes::GrantableRoles;
 
@@ -11,4 +12,6 @@ pub struct AppState {
     pub kept: KeptResponses,
     /// The roles that may grant each application scope.
     pub grantable: GrantableRoles,
+    /// Single sign-on: the provider's settings and what it published.
+    pub sso: Sso,
 }

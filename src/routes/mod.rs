@@ -8,6 +8,7 @@ pub mod errors;
 pub mod health;
 pub mod introspect;
 pub mod kept;
+pub mod oidc;
 pub mod openapi;
 pub mod preferences;
 pub mod profile;

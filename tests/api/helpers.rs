@@ -146,6 +146,7 @@ pub fn test_config(db: &TestDb) -> Config {
         login_limit: Config::DEFAULT_LOGIN_LIMIT,
         session_hours: 12,
         trusted_proxies: Vec::new(),
+        sso: Default::default(),
     }
 }
 
