@@ -21,6 +21,7 @@ mod hostile;
 mod introspect;
 mod migrations;
 mod multi_instance;
+mod oidc;
 mod openapi;
 mod outage;
 mod read_cache;
