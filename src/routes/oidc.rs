@@ -133,7 +133,7 @@ fn flow_error_page(sso: &crate::oidc::Sso, e: &FlowError) -> HttpResponse {
             "Sign-in refused",
             format!(
                 "{name} did not sign you in ({}). Please try again.",
-                detail.chars().take(200).collect::<String>()
+                error_code(detail)
             ),
         ),
         FlowError::State => (
@@ -164,4 +164,33 @@ fn flow_error_page(sso: &crate::oidc::Sso, e: &FlowError) -> HttpResponse {
         ),
     };
     message_page(status, heading, message, "/login")
+}
+
+/// The provider's error code (RFC 6749 §4.1.2.1), for the page. Its free
+/// text, like anything in the redirect, could have been written by anyone
+/// who sends a link, so only a well-formed code is shown; the log has all.
+fn error_code(detail: &str) -> &str {
+    let code = detail.split(':').next().unwrap_or("");
+    let well_formed =
+        (1..=40).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if well_formed { code } else { "an error" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_code;
+
+    #[test]
+    fn only_a_well_formed_error_code_reaches_the_page() {
+        assert_eq!(
+            error_code("login_required: the user is not signed in"),
+            "login_required"
+        );
+        assert_eq!(error_code("server_error"), "server_error");
+        assert_eq!(
+            error_code("Call +1 555 0100 to restore your account"),
+            "an error"
+        );
+        assert_eq!(error_code(""), "an error");
+    }
 }
