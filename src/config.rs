@@ -140,8 +140,9 @@ impl Default for SsoConfig {
 /// The OpenID provider tessera signs people in through.
 #[derive(Clone)]
 pub struct OidcSettings {
-    /// `TESSERA_OIDC_ISSUER`, without a trailing slash: the provider's
-    /// document is at `{issuer}/.well-known/openid-configuration`.
+    /// `TESSERA_OIDC_ISSUER`, exactly as the provider writes it in its
+    /// tokens' `iss` (Authentik's ends in a slash, Keycloak's does not):
+    /// the provider's document is at `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
     pub client_id: String,
     pub client_secret: Option<String>,
@@ -194,7 +195,6 @@ impl SsoSettings {
             }
             return Ok(SsoConfig::default());
         };
-        let issuer = issuer.trim_end_matches('/').to_owned();
         if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
             return Err(format!(
                 "TESSERA_OIDC_ISSUER must be an http(s) URL, not {issuer:?}"
@@ -330,7 +330,7 @@ mod tests {
             ..none
         };
         let oidc = whole.validate().unwrap().oidc.unwrap();
-        assert_eq!(oidc.issuer, "https://id.example.com");
+        assert_eq!(oidc.issuer, "https://id.example.com/", "kept as written");
         assert_eq!(
             oidc.redirect_url,
             "https://tokens.example.com/login/oidc/callback"
