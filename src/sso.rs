@@ -10,12 +10,11 @@
 //! account of that name here.
 
 use crate::accounts::{DisplayName, Username};
-use crate::actions::{Actor, record_detail};
-use crate::auth::session;
+use crate::actions::{Actor, record_detail, start_session};
 use crate::config::{Config, OidcSettings};
 use crate::db::models::accounts::{self, Account, NewAccount};
 use crate::db::models::audit::Event;
-use crate::db::models::{oidc_links, sessions};
+use crate::db::models::oidc_links;
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::tokens::Role;
@@ -61,51 +60,44 @@ pub fn sign_in(
     // Two first sign-ins of one person (or of two people wanting the same
     // name) may race; the unique indexes decide, and the loser tries again
     // and finds the account, or the next free name.
+    let once = |conn: &mut DbConn| -> Result<Outcome, AppError> {
+        let account = match oidc_links::find(conn, &identity.issuer, &identity.subject)? {
+            Some(account) => account,
+            None => create(conn, oidc, identity, ip)?,
+        };
+        if !account.active {
+            let actor = Actor { account: None, ip };
+            audit(conn, Event::LoginFailed, actor, &account)?;
+            return Ok(Outcome::Deactivated);
+        }
+        let account = follow_admin_group(conn, oidc, identity, account, ip)?;
+        let sid = start_session(conn, config, &account, ip, METHOD_OIDC)?;
+        Ok(Outcome::SignedIn { sid, account })
+    };
     let mut tries = 0;
     loop {
-        match db::write_transaction(conn, |conn| sign_in_once(conn, config, oidc, identity, ip)) {
+        match db::write_transaction(conn, once) {
             Err(AppError::Conflict(_)) if tries < 2 => tries += 1,
             other => return other,
         }
     }
 }
 
-fn sign_in_once(
+/// An audit entry about `account` that says it came through single sign-on.
+fn audit(
     conn: &mut DbConn,
-    config: &Config,
-    oidc: &OidcSettings,
-    identity: &Identity,
-    ip: Option<&str>,
-) -> Result<Outcome, AppError> {
-    let account = match oidc_links::find(conn, &identity.issuer, &identity.subject)? {
-        Some(account) => account,
-        None => create(conn, oidc, identity, ip)?,
-    };
-    if !account.active {
-        record_detail(
-            conn,
-            Event::LoginFailed,
-            Actor { account: None, ip },
-            Some(&account.account_id),
-            None,
-            Some(METHOD_OIDC),
-        )?;
-        return Ok(Outcome::Deactivated);
-    }
-    let account = follow_admin_group(conn, oidc, identity, account, ip)?;
-    let now = db::now();
-    accounts::set_last_login(conn, account.id, now)?;
-    sessions::delete_expired(conn, now)?;
-    let sid = session::create(conn, config, account.id)?;
+    event: Event,
+    actor: Actor<'_>,
+    account: &Account,
+) -> Result<(), AppError> {
     record_detail(
         conn,
-        Event::LoginSucceeded,
-        Actor::new(&account, ip),
+        event,
+        actor,
         Some(&account.account_id),
         None,
         Some(METHOD_OIDC),
-    )?;
-    Ok(Outcome::SignedIn { sid, account })
+    )
 }
 
 fn in_admin_group(oidc: &OidcSettings, identity: &Identity) -> bool {
@@ -150,13 +142,11 @@ fn create(
         .map_err(unique_to_conflict)?;
     // The verified email (identity.email) is stored here once accounts
     // have an email column.
-    record_detail(
+    audit(
         conn,
         Event::AccountCreated,
         Actor::new(&account, ip),
-        Some(&account.account_id),
-        None,
-        Some(METHOD_OIDC),
+        &account,
     )?;
     Ok(account)
 }
@@ -205,14 +195,8 @@ fn follow_admin_group(
     }
     accounts::set_role(conn, account.id, wanted)?;
     account.role = wanted.as_str().to_owned();
-    record_detail(
-        conn,
-        Event::AccountRoleChanged,
-        Actor { account: None, ip },
-        Some(&account.account_id),
-        None,
-        Some(METHOD_OIDC),
-    )?;
+    let actor = Actor { account: None, ip };
+    audit(conn, Event::AccountRoleChanged, actor, &account)?;
     Ok(account)
 }
 

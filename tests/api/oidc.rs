@@ -412,13 +412,23 @@ async fn a_provider_that_is_down_is_a_clear_page_and_tessera_still_serves() {
     assert_refused(&browser, resp, 502, "could not reach Test IdP").await;
 }
 
+/// A new person on their way back from the provider (after `choice` on
+/// its consent page): the server, the browser, and the URL the provider
+/// sends them to, not yet visited.
+async fn at_the_callback(choice: AtConsent) -> Option<(TestApp, Browser, String)> {
+    let base = provider()?;
+    let app = app_with(base, |_| {}).await;
+    let person = Person::new(base, json!({"preferred_username": "pat"})).await;
+    let browser = Browser::new(&app);
+    let back = to_callback(&browser, &person.login, choice).await;
+    Some((app, browser, back))
+}
+
 #[tokio::test]
 async fn cancelling_at_the_provider_is_a_clear_page() {
-    let Some(base) = provider() else { return };
-    let app = app_with(base, |_| {}).await;
-    let person = Person::new(base, json!({"preferred_username": "cy"})).await;
-    let browser = Browser::new(&app);
-    let back = to_callback(&browser, &person.login, AtConsent::Cancel).await;
+    let Some((_app, browser, back)) = at_the_callback(AtConsent::Cancel).await else {
+        return;
+    };
     assert!(back.contains("error=access_denied"), "{back}");
     let resp = browser.client.get(back).send().await.unwrap();
     assert_refused(&browser, resp, 403, "You did not allow tessera").await;
@@ -426,11 +436,9 @@ async fn cancelling_at_the_provider_is_a_clear_page() {
 
 #[tokio::test]
 async fn a_tampered_state_is_refused() {
-    let Some(base) = provider() else { return };
-    let app = app_with(base, |_| {}).await;
-    let person = Person::new(base, json!({"preferred_username": "tam"})).await;
-    let browser = Browser::new(&app);
-    let back = to_callback(&browser, &person.login, AtConsent::Allow).await;
+    let Some((_app, browser, back)) = at_the_callback(AtConsent::Allow).await else {
+        return;
+    };
     let mut url = reqwest::Url::parse(&back).unwrap();
     let pairs: Vec<(String, String)> = url
         .query_pairs()
@@ -453,11 +461,9 @@ async fn a_tampered_state_is_refused() {
 
 #[tokio::test]
 async fn a_replayed_code_is_refused() {
-    let Some(base) = provider() else { return };
-    let app = app_with(base, |_| {}).await;
-    let person = Person::new(base, json!({"preferred_username": "rex"})).await;
-    let victim = Browser::new(&app);
-    let back = to_callback(&victim, &person.login, AtConsent::Allow).await;
+    let Some((app, victim, back)) = at_the_callback(AtConsent::Allow).await else {
+        return;
+    };
     assert_see_other(&victim.client.get(&back).send().await.unwrap(), "/profile");
     // The same redirect again, in the same browser: its state is used up.
     let resp = victim.client.get(&back).send().await.unwrap();
@@ -467,21 +473,9 @@ async fn a_replayed_code_is_refused() {
     // In a sign-in of its own, with a fresh state: the provider refuses
     // the used code.
     let thief = Browser::new(&app);
-    let fresh = to_callback(&thief, &person.login, AtConsent::Allow).await;
-    let state = reqwest::Url::parse(&fresh)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let old_code = reqwest::Url::parse(&back)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    let fresh = to_callback(&thief, "admin-demo", AtConsent::Allow).await;
+    let state = query_value(&fresh, "state");
+    let old_code = query_value(&back, "code");
     let mut replay = reqwest::Url::parse(&fresh).unwrap();
     replay
         .query_pairs_mut()
@@ -492,6 +486,13 @@ async fn a_replayed_code_is_refused() {
     assert_refused(&thief, resp, 400, "did not confirm this sign-in").await;
     let failed = audit(&app, "login.failed").await;
     assert_eq!(failed["items"][0]["detail"], "method=oidc");
+}
+
+/// The value of `key` in `url`'s query.
+fn query_value(url: &str, key: &str) -> String {
+    let url = reqwest::Url::parse(url).unwrap();
+    let (_, value) = url.query_pairs().find(|(k, _)| k == key).unwrap();
+    value.into_owned()
 }
 
 /// Signs in through the issuer `/bad/{mode}`, which answers at once.

@@ -47,6 +47,20 @@ function freePort() {
   });
 }
 
+/** A server's settings for signing in through `base`, on a port chosen now. */
+async function ssoServer(base, more) {
+  const port = await freePort();
+  const env = {
+    TESSERA_OIDC_ISSUER: base,
+    TESSERA_OIDC_CLIENT_ID: "tessera",
+    TESSERA_OIDC_CLIENT_SECRET: "tessera-test-secret",
+    TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    TESSERA_OIDC_NAME: "Test IdP",
+    ...more,
+  };
+  return { port, env };
+}
+
 /** Adds or changes a person at the provider. */
 async function atProvider(base, login, claims) {
   const res = await fetch(`${base}/test/users`, {
@@ -80,16 +94,7 @@ async function ssoSignIn(page, login) {
 test("sign in through the provider, use tessera, and come back renamed and no longer an admin", async (t) => {
   const base = provider(t);
   if (!base) return;
-  const port = await freePort();
-  const env = {
-    TESSERA_OIDC_ISSUER: base,
-    TESSERA_OIDC_CLIENT_ID: "tessera",
-    TESSERA_OIDC_CLIENT_SECRET: "tessera-test-secret",
-    TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    TESSERA_OIDC_NAME: "Test IdP",
-    TESSERA_OIDC_ADMIN_GROUP: ADMINS,
-  };
-  const { page, context, server } = await open(t, {}, { port, env });
+  const { page, context, server } = await open(t, {}, await ssoServer(base, { TESSERA_OIDC_ADMIN_GROUP: ADMINS }));
   const login = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   await atProvider(base, login, { preferred_username: "margaret", name: "Margaret Hamilton", groups: [ADMINS] });
 
@@ -129,16 +134,7 @@ test("sign in through the provider, use tessera, and come back renamed and no lo
 test("with passwords turned off the sign-in page only offers the provider", async (t) => {
   const base = provider(t);
   if (!base) return;
-  const port = await freePort();
-  const env = {
-    TESSERA_OIDC_ISSUER: base,
-    TESSERA_OIDC_CLIENT_ID: "tessera",
-    TESSERA_OIDC_CLIENT_SECRET: "tessera-test-secret",
-    TESSERA_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    TESSERA_OIDC_NAME: "Test IdP",
-    TESSERA_PASSWORD_LOGIN: "false",
-  };
-  const { page } = await open(t, {}, { port, env });
+  const { page } = await open(t, {}, await ssoServer(base, { TESSERA_PASSWORD_LOGIN: "false" }));
   await page.goto("/login");
   assert.ok(await page.getByRole("link", { name: "Sign in with Test IdP" }).isVisible());
   assert.equal(await page.locator("input[name=password]").count(), 0);
