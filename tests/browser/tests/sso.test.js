@@ -10,7 +10,7 @@ const { execFileSync } = require("node:child_process");
 const net = require("node:net");
 const path = require("node:path");
 const fs = require("node:fs");
-const { REPO, SCREENSHOTS, TOKEN_RE, useChromium, generateToken } = require("../lib/harness");
+const { REPO, SCREENSHOTS, TOKEN_RE, useChromium, generateToken, axeViolations, inBothSchemes } = require("../lib/harness");
 
 const open = useChromium();
 const ADMINS = "tessera-admins";
@@ -140,4 +140,20 @@ test("with passwords turned off the sign-in page only offers the provider", asyn
   assert.equal(await page.locator("input[name=password]").count(), 0);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, "login-sso-only.png") });
+  await assertAccessible(page, "/login with single sign-on only");
+
+  // A sign-in that went wrong (here: nobody started it) is a page that
+  // says so and leads back.
+  await page.goto("/login/oidc/callback?code=x&state=y");
+  assert.equal(await page.locator("h1").innerText(), "Sign-in expired");
+  await assertAccessible(page, "the refused sign-in page");
+  await Promise.all([page.waitForURL("**/login"), page.click("#back-to-login")]);
 });
+
+/** No serious or critical axe-core finding, in light and dark. */
+async function assertAccessible(page, what) {
+  await inBothSchemes(page, async (colorScheme) => {
+    const bad = (await axeViolations(page)).filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.join("; ")}`), [], `${what} in ${colorScheme}`);
+  });
+}
