@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
+#   0. the OpenID provider of the single sign-on tests (scripts/oidc.sh);
 #   1. unit tests and the integration suite on SQLite, including the runs
 #      through nginx and Caddy (installed by scripts/proxies.sh);
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
@@ -30,6 +31,15 @@ scripts/deps.sh
 # says SKIP loudly on a laptop.
 if ! scripts/proxies.sh; then
   skip_or_fail "nginx and Caddy could not be installed; the proxy tests did not run"
+fi
+
+# A real OpenID provider for the single sign-on tests (tests/api/oidc.rs),
+# one process for the whole run, on both backends.
+echo "== OpenID provider (scripts/oidc.sh)"
+if oidc_url=$(scripts/oidc.sh); then
+  export TEST_OIDC_URL="$oidc_url"
+else
+  skip_or_fail "the OpenID provider did not start (scripts/oidc.sh); the single sign-on tests skip"
 fi
 
 echo "== tests on SQLite"

@@ -604,28 +604,45 @@ pub fn sign_in(
     let Some(account) = account.filter(|_| ok) else {
         conn.transaction::<_, AppError, _>(|conn| {
             rate_limit::record_failure(conn, config.login_limit, &keys, now)?;
-            record(
+            record_detail(
                 conn,
                 Event::LoginFailed,
                 Actor { account: None, ip },
                 target.as_deref(),
                 None,
+                Some(crate::sso::METHOD_PASSWORD),
             )
         })?;
         return Ok(None);
     };
     conn.transaction(|conn| {
         rate_limit::record_success(conn, username)?;
-        accounts::set_last_login(conn, account.id, now)?;
-        sessions::delete_expired(conn, now)?;
-        let sid = session::create(conn, config, account.id)?;
-        record(
-            conn,
-            Event::LoginSucceeded,
-            Actor::new(&account, ip),
-            Some(&account.account_id),
-            None,
-        )?;
-        Ok(Some(sid))
+        start_session(conn, config, &account, ip, crate::sso::METHOD_PASSWORD).map(Some)
     })
+}
+
+/// What every way of signing in does once it knows who: the last sign-in
+/// time, a new session (its secret returned for the cookie), and
+/// `login.succeeded` saying how (`method`). Call inside the sign-in's
+/// transaction.
+pub fn start_session(
+    conn: &mut DbConn,
+    config: &Config,
+    account: &Account,
+    ip: Option<&str>,
+    method: &str,
+) -> Result<String, AppError> {
+    let now = db::now();
+    accounts::set_last_login(conn, account.id, now)?;
+    sessions::delete_expired(conn, now)?;
+    let sid = session::create(conn, config, account.id)?;
+    record_detail(
+        conn,
+        Event::LoginSucceeded,
+        Actor::new(account, ip),
+        Some(&account.account_id),
+        None,
+        Some(method),
+    )?;
+    Ok(sid)
 }

@@ -8,7 +8,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use crate::accounts::{DisplayName, Username};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::config::{
-    Config, DatabaseUrl, PasswordCost, TrustedProxies, redact_url, resolve_secret_keys,
+    Config, DatabaseUrl, PasswordCost, SsoSettings, TrustedProxies, redact_url, resolve_secret_keys,
 };
 use crate::db::models::{accounts, settings, tokens as token_db};
 use crate::db::{self, Db};
@@ -90,6 +90,41 @@ pub struct Cli {
         default_value = "text"
     )]
     pub log_format: LogFormat,
+
+    /// The OpenID provider people sign in through (its discovery document is at ISSUER/.well-known/openid-configuration)
+    #[arg(long, env = "TESSERA_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id tessera has at the provider
+    #[arg(long, env = "TESSERA_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret (leave unset for a public client: PKCE still applies)
+    #[arg(
+        long,
+        env = "TESSERA_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// Where people reach tessera, e.g. https://tokens.example.com; the provider sends them back to PUBLIC_URL/login/oidc/callback
+    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// The provider's name on the sign-in button ("Sign in with NAME")
+    #[arg(long, env = "TESSERA_OIDC_NAME", global = true)]
+    pub oidc_name: Option<String>,
+
+    /// A value of the `groups` claim that makes an account an admin (checked at every sign-in)
+    #[arg(long, env = "TESSERA_OIDC_ADMIN_GROUP", global = true)]
+    pub oidc_admin_group: Option<String>,
+
+    /// Offer the password form on the sign-in page (false: single sign-on only)
+    #[arg(long, env = "TESSERA_PASSWORD_LOGIN", global = true, action = ArgAction::Set,
+          num_args = 0..=1, default_value = "true", default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub password_login: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -195,6 +230,16 @@ impl Cli {
                 self.trusted_proxies.as_deref().unwrap_or_default(),
             )?,
             metrics_bind: self.metrics_bind,
+            sso: SsoSettings {
+                issuer: self.oidc_issuer.clone(),
+                client_id: self.oidc_client_id.clone(),
+                client_secret: self.oidc_client_secret.clone(),
+                public_url: self.public_url.clone(),
+                name: self.oidc_name.clone(),
+                admin_group: self.oidc_admin_group.clone(),
+                password_login: self.password_login,
+            }
+            .validate()?,
         })
     }
 }

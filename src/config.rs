@@ -119,6 +119,8 @@ pub struct Config {
     /// Where `/metrics` is served, unauthenticated, instead of on the main
     /// listener for `metrics:read` tokens.
     pub metrics_bind: Option<SocketAddr>,
+    /// Single sign-on and whether passwords are still taken (SPEC §11).
+    pub sso: SsoConfig,
 }
 
 impl Config {
@@ -132,6 +134,110 @@ impl Config {
         max_failures: 10,
         window_secs: 15 * 60,
     };
+}
+
+/// How people sign in: through an OpenID provider, with a password, or both.
+#[derive(Debug, Clone)]
+pub struct SsoConfig {
+    pub oidc: Option<OidcSettings>,
+    /// `TESSERA_PASSWORD_LOGIN`: with `false` the sign-in page has no
+    /// password form and `POST /login` is refused.
+    pub password_login: bool,
+}
+
+impl Default for SsoConfig {
+    fn default() -> Self {
+        Self {
+            oidc: None,
+            password_login: true,
+        }
+    }
+}
+
+/// The OpenID provider tessera signs people in through.
+#[derive(Clone)]
+pub struct OidcSettings {
+    /// `TESSERA_OIDC_ISSUER`, exactly as the provider writes it in its
+    /// tokens' `iss` (Authentik's ends in a slash, Keycloak's does not):
+    /// the provider's document is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// `{TESSERA_PUBLIC_URL}/login/oidc/callback`, registered at the provider.
+    pub redirect_url: String,
+    /// The button says "Sign in with {name}".
+    pub name: String,
+    /// A value of the `groups` claim that makes an admin.
+    pub admin_group: Option<String>,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_url", &self.redirect_url)
+            .field("name", &self.name)
+            .field("admin_group", &self.admin_group)
+            .finish()
+    }
+}
+
+/// What the `TESSERA_OIDC_*` settings, `TESSERA_PUBLIC_URL` and
+/// `TESSERA_PASSWORD_LOGIN` say, as read from flags or environment.
+#[derive(Debug, Clone, Default)]
+pub struct SsoSettings {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub public_url: Option<String>,
+    pub name: Option<String>,
+    pub admin_group: Option<String>,
+    pub password_login: bool,
+}
+
+impl SsoSettings {
+    /// Checks the settings together: a provider needs its client id and
+    /// the public URL, and turning passwords off needs a provider, or
+    /// nobody could sign in at all.
+    pub fn validate(self) -> Result<SsoConfig, String> {
+        let set = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let Some(issuer) = set(self.issuer) else {
+            if !self.password_login {
+                return Err("TESSERA_PASSWORD_LOGIN=false needs TESSERA_OIDC_ISSUER: without a provider nobody could sign in".into());
+            }
+            return Ok(SsoConfig::default());
+        };
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(format!(
+                "TESSERA_OIDC_ISSUER must be an http(s) URL, not {issuer:?}"
+            ));
+        }
+        let client_id = set(self.client_id)
+            .ok_or("TESSERA_OIDC_CLIENT_ID is required with TESSERA_OIDC_ISSUER")?;
+        let public = set(self.public_url)
+            .ok_or("TESSERA_PUBLIC_URL is required with TESSERA_OIDC_ISSUER: the provider sends people back to {TESSERA_PUBLIC_URL}/login/oidc/callback")?;
+        if !(public.starts_with("https://") || public.starts_with("http://")) {
+            return Err(format!(
+                "TESSERA_PUBLIC_URL must be an http(s) URL, not {public:?}"
+            ));
+        }
+        Ok(SsoConfig {
+            oidc: Some(OidcSettings {
+                issuer,
+                client_id,
+                client_secret: set(self.client_secret),
+                redirect_url: format!("{}/login/oidc/callback", public.trim_end_matches('/')),
+                name: set(self.name).unwrap_or_else(|| "single sign-on".into()),
+                admin_group: set(self.admin_group),
+            }),
+            password_login: self.password_login,
+        })
+    }
 }
 
 /// Reads the secret keys for a database: `TESSERA_SECRET_KEYS` (a list,
@@ -276,6 +382,50 @@ mod tests {
         assert!(err.contains("TESSERA_DATABASE_URL"));
         assert!(!err.contains("hunter2"));
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn sso_settings_are_checked_together() {
+        let none = SsoSettings {
+            password_login: true,
+            ..Default::default()
+        };
+        assert!(none.clone().validate().unwrap().oidc.is_none());
+        let no_password = SsoSettings {
+            password_login: false,
+            ..none.clone()
+        };
+        assert!(
+            no_password
+                .validate()
+                .unwrap_err()
+                .contains("TESSERA_OIDC_ISSUER")
+        );
+        let issuer_only = SsoSettings {
+            issuer: Some("https://id.example.com/".into()),
+            ..none.clone()
+        };
+        assert!(
+            issuer_only
+                .validate()
+                .unwrap_err()
+                .contains("TESSERA_OIDC_CLIENT_ID")
+        );
+        let whole = SsoSettings {
+            issuer: Some("https://id.example.com/".into()),
+            client_id: Some("tessera".into()),
+            public_url: Some("https://tokens.example.com/".into()),
+            client_secret: Some("hunter2".into()),
+            ..none
+        };
+        let oidc = whole.validate().unwrap().oidc.unwrap();
+        assert_eq!(oidc.issuer, "https://id.example.com/", "kept as written");
+        assert_eq!(
+            oidc.redirect_url,
+            "https://tokens.example.com/login/oidc/callback"
+        );
+        assert_eq!(oidc.name, "single sign-on");
+        assert!(!format!("{oidc:?}").contains("hunter2"));
     }
 
     #[test]

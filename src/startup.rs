@@ -19,7 +19,8 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp, document_path};
 use crate::routes::{
-    assets, auth, errors, forward_auth, health, introspect, metrics, preferences, profile, tokens,
+    assets, auth, errors, forward_auth, health, introspect, metrics, oidc, preferences, profile,
+    tokens,
 };
 use crate::state::AppState;
 use crate::{keys, shutdown, telemetry};
@@ -133,6 +134,8 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/static/app.css", &[op!(GET assets::css)]),
     resource("/static/app.js", &[op!(GET assets::js)]),
     resource("/login", &[op!(GET auth::show), op!(POST auth::submit)]),
+    resource("/login/oidc", &[op!(GET oidc::start)]),
+    resource("/login/oidc/callback", &[op!(GET oidc::callback)]),
     resource("/logout", &[op!(GET auth::confirm_logout), op!(POST auth::logout)]),
     resource("/profile", &[op!(GET preferences::show)]),
     resource("/profile/tokens", &[op!(POST preferences::create)]),
@@ -261,6 +264,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
 /// run its shutdown hooks once the server has stopped.
 pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
     web::Data::new(AppState {
+        sso: crate::oidc::Sso::new(config.sso.oidc.clone()),
         config,
         db,
         kept: Default::default(),

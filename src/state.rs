@@ -1,6 +1,7 @@
 use crate::auth::restrict::RateLimits;
 use crate::config::Config;
 use crate::db::Db;
+use crate::oidc::Sso;
 use crate::routes::kept::KeptResponses;
 use crate::scopes::GrantableRoles;
 use crate::shutdown::ShutdownHooks;
@@ -17,4 +18,6 @@ pub struct AppState {
     pub on_shutdown: ShutdownHooks,
     /// The tokens' rate limits, in process (`auth::restrict`).
     pub limits: RateLimits,
+    /// Single sign-on: the provider's settings and what it published.
+    pub sso: Sso,
 }

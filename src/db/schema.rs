@@ -12,6 +12,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        oidc_issuer -> Nullable<Text>,
+        oidc_subject -> Nullable<Text>,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::actions;
 use crate::auth::client_ip;
 use crate::auth::guards::SignedIn;
 use crate::auth::session;
+use crate::config::SsoConfig;
 use crate::error::AppError;
 use crate::extract::FormBody;
 use crate::routes::{Ctx, html, see_other};
@@ -16,6 +17,7 @@ use crate::views::auth::{LoginPage, LogoutPage};
 use crate::views::page::{Flash, PageCtx};
 
 fn login_page(
+    sso: &SsoConfig,
     status: StatusCode,
     session: &Session,
     username: &str,
@@ -28,6 +30,8 @@ fn login_page(
             ctx: PageCtx::new("Sign in", "login", session, None, &csrf),
             username: username.to_owned(),
             error,
+            sso_name: sso.oidc.as_ref().map(|o| o.name.clone()),
+            password_login: sso.password_login,
         },
     )
 }
@@ -42,11 +46,12 @@ pub async fn show(cx: Ctx) -> Result<HttpResponse, AppError> {
     if session::current(&req, &state).await?.is_some() {
         return Ok(see_other("/profile"));
     }
-    login_page(StatusCode::OK, &session, "", None)
+    login_page(&state.config.sso, StatusCode::OK, &session, "", None)
 }
 
 /// `POST /login`: 303 to Account Preferences, or the form again with a
-/// message (401 wrong credentials, 403 stale form, 429 throttled).
+/// message (401 wrong credentials, 403 stale form or passwords turned off,
+/// 429 throttled).
 pub async fn submit(
     Ctx {
         req,
@@ -56,6 +61,15 @@ pub async fn submit(
     form: FormBody,
 ) -> Result<HttpResponse, AppError> {
     let username = form.get("username").unwrap_or("").trim().to_owned();
+    if !state.config.sso.password_login {
+        return login_page(
+            &state.config.sso,
+            StatusCode::FORBIDDEN,
+            &session,
+            "",
+            Some("Signing in with a password is turned off here; use single sign-on.".into()),
+        );
+    }
     let password = form.get("password").unwrap_or("").to_owned();
     let expected = session
         .get::<String>("csrf")
@@ -64,6 +78,7 @@ pub async fn submit(
         .unwrap_or_default();
     if expected.is_empty() || session::check_csrf(form.get("csrf_token"), &expected).is_err() {
         return login_page(
+            &state.config.sso,
             StatusCode::FORBIDDEN,
             &session,
             &username,
@@ -72,6 +87,7 @@ pub async fn submit(
     }
     if username.is_empty() || password.is_empty() {
         return login_page(
+            &state.config.sso,
             StatusCode::BAD_REQUEST,
             &session,
             &username,
@@ -92,6 +108,7 @@ pub async fn submit(
             Ok(see_other("/profile"))
         }
         Ok(None) => login_page(
+            &state.config.sso,
             StatusCode::UNAUTHORIZED,
             &session,
             &username,
@@ -99,6 +116,7 @@ pub async fn submit(
         ),
         Err(AppError::TooManyRequests { retry_after }) => {
             let mut resp = login_page(
+                &state.config.sso,
                 StatusCode::TOO_MANY_REQUESTS,
                 &session,
                 &username,

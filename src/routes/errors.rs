@@ -138,6 +138,26 @@ fn error_page(err: &AppError) -> HttpResponse {
         }
         other => other.to_string(),
     };
+    let mut resp = message_page(status, heading, message, "/profile");
+    // Keep the headers that tell a client what to do next.
+    let original = err.error_response();
+    for name in [header::RETRY_AFTER] {
+        if let Some(v) = original.headers().get(&name) {
+            resp.headers_mut().insert(name.clone(), v.clone());
+        }
+    }
+    resp
+}
+
+/// An error page: its status, heading and message, and where its one
+/// button leads (Account Preferences, or the sign-in page when signing in
+/// failed).
+pub fn message_page(
+    status: StatusCode,
+    heading: &str,
+    message: String,
+    back: &'static str,
+) -> HttpResponse {
     let page = ErrorPage {
         ctx: PageCtx {
             title: heading.to_owned(),
@@ -149,16 +169,9 @@ fn error_page(err: &AppError) -> HttpResponse {
         status: status.as_u16(),
         heading: heading.to_owned(),
         message,
+        back,
     };
-    let mut resp = html(status, &page).unwrap_or_else(|e| e.error_response());
-    // Keep the headers that tell a client what to do next.
-    let original = err.error_response();
-    for name in [header::RETRY_AFTER] {
-        if let Some(v) = original.headers().get(&name) {
-            resp.headers_mut().insert(name.clone(), v.clone());
-        }
-    }
-    resp
+    html(status, &page).unwrap_or_else(|e| e.error_response())
 }
 
 #[cfg(test)]

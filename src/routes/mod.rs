@@ -10,6 +10,7 @@ pub mod health;
 pub mod introspect;
 pub mod kept;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod preferences;
 pub mod profile;

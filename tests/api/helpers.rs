@@ -148,6 +148,7 @@ pub fn test_config(db: &TestDb) -> Config {
         older_keys: Vec::new(),
         metrics_bind: None,
         trusted_proxies: Default::default(),
+        sso: Default::default(),
     }
 }
 

@@ -25,6 +25,7 @@ mod key_rotation;
 mod metrics;
 mod migrations;
 mod multi_instance;
+mod oidc;
 mod openapi;
 mod outage;
 mod proxies;

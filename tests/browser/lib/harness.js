@@ -41,13 +41,15 @@ process.on("exit", () => {
 /**
  * Starts `tessera serve` on a fresh database in a temp folder and waits for
  * its listening line. Resolves to { url, password, dbUrl, stop() }.
+ * `port` (default: any free one) and `env` (more settings) are for servers
+ * whose address must be known before they start (single sign-on).
  */
-async function startServer() {
+async function startServer({ port = 0, env = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-browser-"));
   const dbUrl = `sqlite://${path.join(dir, "t.db")}`;
-  const child = spawn(BIN, ["--database-url", dbUrl, "serve", "--bind", "127.0.0.1:0"], {
+  const child = spawn(BIN, ["--database-url", dbUrl, "serve", "--bind", `127.0.0.1:${port}`], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
   });
   let stderr = "";
   child.stderr.on("data", (chunk) => {
@@ -116,7 +118,7 @@ function launchBrowser() {
 
 /**
  * One headless Chromium for the calling test file, launched before its first
- * test and closed after its last. Returns `open(t, options)`, which gives a
+ * test and closed after its last. Returns `open(t, options, serverOptions)`, which gives a
  * test a server and a fresh context of its own in that browser (see setup).
  */
 function useChromium() {
@@ -128,7 +130,7 @@ function useChromium() {
   after(async () => {
     await browser?.close();
   });
-  return (t, options) => setup(t, browser, options);
+  return (t, options, serverOptions) => setup(t, browser, options, serverOptions);
 }
 
 /** Runs `look(colorScheme)` with the page in light, then in dark. */
@@ -143,8 +145,8 @@ async function inBothSchemes(page, look) {
  * A server and a fresh browser context for one test, both torn down when the
  * test ends. `options` go to browser.newContext().
  */
-async function setup(t, browser, options = {}) {
-  const server = await startServer();
+async function setup(t, browser, options = {}, serverOptions = {}) {
+  const server = await startServer(serverOptions);
   let context;
   t.after(async () => {
     if (context) await context.close();
