@@ -95,7 +95,7 @@ pub struct TokenRequest {
     pub expires_in_hours: Option<i64>,
     /// Where the token may be used from: up to 20 IPv4/IPv6 addresses or
     /// CIDR ranges; absent or empty: anywhere.
-    #[schema(max_items = 20, example = json!(["203.0.113.0/24", "2001:db8::1"]))]
+    #[schema(value_type = Option<Vec<crate::restrictions::AllowedIpSchema>>, max_items = 20, example = json!(["203.0.113.0/24", "2001:db8::1"]))]
     #[serde(default)]
     pub allowed_ips: Option<Vec<String>>,
     /// Requests per minute, 1-100000; absent or null: no limit.
