@@ -118,6 +118,28 @@ pub fn parse_rate_limit(n: Option<i64>) -> Result<Option<i32>, String> {
     }
 }
 
+/// One entry of an IP allowlist as the OpenAPI document describes it. The
+/// pattern is IPv4's, so that generated requests are all good ones; IPv6
+/// addresses and ranges are accepted as well.
+pub struct AllowedIpSchema;
+
+impl utoipa::PartialSchema for AllowedIpSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(format!(
+                "^({OCTET}\\.){{3}}{OCTET}(/([0-9]|[12][0-9]|3[0-2]))?$"
+            )))
+            .description(Some(
+                "An IPv4 or IPv6 address, or a CIDR range of either (e.g. 203.0.113.0/24, 2001:db8::/32).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AllowedIpSchema {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,25 +183,3 @@ mod tests {
         assert!(parse_rate_limit(Some(-5)).is_err());
     }
 }
-
-/// One entry of an IP allowlist as the OpenAPI document describes it. The
-/// pattern is IPv4's, so that generated requests are all good ones; IPv6
-/// addresses and ranges are accepted as well.
-pub struct AllowedIpSchema;
-
-impl utoipa::PartialSchema for AllowedIpSchema {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(format!(
-                "^({OCTET}\\.){{3}}{OCTET}(/([0-9]|[12][0-9]|3[0-2]))?$"
-            )))
-            .description(Some(
-                "An IPv4 or IPv6 address, or a CIDR range of either (e.g. 203.0.113.0/24, 2001:db8::/32).",
-            ))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for AllowedIpSchema {}
