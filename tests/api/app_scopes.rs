@@ -6,10 +6,26 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, find};
+use crate::helpers::{Browser, TestApp, assert_error, find};
 
 async fn create_scope(app: &TestApp, admin: &str, body: Value) -> reqwest::Response {
     app.post_json("/admin/scopes.json", admin, &body).await
+}
+
+/// Creates a scope, expecting 201.
+async fn scope_made(app: &TestApp, admin: &str, body: Value) {
+    let resp = create_scope(app, admin, body).await;
+    assert_eq!(resp.status(), 201);
+}
+
+/// Asks for a token from a signed-in browser, whatever the answer.
+async fn session_mint(browser: &Browser, body: Value) -> reqwest::Response {
+    browser
+        .json(Method::POST, "/profile/tokens.json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// What introspection says a token may do now.
@@ -134,12 +150,7 @@ async fn bad_names_duplicates_and_built_in_names_are_refused_naming_the_field() 
             .iter()
             .all(|s| s["builtin"] == true)
     );
-    assert_eq!(
-        create_scope(&app, &admin.token, json!({"name": "billing:read"}))
-            .await
-            .status(),
-        201
-    );
+    scope_made(&app, &admin.token, json!({"name": "billing:read"})).await;
     assert_error(
         create_scope(&app, &admin.token, json!({"name": "billing:read"})).await,
         409,
@@ -185,7 +196,7 @@ async fn users_grant_only_the_scopes_their_role_may_grant() {
         json!({"name": "billing:read", "description": "Read invoices", "grantable_by": ["user", "admin"]}),
         json!({"name": "ops:deploy", "description": "Deploy services", "grantable_by": ["admin"]}),
     ] {
-        assert_eq!(create_scope(&app, &admin.token, body).await.status(), 201);
+        scope_made(&app, &admin.token, body).await;
     }
     let user = app.with_user(&["tokens:write"]).await;
     // The form offers the user's one application scope, with its
@@ -207,21 +218,17 @@ async fn users_grant_only_the_scopes_their_role_may_grant() {
         .mint(json!({"label": "billing", "scopes": ["billing:read"]}))
         .await;
     assert_eq!(made["token"]["scopes"], json!(["billing:read"]));
-    let refused = user
-        .browser
-        .json(Method::POST, "/profile/tokens.json")
-        .json(&json!({"label": "ops", "scopes": ["ops:deploy"]}))
-        .send()
-        .await
-        .unwrap();
+    let refused = session_mint(
+        &user.browser,
+        json!({"label": "ops", "scopes": ["ops:deploy"]}),
+    )
+    .await;
     assert_error(refused, 403, "forbidden", Some("scopes")).await;
-    let unknown = user
-        .browser
-        .json(Method::POST, "/profile/tokens.json")
-        .json(&json!({"label": "x", "scopes": ["billing:write"]}))
-        .send()
-        .await
-        .unwrap();
+    let unknown = session_mint(
+        &user.browser,
+        json!({"label": "x", "scopes": ["billing:write"]}),
+    )
+    .await;
     assert_error(unknown, 400, "invalid_input", Some("scopes")).await;
     // By token: also only what the calling token holds.
     let body = app
@@ -247,12 +254,7 @@ async fn users_grant_only_the_scopes_their_role_may_grant() {
 async fn deleting_a_scope_takes_it_from_every_token_in_one_go() {
     let app = TestApp::spawn().await;
     let admin = app.with_admin().await;
-    assert_eq!(
-        create_scope(&app, &admin.token, json!({"name": "billing:read"}))
-            .await
-            .status(),
-        201
-    );
+    scope_made(&app, &admin.token, json!({"name": "billing:read"})).await;
     let user = app.user();
     let both = app.token(&user.account, &["tokens:read", "billing:read"]);
     let only = app.token(&user.account, &["billing:read"]);
@@ -304,12 +306,7 @@ async fn deleting_a_scope_takes_it_from_every_token_in_one_go() {
             .all(|s| s["name"] != "billing:read")
     );
     // The form button deletes as well.
-    assert_eq!(
-        create_scope(&app, &admin.token, json!({"name": "billing:write"}))
-            .await
-            .status(),
-        201
-    );
+    scope_made(&app, &admin.token, json!({"name": "billing:write"})).await;
     let resp = admin
         .browser
         .submit("/admin/scopes/billing:write/delete", &[])
@@ -339,12 +336,7 @@ async fn the_role_cap_applies_to_application_scopes_at_request_time() {
         .status(),
         201
     );
-    assert_eq!(
-        create_scope(&app, &admin.token, json!({"name": "billing:read"}))
-            .await
-            .status(),
-        201
-    );
+    scope_made(&app, &admin.token, json!({"name": "billing:read"})).await;
     let introspector = app.token(&admin.user.account, &["introspect"]);
     let other_admin = app.admin();
     let secret = app.token(
