@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
+#   0. a mail server for the tests (scripts/smtp.sh);
 #   1. unit tests and the integration suite on SQLite;
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
 #      then the database-outage test on a throwaway cluster;
@@ -21,6 +22,16 @@ skip_or_fail() {
 }
 
 scripts/deps.sh
+
+# A real mail server (aiosmtpd) for the tests of mail and notices; the
+# tests read where it is from the variables it prints.
+echo "== mail server for the tests"
+if smtp_env=$(scripts/smtp.sh up); then
+  eval "$smtp_env"
+  trap 'scripts/smtp.sh down' EXIT
+else
+  skip_or_fail "the test mail server (scripts/smtp.sh) could not be started; the mail tests did not run"
+fi
 
 echo "== tests on SQLite"
 TEST_DATABASE_URL= cargo test --all-targets

@@ -234,6 +234,7 @@ pub fn create_token(
             Some(&owner.account_id),
             Some(plain.prefix()),
         )?;
+        crate::notices::token_created(conn, config, &token)?;
         Ok(token)
     })?;
     Ok((token, plain))
@@ -517,8 +518,9 @@ pub fn sign_in(
     config: &Config,
     username: &str,
     password: &str,
-    ip: Option<&str>,
-) -> Result<Option<String>, AppError> {
+    origin: &sessions::Origin,
+) -> Result<Option<SignedIn>, AppError> {
+    let ip = origin.ip.as_deref();
     let keys = rate_limit::keys(username, ip);
     let now = db::now();
     rate_limit::check(conn, config.login_limit, &keys, now)?;
@@ -548,7 +550,7 @@ pub fn sign_in(
         rate_limit::record_success(conn, username)?;
         accounts::set_last_login(conn, account.id, now)?;
         sessions::delete_expired(conn, now)?;
-        let sid = session::create(conn, config, account.id)?;
+        let sid = session::create(conn, config, account.id, origin)?;
         record(
             conn,
             Event::LoginSucceeded,
@@ -556,6 +558,17 @@ pub fn sign_in(
             Some(&account.account_id),
             None,
         )?;
-        Ok(Some(sid))
+        Ok(Some(SignedIn {
+            sid,
+            must_change_password: account.must_change_password,
+        }))
     })
+}
+
+/// A successful sign-in: the new session's secret, and whether an admin's
+/// reset obliges the account to choose a new password first.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub sid: String,
+    pub must_change_password: bool,
 }

@@ -69,6 +69,20 @@ pub struct Cli {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Mail server: smtp://user:pass@host:port (STARTTLS when offered) or smtps://...
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The address mail is sent from, e.g. "tessera <tessera@example.org>"
+    #[arg(long, env = "TESSERA_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Seconds between the scheduler's looks for due notices
+    #[arg(long, env = "TESSERA_NOTIFY_INTERVAL_SECONDS", global = true,
+          default_value_t = Config::DEFAULT_NOTIFY_INTERVAL_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub notify_interval_seconds: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -151,6 +165,11 @@ impl Cli {
             login_limit: Config::DEFAULT_LOGIN_LIMIT,
             session_hours: 12,
             trusted_proxies: self.trusted_proxies.clone(),
+            mail: crate::notices::mail::MailSettings::parse(
+                self.smtp_url.as_deref(),
+                self.mail_from.as_deref(),
+            )?,
+            notify_interval_secs: self.notify_interval_seconds,
         })
     }
 }

@@ -107,10 +107,17 @@ pub struct Config {
     /// else the header is ignored: it could be forged to dodge the sign-in
     /// limits.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where mail goes out (`TESSERA_SMTP_URL`, `TESSERA_MAIL_FROM`); none:
+    /// no mail, and the pages say so.
+    pub mail: Option<crate::notices::mail::MailSettings>,
+    /// How often the scheduler looks for due notices, in seconds; also the
+    /// first wait before a failed mail is tried again.
+    pub notify_interval_secs: u64,
 }
 
 impl Config {
     pub const DEFAULT_MAX_TOKENS_PER_USER: u32 = 100;
+    pub const DEFAULT_NOTIFY_INTERVAL_SECS: u64 = 60;
     pub const DEFAULT_LOGIN_LIMIT: LoginLimit = LoginLimit {
         max_failures: 10,
         window_secs: 15 * 60,

@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod notices;
+pub mod preferences;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp};
-use crate::routes::{assets, auth, errors, health, preferences, profile, tokens};
+use crate::routes::{account, assets, auth, errors, health, preferences, profile, tokens};
 use crate::state::AppState;
 
 /// Security headers on every response (SPEC §6). The policy allows no
@@ -29,6 +29,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub enum Verb {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -37,6 +38,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
     }
@@ -47,6 +49,7 @@ impl Verb {
         match self {
             Verb::Get => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
             Verb::Post => web::post(),
+            Verb::Patch => web::patch(),
             Verb::Delete => web::delete(),
         }
     }
@@ -55,6 +58,7 @@ impl Verb {
         match self {
             Verb::Get => HttpMethod::Get,
             Verb::Post => HttpMethod::Post,
+            Verb::Patch => HttpMethod::Patch,
             Verb::Delete => HttpMethod::Delete,
         }
     }
@@ -86,6 +90,9 @@ macro_rules! verb {
     };
     (POST) => {
         Verb::Post
+    };
+    (PATCH) => {
+        Verb::Patch
     };
     (DELETE) => {
         Verb::Delete
@@ -131,9 +138,16 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile", &[op!(GET preferences::show)]),
     resource("/profile/tokens", &[op!(POST preferences::create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
+    resource("/profile/details", &[op!(POST account::details)]),
+    resource("/profile/email/verify", &[op!(GET account::verify_email)]),
+    resource("/profile/password", &[op!(GET account::password_page), op!(POST account::change_password)]),
+    resource("/profile/sessions/{id:[1-9][0-9]*}/delete", &[op!(POST account::sign_out_session)]),
+    resource("/profile/sessions/delete-others", &[op!(POST account::sign_out_others)]),
+    resource("/profile/preferences", &[op!(POST account::save_preferences)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
-    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
+    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json), op!(PATCH profile::patch_profile, profile::__path_patch_profile)]),
+    resource("/profile/sessions.json", &[op!(GET profile::sessions_json, profile::__path_sessions_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST tokens::activation, tokens::__path_activation)]),
@@ -253,6 +267,7 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
         db,
         kept: Default::default(),
     });
+    crate::notices::scheduler::spawn(state.clone());
     // actix's Logger renders its line on every request, written or not;
     // leave it out when the access log is filtered away (TESSERA_LOG=warn).
     let access_log =

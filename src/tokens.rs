@@ -179,6 +179,7 @@ impl fmt::Debug for TokenHash {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     ProfileRead,
+    ProfileWrite,
     TokensRead,
     TokensWrite,
     AdminRead,
@@ -186,8 +187,9 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ProfileRead,
+        Scope::ProfileWrite,
         Scope::TokensRead,
         Scope::TokensWrite,
         Scope::AdminRead,
@@ -197,6 +199,7 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::ProfileRead => "profile:read",
+            Scope::ProfileWrite => "profile:write",
             Scope::TokensRead => "tokens:read",
             Scope::TokensWrite => "tokens:write",
             Scope::AdminRead => "admin:read",

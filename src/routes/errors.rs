@@ -133,6 +133,7 @@ fn error_page(err: &AppError) -> HttpResponse {
             user: None,
             flash: None,
             section: "error",
+            zone: crate::preferences::Zone::utc(),
         },
         status: status.as_u16(),
         heading: heading.to_owned(),

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
-use crate::views::page::{FieldErrors, PageCtx, exact_utc, rfc3339};
+use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::profile::RoleName;
 use crate::views::tokens::{TokenView, token_columns};
 
@@ -108,10 +108,6 @@ impl AuditEntryView {
             token_prefix: entry.token_prefix.clone(),
             ip: entry.ip.clone(),
         }
-    }
-
-    pub fn at_exact(&self) -> String {
-        exact_utc(&self.at)
     }
 }
 

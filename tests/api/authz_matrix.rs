@@ -168,12 +168,52 @@ pub(crate) fn table() -> Vec<Row> {
             Some(""),
             admin_form,
         ),
+        // Account Preferences' own settings (SPEC §10): sessions only.
+        row(M::GET, "/profile/password", None, page_for_anyone_signed_in),
+        row(
+            M::POST,
+            "/profile/details",
+            Some("display_name=Someone&email="),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/password",
+            Some(
+                "current_password=wrong&new_password=long+enough+pw&confirm_password=long+enough+pw",
+            ),
+            [L, 400, L, L, L, 400, L, L, L, L],
+        ),
+        row(
+            M::POST,
+            "/profile/preferences",
+            Some("time_zone=Europe/Amsterdam&language=en&notify=expired"),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/sessions/delete-others",
+            Some(""),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/sessions/999999/delete",
+            Some(""),
+            other_form,
+        ),
         // JSON reads.
         row(M::GET, "/healthz", None, [200; 10]),
         row(M::GET, "/openapi.json", None, [200; 10]),
         row(
             M::GET,
             "/profile.json",
+            None,
+            [401, 200, 200, 403, 403, 200, 200, 200, 401, 200],
+        ),
+        row(
+            M::GET,
+            "/profile/sessions.json",
             None,
             [401, 200, 200, 403, 403, 200, 200, 200, 401, 200],
         ),
@@ -194,6 +234,12 @@ pub(crate) fn table() -> Vec<Row> {
         row(M::GET, "/admin/tokens.json", None, admin_read),
         row(M::GET, "/admin/audit.json", None, admin_read),
         // JSON writes.
+        row(
+            M::PATCH,
+            "/profile.json",
+            Some(r#"{"time_zone": "Europe/Amsterdam"}"#),
+            [401, 200, 403, 403, 403, 200, 403, 200, 401, 200],
+        ),
         row(
             M::POST,
             "/profile/tokens.json",
@@ -424,6 +470,7 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
         &gone.account,
         &[
             "profile:read",
+            "profile:write",
             "tokens:read",
             "tokens:write",
             "admin:read",
@@ -434,6 +481,7 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
         &demoted.account,
         &[
             "profile:read",
+            "profile:write",
             "tokens:read",
             "tokens:write",
             "admin:read",
@@ -484,6 +532,7 @@ async fn callers(app: &TestApp) -> Vec<Caller> {
                 &admin,
                 &[
                     "profile:read",
+                    "profile:write",
                     "tokens:read",
                     "tokens:write",
                     "admin:read",

@@ -25,6 +25,7 @@ use tessera::db::{Db, DbConn};
 use tessera::tokens::{Role, ScopeSet, SecretKey, random_chars};
 
 mod browser;
+pub mod mail;
 mod raw;
 mod served;
 
@@ -146,6 +147,8 @@ pub fn test_config(db: &TestDb) -> Config {
         login_limit: Config::DEFAULT_LOGIN_LIMIT,
         session_hours: 12,
         trusted_proxies: Vec::new(),
+        mail: None,
+        notify_interval_secs: Config::DEFAULT_NOTIFY_INTERVAL_SECS,
     }
 }
 

@@ -21,6 +21,7 @@ mod migrations;
 mod multi_instance;
 mod openapi;
 mod outage;
+mod preferences;
 mod read_cache;
 mod route_table;
 mod security;

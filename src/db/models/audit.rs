@@ -19,10 +19,13 @@ pub enum Event {
     AccountRoleChanged,
     AccountDeactivated,
     AccountActivated,
+    AccountPasswordChanged,
+    AccountPasswordReset,
+    AccountEmailChanged,
 }
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 13] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -33,6 +36,9 @@ impl Event {
         Event::AccountRoleChanged,
         Event::AccountDeactivated,
         Event::AccountActivated,
+        Event::AccountPasswordChanged,
+        Event::AccountPasswordReset,
+        Event::AccountEmailChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,9 @@ impl Event {
             Event::AccountRoleChanged => "account.role_changed",
             Event::AccountDeactivated => "account.deactivated",
             Event::AccountActivated => "account.activated",
+            Event::AccountPasswordChanged => "account.password_changed",
+            Event::AccountPasswordReset => "account.password_reset",
+            Event::AccountEmailChanged => "account.email_changed",
         }
     }
 

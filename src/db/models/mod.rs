@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod login_failures;
+pub mod notices;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
