@@ -119,6 +119,10 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Reset an account's password to a one-time one, which must be changed
+    /// at the next sign-in; signs the account out everywhere. Prints the
+    /// password as the last word
+    ResetPassword { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +226,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let config = cli.config(no_bind())?;
             open(&config)?;
             println!("migrations applied to {}", redact_url(&cli.database_url));
+            Ok(())
+        }
+        Some(Command::User(UserCommand::ResetPassword { name })) => {
+            let config = cli.config(no_bind())?;
+            let db = open(&config)?;
+            let mut conn = db.get().map_err(describe)?;
+            let account = accounts::find_by_username(&mut conn, name)
+                .map_err(|e| describe(e.into()))?
+                .ok_or_else(|| format!("no account named {name:?}"))?;
+            let (account, password) = crate::preferences::reset_password(
+                &mut conn,
+                config.password_cost,
+                &account.account_id,
+                Actor::console(),
+            )
+            .map_err(describe)?;
+            println!(
+                "password of {} ({}) reset; it must be changed at the next sign-in; one-time password: {password}",
+                account.username, account.account_id
+            );
             Ok(())
         }
         Some(Command::User(UserCommand::Create {

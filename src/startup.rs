@@ -128,7 +128,7 @@ macro_rules! op {
 /// before the `{id}` one.
 #[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = {
-    use crate::routes::admin::{audit as a_audit, tokens as a_tokens, users as a_users};
+    use crate::routes::admin::{audit as a_audit, credentials as a_cred, notices as a_notices, tokens as a_tokens, users as a_users};
     &[
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
@@ -156,8 +156,12 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/users/{account_id}.json", &[op!(GET a_users::show_json, a_users::__path_show_json)]),
     resource("/admin/users/{account_id}/role.json", &[op!(POST a_users::role_json, a_users::__path_role_json)]),
     resource("/admin/users/{account_id}/{action:deactivate|activate}.json", &[op!(POST a_users::activation_json, a_users::__path_activation_json)]),
+    resource("/admin/users/{account_id}/email.json", &[op!(POST a_cred::email_json, a_cred::__path_email_json)]),
+    resource("/admin/users/{account_id}/password.json", &[op!(POST a_cred::password_json, a_cred::__path_password_json)]),
     resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
     resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
+    resource("/admin/users/{account_id}/email", &[op!(POST a_cred::email_form)]),
+    resource("/admin/users/{account_id}/password", &[op!(POST a_cred::password_form)]),
     resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
     resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
@@ -165,6 +169,8 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
     resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
     resource("/admin/audit", &[op!(GET a_audit::list_page)]),
+    resource("/admin/notices.json", &[op!(GET a_notices::list_json, a_notices::__path_list_json)]),
+    resource("/admin/notices", &[op!(GET a_notices::list_page)]),
     ]
 };
 

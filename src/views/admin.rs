@@ -28,6 +28,8 @@ pub struct AccountView {
     #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
     pub token_count: i64,
+    /// The address mail goes to (confirmed, or set by an admin).
+    pub email: Option<String>,
 }
 
 impl AccountView {
@@ -41,6 +43,7 @@ impl AccountView {
             created_at: rfc3339(account.created_at),
             last_login_at: account.last_login_at.map(rfc3339),
             token_count,
+            email: account.email.clone().filter(|_| account.email_verified),
         }
     }
 
@@ -175,6 +178,9 @@ pub struct PasswordReveal {
     pub account_id: String,
     pub username: String,
     pub password: String,
+    /// A reset's one-time password rather than a new account's.
+    #[serde(default)]
+    pub reset: bool,
 }
 
 /// `GET /admin/users`.

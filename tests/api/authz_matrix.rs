@@ -77,6 +77,7 @@ pub(crate) fn table() -> Vec<Row> {
         row(M::GET, "/admin/users/{acc}", None, admin_page),
         row(M::GET, "/admin/tokens", None, admin_page),
         row(M::GET, "/admin/audit", None, admin_page),
+        row(M::GET, "/admin/notices", None, admin_page),
         // Forms.
         row(
             M::POST,
@@ -168,6 +169,13 @@ pub(crate) fn table() -> Vec<Row> {
             Some(""),
             admin_form,
         ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/email",
+            Some("email=someone@example.org"),
+            admin_form,
+        ),
+        row(M::POST, "/admin/users/{acc}/password", Some(""), admin_form),
         // Account Preferences' own settings (SPEC §10): sessions only.
         row(M::GET, "/profile/password", None, page_for_anyone_signed_in),
         row(
@@ -233,6 +241,7 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(M::GET, "/admin/tokens.json", None, admin_read),
         row(M::GET, "/admin/audit.json", None, admin_read),
+        row(M::GET, "/admin/notices.json", None, admin_read),
         // JSON writes.
         row(
             M::PATCH,
@@ -322,6 +331,18 @@ pub(crate) fn table() -> Vec<Row> {
             M::POST,
             "/admin/users/{acc}/role.json",
             Some(r#"{"role": "admin"}"#),
+            admin_write_200,
+        ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/email.json",
+            Some(r#"{"email": "someone@example.org"}"#),
+            admin_write_200,
+        ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/password.json",
+            None,
             admin_write_200,
         ),
         row(

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod admin_credentials;
 mod admin_race;
 mod auth_forms;
 mod authz_matrix;
@@ -19,6 +20,7 @@ mod errors;
 mod hostile;
 mod migrations;
 mod multi_instance;
+mod notices;
 mod openapi;
 mod outage;
 mod preferences;

@@ -108,7 +108,8 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Notice>> {
         .optional()
 }
 
-/// How a claimed notice ended.
+/// How a claimed notice ended; a failure before it stays on record (what
+/// admins look at), unless `error` says why this one failed.
 pub fn finish(
     conn: &mut DbConn,
     id: i64,
@@ -116,14 +117,18 @@ pub fn finish(
     now: PrimitiveDateTime,
     error: Option<&str>,
 ) -> QueryResult<usize> {
-    diesel::update(notices::table.find(id).filter(notices::state.eq("sending")))
-        .set((
-            notices::state.eq(state),
-            notices::sent_at.eq((state == "sent").then_some(now)),
-            notices::last_error.eq(error),
-            notices::claimed_until.eq(None::<PrimitiveDateTime>),
-        ))
-        .execute(conn)
+    let claimed = notices::table.find(id).filter(notices::state.eq("sending"));
+    let done = (
+        notices::state.eq(state),
+        notices::sent_at.eq((state == "sent").then_some(now)),
+        notices::claimed_until.eq(None::<PrimitiveDateTime>),
+    );
+    match error {
+        Some(error) => diesel::update(claimed)
+            .set((done, notices::last_error.eq(Some(error))))
+            .execute(conn),
+        None => diesel::update(claimed).set(done).execute(conn),
+    }
 }
 
 /// A failed attempt to be tried again at `next`.
