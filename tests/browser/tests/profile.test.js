@@ -171,5 +171,5 @@ test("a plain user is not offered admin scopes", async (t) => {
   const password = await createUser(server, "dana");
   await signIn(page, "dana", password);
   const offered = await page.locator("input[name=scopes]").evaluateAll((els) => els.map((e) => e.value));
-  assert.deepEqual(offered, ["profile:read", "tokens:read", "tokens:write"]);
+  assert.deepEqual(offered, ["profile:read", "profile:write", "tokens:read", "tokens:write"]);
 });
