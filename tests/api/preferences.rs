@@ -8,15 +8,16 @@ use serde_json::{Value, json};
 use crate::helpers::mail::{MailSink, fresh_address};
 use crate::helpers::{Browser, TestApp, assert_error, assert_see_other, location};
 
+/// A `.json` page as the browser's own scripts read it.
+async fn json_of(browser: &Browser, path: &str) -> Value {
+    let resp = browser.json(Method::GET, path).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.unwrap()
+}
+
 /// `/profile.json` as the browser's own scripts read it.
 async fn profile_of(browser: &Browser) -> Value {
-    let resp = browser
-        .json(Method::GET, "/profile.json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+    json_of(browser, "/profile.json").await
 }
 
 /// How many audit entries of `event` there are.
@@ -246,14 +247,7 @@ async fn sessions_are_listed_and_signed_out_one_by_one_or_all_others() {
     let one = Browser::signed_in(&a, &user).await;
     let two = Browser::signed_in(&a, &user).await;
     let three = Browser::signed_in(&b, &user).await;
-    let list: Value = one
-        .json(Method::GET, "/profile/sessions.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = json_of(&one, "/profile/sessions.json").await;
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 3, "{list}");
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
@@ -281,14 +275,7 @@ async fn sessions_are_listed_and_signed_out_one_by_one_or_all_others() {
 
     // Two's session, signed out from one, on instance B too.
     let two_id = {
-        let mine: Value = two
-            .json(Method::GET, "/profile/sessions.json")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mine = json_of(&two, "/profile/sessions.json").await;
         mine["sessions"]
             .as_array()
             .unwrap()
