@@ -47,7 +47,7 @@ db.execute("UPDATE api_tokens SET id = 987654321012 WHERE label = 'placeholder'"
 db.commit()
 EOF
 token=$("$bin" token create --user fuzz-admin --label schemathesis \
-  --scope profile:read --scope tokens:read --scope tokens:write \
+  --scope profile:read --scope profile:write --scope tokens:read --scope tokens:write \
   --scope admin:read --scope admin:write)
 
 "$bin" serve --bind 127.0.0.1:0 >"$work/stdout" 2>"$work/stderr" &

@@ -32,13 +32,13 @@ pub async fn profile_json(req: HttpRequest, caller: Need<scope::ProfileRead>) ->
 #[schema(as = ProfileChanges)]
 pub struct ProfilePatch {
     /// At most 100 characters; blank: the username.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub display_name: Option<String>,
     /// An IANA time zone name.
-    #[schema(example = "Europe/Amsterdam")]
+    #[schema(value_type = Option<TimeZoneName>, example = "Europe/Amsterdam")]
     pub time_zone: Option<String>,
     /// `en` or `nl`.
-    #[schema(example = "nl")]
+    #[schema(value_type = Option<String>, pattern = "^\\s*(en|nl)\\s*$", example = "nl")]
     pub language: Option<String>,
     /// All five, each true or false.
     pub notifications: Option<Notifications>,
@@ -46,6 +46,22 @@ pub struct ProfilePatch {
     #[schema(value_type = Option<String>, read_only)]
     pub email: Option<serde_json::Value>,
 }
+
+/// The time zones tessera knows, by their IANA names, for the OpenAPI
+/// document.
+pub struct TimeZoneName;
+
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Zone::names()))
+            .description(Some("An IANA time zone name."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}
 
 impl ProfilePatch {
     /// Checks every field against the account as it is.

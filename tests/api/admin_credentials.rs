@@ -24,10 +24,10 @@ async fn an_admin_sets_an_email_address_used_at_once() {
     assert_eq!(profile["email"], "ada@example.org");
     assert_eq!(profile["email_verified"], true);
     // Bad input names the field; nobody is not found.
-    let resp = app
-        .post_json(&path, &admin.token, &json!({"email": "nope"}))
-        .await;
-    assert_error(resp, 400, "invalid_input", Some("email")).await;
+    for bad in [json!({"email": "nope"}), json!({})] {
+        let resp = app.post_json(&path, &admin.token, &bad).await;
+        assert_error(resp, 400, "invalid_input", Some("email")).await;
+    }
     let resp = app
         .post_json(
             "/admin/users/acc_missing000000/email.json",

@@ -26,8 +26,15 @@ use crate::views::page::Flash;
 #[schema(as = EmailChange)]
 pub struct EmailRequest {
     /// The address, used at once; null or blank: none.
-    #[schema(required = true, example = "ada@example.org")]
-    pub email: Option<String>,
+    #[schema(required = true, value_type = Option<String>, example = "ada@example.org")]
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+}
+
+/// A field that must be sent, though it may be null: `Some(None)` is
+/// null, `None` (by `default`) absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 async fn set_email(
@@ -68,7 +75,13 @@ pub async fn email_json(
     path: web::Path<String>,
     need: NeedJson<scope::AdminWrite, EmailRequest>,
 ) -> JsonResult<AccountView> {
-    let view = set_email(&state, need.caller, path.into_inner(), need.body.email).await?;
+    let email = need.body.email.ok_or_else(|| {
+        AppError::invalid(
+            "email",
+            "send the address, or null to remove the one there is",
+        )
+    })?;
+    let view = set_email(&state, need.caller, path.into_inner(), email).await?;
     Ok(Json(view))
 }
 
