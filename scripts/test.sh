@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   0. the OpenID provider of the single sign-on tests (scripts/oidc.sh);
+#   0. the OpenID provider of the single sign-on tests (scripts/oidc.sh)
+#      and a mail server for the tests of mail (scripts/smtp.sh);
 #   1. unit tests and the integration suite on SQLite, including the runs
 #      through nginx and Caddy (installed by scripts/proxies.sh);
 #   2. the integration suite again on PostgreSQL 15 (started by scripts/pg.sh),
@@ -40,6 +41,16 @@ if oidc_url=$(scripts/oidc.sh); then
   export TEST_OIDC_URL="$oidc_url"
 else
   skip_or_fail "the OpenID provider did not start (scripts/oidc.sh); the single sign-on tests skip"
+fi
+
+# A real mail server (aiosmtpd) for the tests of mail and notices; the
+# tests read where it is from the variables it prints.
+echo "== mail server for the tests"
+if smtp_env=$(scripts/smtp.sh up); then
+  eval "$smtp_env"
+  trap 'scripts/smtp.sh down' EXIT
+else
+  skip_or_fail "the test mail server (scripts/smtp.sh) could not be started; the mail tests did not run"
 fi
 
 echo "== tests on SQLite"

@@ -304,6 +304,7 @@ pub fn create_token(
             Some(&owner.account_id),
             Some(plain.prefix()),
         )?;
+        crate::notices::token_created(conn, config, &token)?;
         Ok(token)
     })?;
     Ok((token, plain))
@@ -587,8 +588,9 @@ pub fn sign_in(
     config: &Config,
     username: &str,
     password: &str,
-    ip: Option<&str>,
-) -> Result<Option<String>, AppError> {
+    origin: &sessions::Origin,
+) -> Result<Option<SignedIn>, AppError> {
+    let ip = origin.ip.as_deref();
     let keys = rate_limit::keys(username, ip);
     let now = db::now();
     rate_limit::check(conn, config.login_limit, &keys, now)?;
@@ -617,29 +619,42 @@ pub fn sign_in(
     };
     conn.transaction(|conn| {
         rate_limit::record_success(conn, username)?;
-        start_session(conn, config, &account, ip, crate::sso::METHOD_PASSWORD).map(Some)
+        start_session(conn, config, &account, origin, crate::sso::METHOD_PASSWORD).map(|sid| {
+            Some(SignedIn {
+                sid,
+                must_change_password: account.must_change_password,
+            })
+        })
     })
 }
 
+/// A successful sign-in: the new session's secret, and whether an admin's
+/// reset obliges the account to choose a new password first.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub sid: String,
+    pub must_change_password: bool,
+}
+
 /// What every way of signing in does once it knows who: the last sign-in
-/// time, a new session (its secret returned for the cookie), and
-/// `login.succeeded` saying how (`method`). Call inside the sign-in's
-/// transaction.
+/// time, a new session (its secret returned for the cookie) recording where
+/// it signed in from, and `login.succeeded` saying how (`method`). Call
+/// inside the sign-in's transaction.
 pub fn start_session(
     conn: &mut DbConn,
     config: &Config,
     account: &Account,
-    ip: Option<&str>,
+    origin: &sessions::Origin,
     method: &str,
 ) -> Result<String, AppError> {
     let now = db::now();
     accounts::set_last_login(conn, account.id, now)?;
     sessions::delete_expired(conn, now)?;
-    let sid = session::create(conn, config, account.id)?;
+    let sid = session::create(conn, config, account.id, origin)?;
     record_detail(
         conn,
         Event::LoginSucceeded,
-        Actor::new(account, ip),
+        Actor::new(account, origin.ip.as_deref()),
         Some(&account.account_id),
         None,
         Some(method),

@@ -126,6 +126,20 @@ pub struct Cli {
           value_parser = clap::builder::BoolishValueParser::new())]
     pub password_login: bool,
 
+    /// Mail server: smtp://user:pass@host:port (STARTTLS when offered) or smtps://...
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The address mail is sent from, e.g. "tessera <tessera@example.org>"
+    #[arg(long, env = "TESSERA_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Seconds between the scheduler's looks for due notices
+    #[arg(long, env = "TESSERA_NOTIFY_INTERVAL_SECONDS", global = true,
+          default_value_t = Config::DEFAULT_NOTIFY_INTERVAL_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub notify_interval_seconds: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -170,6 +184,10 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Reset an account's password to a one-time one, which must be changed
+    /// at the next sign-in; signs the account out everywhere. Prints the
+    /// password as the last word
+    ResetPassword { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +258,11 @@ impl Cli {
                 password_login: self.password_login,
             }
             .validate()?,
+            mail: crate::notices::mail::MailSettings::parse(
+                self.smtp_url.as_deref(),
+                self.mail_from.as_deref(),
+            )?,
+            notify_interval_secs: self.notify_interval_seconds,
         })
     }
 }
@@ -282,6 +305,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let config = cli.config(no_bind())?;
             open(&config)?;
             println!("migrations applied to {}", redact_url(&cli.database_url));
+            Ok(())
+        }
+        Some(Command::User(UserCommand::ResetPassword { name })) => {
+            let config = cli.config(no_bind())?;
+            let db = open(&config)?;
+            let mut conn = db.get().map_err(describe)?;
+            let account = accounts::find_by_username(&mut conn, name)
+                .map_err(|e| describe(e.into()))?
+                .ok_or_else(|| format!("no account named {name:?}"))?;
+            let (account, password) = crate::preferences::reset_password(
+                &mut conn,
+                config.password_cost,
+                &account.account_id,
+                Actor::console(),
+            )
+            .map_err(describe)?;
+            println!(
+                "password of {} ({}) reset; it must be changed at the next sign-in; one-time password: {password}",
+                account.username, account.account_id
+            );
             Ok(())
         }
         Some(Command::User(UserCommand::Create {

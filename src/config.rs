@@ -121,6 +121,12 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Single sign-on and whether passwords are still taken (SPEC §11).
     pub sso: SsoConfig,
+    /// Where mail goes out (`TESSERA_SMTP_URL`, `TESSERA_MAIL_FROM`); none:
+    /// no mail, and the pages say so.
+    pub mail: Option<crate::notices::mail::MailSettings>,
+    /// How often the scheduler looks for due notices, in seconds; also the
+    /// first wait before a failed mail is tried again.
+    pub notify_interval_secs: u64,
 }
 
 impl Config {
@@ -130,6 +136,7 @@ impl Config {
     }
 
     pub const DEFAULT_MAX_TOKENS_PER_USER: u32 = 100;
+    pub const DEFAULT_NOTIFY_INTERVAL_SECS: u64 = 60;
     pub const DEFAULT_LOGIN_LIMIT: LoginLimit = LoginLimit {
         max_failures: 10,
         window_secs: 15 * 60,

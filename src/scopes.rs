@@ -148,7 +148,7 @@ pub fn list(conn: &mut DbConn) -> Result<ScopeList, AppError> {
 pub fn builtin_description(scope: Scope) -> &'static str {
     match scope {
         Scope::ProfileRead => "Read your account details",
-        Scope::ProfileWrite => "Change your account's preferences",
+        Scope::ProfileWrite => "Change your display name, time zone, language and notifications",
         Scope::TokensRead => "List your tokens",
         Scope::TokensWrite => "Create, deactivate and delete your tokens",
         Scope::AdminRead => "Read every account, token and the audit log",

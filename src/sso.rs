@@ -12,9 +12,10 @@
 use crate::accounts::{DisplayName, Username};
 use crate::actions::{Actor, record_detail, start_session};
 use crate::config::{Config, OidcSettings};
-use crate::db::models::accounts::{self, Account, NewAccount};
+use crate::db::models::accounts::{self, Account, NO_PASSWORD, NewAccount};
 use crate::db::models::audit::Event;
 use crate::db::models::oidc_links;
+use crate::db::models::sessions::Origin;
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::tokens::Role;
@@ -23,10 +24,6 @@ use crate::tokens::Role;
 pub const METHOD_OIDC: &str = "method=oidc";
 pub const METHOD_PASSWORD: &str = "method=password";
 
-/// Stands in for a password on accounts made by single sign-on: it is no
-/// argon2 hash, so no password matches it until an admin sets one.
-const NO_PASSWORD: &str = "!oidc";
-
 /// Who the provider says signed in, from a verified ID token.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -34,8 +31,8 @@ pub struct Identity {
     pub subject: String,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
-    /// Only when the provider says it is verified. tessera keeps no email
-    /// yet; the account's email is filled from here once it does.
+    /// Only when the provider says it is verified; a new account's email
+    /// address (used at once, as one an admin sets).
     pub email: Option<String>,
     pub groups: Vec<String>,
 }
@@ -44,7 +41,7 @@ pub struct Identity {
 #[derive(Debug)]
 pub enum Outcome {
     /// A new session secret for this account.
-    SignedIn { sid: String, account: Account },
+    SignedIn { sid: String, account: Box<Account> },
     /// The linked account is deactivated.
     Deactivated,
 }
@@ -55,8 +52,9 @@ pub fn sign_in(
     config: &Config,
     oidc: &OidcSettings,
     identity: &Identity,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<Outcome, AppError> {
+    let ip = origin.ip.as_deref();
     // Two first sign-ins of one person (or of two people wanting the same
     // name) may race; the unique indexes decide, and the loser tries again
     // and finds the account, or the next free name.
@@ -71,8 +69,11 @@ pub fn sign_in(
             return Ok(Outcome::Deactivated);
         }
         let account = follow_admin_group(conn, oidc, identity, account, ip)?;
-        let sid = start_session(conn, config, &account, ip, METHOD_OIDC)?;
-        Ok(Outcome::SignedIn { sid, account })
+        let sid = start_session(conn, config, &account, origin, METHOD_OIDC)?;
+        Ok(Outcome::SignedIn {
+            sid,
+            account: Box::new(account),
+        })
     };
     let mut tries = 0;
     loop {
@@ -140,8 +141,15 @@ fn create(
     .map_err(unique_to_conflict)?;
     oidc_links::link(conn, account.id, &identity.issuer, &identity.subject)
         .map_err(unique_to_conflict)?;
-    // The verified email (identity.email) is stored here once accounts
-    // have an email column.
+    // The provider vouches for a verified address, as an admin does; one
+    // that tessera would refuse on the form is left out.
+    if let Some(email) = identity
+        .email
+        .as_deref()
+        .and_then(|e| crate::preferences::parse_email(e).ok())
+    {
+        accounts::set_email(conn, account.id, Some(&email))?;
+    }
     audit(
         conn,
         Event::AccountCreated,

@@ -19,8 +19,8 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::routes::openapi::{self, ApiOp, document_path};
 use crate::routes::{
-    assets, auth, errors, forward_auth, health, introspect, metrics, oidc, preferences, profile,
-    tokens,
+    account, assets, auth, errors, forward_auth, health, introspect, metrics, oidc, preferences,
+    profile, tokens,
 };
 use crate::state::AppState;
 use crate::{keys, shutdown, telemetry};
@@ -34,6 +34,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub enum Verb {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -42,6 +43,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
     }
@@ -52,6 +54,7 @@ impl Verb {
         match self {
             Verb::Get => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
             Verb::Post => web::post(),
+            Verb::Patch => web::patch(),
             Verb::Delete => web::delete(),
         }
     }
@@ -60,6 +63,7 @@ impl Verb {
         match self {
             Verb::Get => HttpMethod::Get,
             Verb::Post => HttpMethod::Post,
+            Verb::Patch => HttpMethod::Patch,
             Verb::Delete => HttpMethod::Delete,
         }
     }
@@ -91,6 +95,9 @@ macro_rules! verb {
     };
     (POST) => {
         Verb::Post
+    };
+    (PATCH) => {
+        Verb::Patch
     };
     (DELETE) => {
         Verb::Delete
@@ -127,7 +134,8 @@ macro_rules! op {
 #[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = {
     use crate::routes::admin::{
-        audit as a_audit, scopes as a_scopes, tokens as a_tokens, users as a_users,
+        audit as a_audit, credentials as a_cred, notices as a_notices, scopes as a_scopes,
+        tokens as a_tokens, users as a_users,
     };
     &[
     resource("/", &[op!(GET preferences::home)]),
@@ -140,12 +148,19 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile", &[op!(GET preferences::show)]),
     resource("/profile/tokens", &[op!(POST preferences::create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
+    resource("/profile/details", &[op!(POST account::details)]),
+    resource("/profile/email/verify", &[op!(GET account::verify_email)]),
+    resource("/profile/password", &[op!(GET account::password_page), op!(POST account::change_password)]),
+    resource("/profile/sessions/{id:[1-9][0-9]*}/delete", &[op!(POST account::sign_out_session)]),
+    resource("/profile/sessions/delete-others", &[op!(POST account::sign_out_others)]),
+    resource("/profile/preferences", &[op!(POST account::save_preferences)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
     resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/metrics", &[op!(GET metrics::metrics)]),
-    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
+    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json), op!(PATCH profile::patch_profile, profile::__path_patch_profile)]),
+    resource("/profile/sessions.json", &[op!(GET profile::sessions_json, profile::__path_sessions_json)]),
     resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST tokens::activation, tokens::__path_activation)]),
@@ -154,8 +169,12 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/users/{account_id}.json", &[op!(GET a_users::show_json, a_users::__path_show_json)]),
     resource("/admin/users/{account_id}/role.json", &[op!(POST a_users::role_json, a_users::__path_role_json)]),
     resource("/admin/users/{account_id}/{action:deactivate|activate}.json", &[op!(POST a_users::activation_json, a_users::__path_activation_json)]),
+    resource("/admin/users/{account_id}/email.json", &[op!(POST a_cred::email_json, a_cred::__path_email_json)]),
+    resource("/admin/users/{account_id}/password.json", &[op!(POST a_cred::password_json, a_cred::__path_password_json)]),
     resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
     resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
+    resource("/admin/users/{account_id}/email", &[op!(POST a_cred::email_form)]),
+    resource("/admin/users/{account_id}/password", &[op!(POST a_cred::password_form)]),
     resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
     resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
@@ -167,6 +186,8 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/scopes", &[op!(GET a_scopes::list_page), op!(POST a_scopes::create_form)]),
     resource("/admin/scopes/{name}.json", &[op!(DELETE a_scopes::delete_json, a_scopes::__path_delete_json)]),
     resource("/admin/scopes/{name}/delete", &[op!(POST a_scopes::delete_form)]),
+    resource("/admin/notices.json", &[op!(GET a_notices::list_json, a_notices::__path_list_json)]),
+    resource("/admin/notices", &[op!(GET a_notices::list_page)]),
     ]
 };
 
@@ -284,6 +305,9 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
     let cookie_key = keys::cookie_key(&config.secret_key);
     let cookie_secure = config.cookie_secure;
     let rotating = !config.older_keys.is_empty();
+    // Every instance sends the notices that are due; the claim in the
+    // database keeps two from sending the same one.
+    crate::notices::scheduler::spawn(state.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -27,7 +27,7 @@ pub struct SignedIn(pub Caller);
 impl SignedIn {
     pub fn csrf_token(&self) -> &str {
         match &self.0.via {
-            Via::Session { csrf_token } => csrf_token,
+            Via::Session { csrf_token, .. } => csrf_token,
             Via::Token { .. } => "",
         }
     }

@@ -41,8 +41,14 @@ use crate::tokens::{Scope, ScopeSet};
 /// How the caller proved who they are.
 #[derive(Debug, Clone)]
 pub enum Via {
-    Token { token_id: i64 },
-    Session { csrf_token: String },
+    Token {
+        token_id: i64,
+    },
+    /// `session_id`: the session's row, "this session" in the list.
+    Session {
+        csrf_token: String,
+        session_id: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +67,14 @@ impl Caller {
         match self.via {
             Via::Token { .. } => Some(&self.scopes),
             Via::Session { .. } => None,
+        }
+    }
+
+    /// The browser session's row, when the caller is one.
+    pub fn session_id(&self) -> Option<i64> {
+        match self.via {
+            Via::Session { session_id, .. } => Some(session_id),
+            Via::Token { .. } => None,
         }
     }
 
@@ -150,7 +164,7 @@ from_read!([S: ScopeMarker + 'static, T: DeserializeOwned + 'static] NeedJson<S,
 /// The checks after identification: CSRF for a session changing state, then
 /// the scope.
 fn allow<S: ScopeMarker>(req: &HttpRequest, caller: Caller) -> Result<Caller, AppError> {
-    if let Via::Session { csrf_token } = &caller.via
+    if let Via::Session { csrf_token, .. } = &caller.via
         && !is_safe(req.method())
     {
         let sent = req
@@ -244,6 +258,18 @@ pub fn client_addr(req: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr
     Some(real.unwrap_or(peer))
 }
 
+/// The browser's own description of itself, as far as a person needs it
+/// to tell their sessions apart.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    let ua = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)?
+        .to_str()
+        .ok()?;
+    let ua: String = ua.trim().chars().take(300).collect();
+    (!ua.is_empty()).then_some(ua)
+}
+
 /// Walks `X-Forwarded-For` from the nearest hop outwards and returns the
 /// first address that is not one of our proxies. Anything unreadable ends
 /// the walk: what lies beyond it cannot be trusted.
@@ -289,6 +315,7 @@ pub(crate) async fn session_caller(
         scopes: ScopeSet::for_role(account.role()),
         account,
         via: Via::Session {
+            session_id: session.row.id,
             csrf_token: session.csrf_token,
         },
         ip: client_ip(req, state),

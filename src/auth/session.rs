@@ -59,6 +59,7 @@ pub async fn current(
     // A session begun before a key rotation was stored under the key of
     // its time, and its CSRF token made with it: both stay valid until the
     // session expires (`crate::keys`).
+    let now = db::now();
     for key in state.config.keys() {
         // The rows may be up to a second old (`db::cache`): expiry is
         // checked again against the clock.
@@ -66,13 +67,35 @@ pub async fn current(
             .db
             .live_session(session_hash(key, &sid))
             .await?
-            .filter(|(row, account)| row.expires_at > db::now() && account.active);
+            .filter(|(row, account)| row.expires_at > now && account.active);
         if let Some((row, account)) = found {
+            note_seen(state, &row, now).await?;
             let csrf_token = session_csrf(key, &sid);
             return Ok(Some((Live { row, csrf_token }, account)));
         }
     }
     Ok(None)
+}
+
+/// Writes down that the session was seen, at most once a minute (the
+/// Sessions section's "last seen"). The row may be up to a second old; the
+/// write itself checks the minute again, so neighbours write once.
+async fn note_seen(
+    state: &AppState,
+    row: &SessionRow,
+    now: time::PrimitiveDateTime,
+) -> Result<(), AppError> {
+    let due = row
+        .last_seen_at
+        .is_none_or(|at| at <= now - sessions::SEEN_RECORDED_EVERY);
+    if due {
+        let id = row.id;
+        state
+            .db
+            .run(move |conn| Ok(sessions::touch(conn, id, now)?))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Compares a form's CSRF token with the session's in constant time.
@@ -113,7 +136,12 @@ fn csrf_matches(sent: Option<&str>, expected: &str) -> bool {
 /// CSRF token), a renewed cookie (so no identifier from before sign-in
 /// survives). Call inside the sign-in transaction's closure with its
 /// connection.
-pub fn create(conn: &mut db::DbConn, config: &Config, account_id: i64) -> Result<String, AppError> {
+pub fn create(
+    conn: &mut db::DbConn,
+    config: &Config,
+    account_id: i64,
+    origin: &sessions::Origin,
+) -> Result<String, AppError> {
     let sid = random_base62(43);
     let now = db::now();
     let expires = now + time::Duration::hours(config.session_hours);
@@ -123,6 +151,7 @@ pub fn create(conn: &mut db::DbConn, config: &Config, account_id: i64) -> Result
         account_id,
         now,
         expires,
+        origin,
     )?;
     Ok(sid)
 }

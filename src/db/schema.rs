@@ -14,6 +14,13 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         oidc_issuer -> Nullable<Text>,
         oidc_subject -> Nullable<Text>,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        pending_email -> Nullable<Text>,
+        time_zone -> Text,
+        language -> Nullable<Text>,
+        notifications -> Text,
+        must_change_password -> Bool,
     }
 }
 
@@ -44,6 +51,9 @@ diesel::table! {
         account_id -> BigInt,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -92,7 +102,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        detail -> Text,
+        state -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(notices -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -102,5 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     settings,
     app_scopes,
-    token_rate_counts
+    token_rate_counts,
+    notices,
 );

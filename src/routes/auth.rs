@@ -6,12 +6,14 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 
 use crate::actions;
-use crate::auth::client_ip;
 use crate::auth::guards::SignedIn;
 use crate::auth::session;
+use crate::auth::{client_ip, user_agent};
 use crate::config::SsoConfig;
+use crate::db::models::sessions::Origin;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{Ctx, html, see_other};
 use crate::views::auth::{LoginPage, LogoutPage};
 use crate::views::page::{Flash, PageCtx};
@@ -94,16 +96,27 @@ pub async fn submit(
             Some("Enter your username and password.".into()),
         );
     }
-    let ip = client_ip(&req, &state);
+    let origin = Origin {
+        ip: client_ip(&req, &state),
+        user_agent: user_agent(&req),
+    };
     let name = username.clone();
     let state2 = state.clone();
     let outcome = state
         .db
-        .run(move |conn| actions::sign_in(conn, &state2.config, &name, &password, ip.as_deref()))
+        .run(move |conn| actions::sign_in(conn, &state2.config, &name, &password, &origin))
         .await;
     match outcome {
-        Ok(Some(sid)) => {
-            session::attach(&session, sid)?;
+        Ok(Some(signed_in)) => {
+            session::attach(&session, signed_in.sid)?;
+            if signed_in.must_change_password {
+                Flash::set(
+                    &session,
+                    "error",
+                    "Your password was reset by an admin. Choose a new one to go on.",
+                );
+                return Ok(see_other(CHANGE_PASSWORD));
+            }
             Flash::set(&session, "success", format!("Signed in as {username}."));
             Ok(see_other("/profile"))
         }

@@ -165,6 +165,7 @@ pub fn message_page(
             user: None,
             flash: None,
             section: "error",
+            zone: crate::preferences::Zone::utc(),
         },
         status: status.as_u16(),
         heading: heading.to_owned(),

@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per area. Handlers extract, call `actions::` or
 //! `db::`, and render; the route table is `startup::ENDPOINTS`.
 
+pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod auth;

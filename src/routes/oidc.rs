@@ -7,8 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::actions::{Actor, record_detail};
-use crate::auth::{client_ip, session};
+use crate::auth::{client_ip, session, user_agent};
 use crate::db::models::audit::Event;
+use crate::db::models::sessions::Origin;
 use crate::error::AppError;
 use crate::oidc::{Callback, FlowError, PENDING_KEY, Pending, TokenProblem};
 use crate::routes::errors::message_page;
@@ -85,10 +86,14 @@ pub async fn callback(
     let Some(oidc) = state.sso.settings().cloned() else {
         return Ok(flow_error_page(&state.sso, &FlowError::NotConfigured));
     };
+    let origin = Origin {
+        ip,
+        user_agent: user_agent(&req),
+    };
     let state2 = state.clone();
     let outcome = state
         .db
-        .run(move |conn| sso::sign_in(conn, &state2.config, &oidc, &identity, ip.as_deref()))
+        .run(move |conn| sso::sign_in(conn, &state2.config, &oidc, &identity, &origin))
         .await?;
     match outcome {
         Outcome::SignedIn { sid, account } => {

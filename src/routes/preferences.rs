@@ -10,22 +10,34 @@ use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::preferences::browser_language;
 use crate::restrictions::AllowedIps;
+use crate::routes::account;
 use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{Ctx, html, html_response, render, see_other};
 use crate::state::AppState;
 use crate::views::page::{FieldErrors, Flash, PageCtx, take};
 use crate::views::profile::{
-    AdvancedFields, ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm,
+    AdvancedFields, ConfirmDeletePage, ProfilePage, ProfileView, Reveal, SettingsView, TokenForm,
 };
 use crate::views::tokens::{TokenList, TokenView};
 
 const REVEAL_KEY: &str = "reveal";
 
-/// Builds the page around a form (fresh, or as typed with its errors).
-async fn page(cx: &Ctx, user: &SignedIn, form: TokenForm) -> Result<ProfilePage, AppError> {
+/// Builds the page around a form (fresh, or as typed with its errors),
+/// and the settings sections (fresh when `None`).
+pub async fn page(
+    cx: &Ctx,
+    user: &SignedIn,
+    form: TokenForm,
+    settings: Option<SettingsView>,
+) -> Result<ProfilePage, AppError> {
     let tokens = cx.state.db.tokens_of(user.0.account.id).await?;
-    Ok(page_with(cx, user, &tokens, form, None))
+    let settings = match settings {
+        Some(settings) => settings,
+        None => account::settings(cx, user).await?,
+    };
+    Ok(page_with(cx, user, &tokens, form, settings, None))
 }
 
 fn page_with(
@@ -37,13 +49,14 @@ fn page_with(
     user: &SignedIn,
     tokens: &AccountTokens,
     form: TokenForm,
+    settings: SettingsView,
     reveal: Option<Reveal>,
 ) -> ProfilePage {
     let account = &user.0.account;
     let now = db::now();
     ProfilePage {
         ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
-        profile: ProfileView::new(account),
+        profile: ProfileView::new(account, browser_language(req)),
         tokens: TokenList {
             tokens: tokens
                 .rows
@@ -53,12 +66,13 @@ fn page_with(
         },
         token_cap: state.config.max_tokens_per_user,
         form,
+        settings,
         reveal,
         base_url: base_url(req),
     }
 }
 
-fn base_url(req: &HttpRequest) -> String {
+pub fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
 }
@@ -75,10 +89,17 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
         session,
         state,
     } = &cx;
+    if user.0.account.must_change_password {
+        return Ok(see_other(account::CHANGE_PASSWORD));
+    }
     let reveal = take::<Reveal>(session, REVEAL_KEY);
     let showing_once = reveal.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
     let app_scopes = app_scopes_for(state, &user).await?;
+    let settings = account::settings(&cx, &user).await?;
+    // The settings sections change without the tokens: they are part of
+    // what the kept page is kept for.
+    let settings_key = account::settings_key(&user.0.account, &settings);
     let make = || {
         let form = TokenForm::new(
             &user.0.account,
@@ -88,11 +109,15 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
             None,
             None,
         );
-        page_with(&cx, &user, &tokens, form, reveal)
+        page_with(&cx, &user, &tokens, form, settings.clone(), reveal)
     };
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(session) {
-        let variant = format!("profile {} {}", user.csrf_token(), base_url(req));
+        let variant = format!(
+            "profile {} {} {settings_key}",
+            user.csrf_token(),
+            base_url(req)
+        );
         let account_id = user.0.account.id;
         let body = state
             .kept
@@ -144,14 +169,17 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
-            let page = page(&cx, &user, form).await?;
+            let page = page(&cx, &user, form, None).await?;
             html(status, &page)
         }
     }
 }
 
 /// The application scopes the user's role may grant, for the form.
-async fn app_scopes_for(state: &AppState, user: &SignedIn) -> Result<Vec<AppScopeRow>, AppError> {
+pub(crate) async fn app_scopes_for(
+    state: &AppState,
+    user: &SignedIn,
+) -> Result<Vec<AppScopeRow>, AppError> {
     state
         .grantable
         .grantable(&state.db, user.0.account.role())

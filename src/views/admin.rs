@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
 use crate::scopes::ScopeList;
-use crate::views::page::{FieldErrors, PageCtx, exact_utc, rfc3339};
+use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::profile::RoleName;
 use crate::views::tokens::{TokenView, token_columns};
 
@@ -29,6 +29,8 @@ pub struct AccountView {
     #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
     pub token_count: i64,
+    /// The address mail goes to (confirmed, or set by an admin).
+    pub email: Option<String>,
 }
 
 impl AccountView {
@@ -42,6 +44,7 @@ impl AccountView {
             created_at: rfc3339(account.created_at),
             last_login_at: account.last_login_at.map(rfc3339),
             token_count,
+            email: account.email.clone().filter(|_| account.email_verified),
         }
     }
 
@@ -113,10 +116,6 @@ impl AuditEntryView {
             ip: entry.ip.clone(),
             detail: entry.detail.clone(),
         }
-    }
-
-    pub fn at_exact(&self) -> String {
-        exact_utc(&self.at)
     }
 }
 
@@ -225,6 +224,9 @@ pub struct PasswordReveal {
     pub account_id: String,
     pub username: String,
     pub password: String,
+    /// A reset's one-time password rather than a new account's.
+    #[serde(default)]
+    pub reset: bool,
 }
 
 /// `GET /admin/users`.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod notices;
 pub mod page;
 pub mod profile;
 pub mod tokens;

@@ -9,6 +9,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::auth::Caller;
 use crate::auth::guards::SignedIn;
 use crate::error::AppError;
+use crate::preferences::Zone;
 
 const FLASH_KEY: &str = "flash";
 
@@ -91,6 +92,9 @@ pub struct PageCtx {
     pub flash: Option<Flash>,
     /// Which navigation entry is current.
     pub section: &'static str,
+    /// The time zone every time on the page is shown in: the account's.
+    #[serde(skip)]
+    pub zone: Zone,
 }
 
 impl PageCtx {
@@ -121,6 +125,7 @@ impl PageCtx {
             }),
             flash: Flash::take(session),
             section,
+            zone: caller.map_or_else(Zone::utc, |c| Zone::of(&c.account)),
         }
     }
 }
@@ -130,25 +135,21 @@ pub fn rfc3339(at: PrimitiveDateTime) -> String {
     at.assume_utc().format(&Rfc3339).unwrap_or_default()
 }
 
-/// "Nov 23, 2026, 16:32 UTC" for an RFC 3339 time; the exact time, to
-/// the second, goes in a title.
-pub fn human_date(rfc3339: &str) -> String {
-    let format = time::macros::format_description!(
-        "[month repr:short] [day padding:none], [year], [hour]:[minute] UTC"
-    );
-    OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_else(|| rfc3339.to_owned())
+/// "Nov 23, 2026, 16:32 CET" for an RFC 3339 time, in `zone` with its
+/// abbreviation; the exact time, to the second, goes in a title.
+pub fn human_date(rfc3339: &str, zone: &Zone) -> String {
+    in_zone(rfc3339, zone, "%b %-d, %Y, %H:%M %Z")
 }
 
-/// "2026-11-23 16:32:46 UTC", for hovering over a date.
-pub fn exact_utc(rfc3339: &str) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+/// "2026-11-23 17:32:46 CET", for hovering over a date.
+pub fn exact_time(rfc3339: &str, zone: &Zone) -> String {
+    in_zone(rfc3339, zone, "%Y-%m-%d %H:%M:%S %Z")
+}
+
+fn in_zone(rfc3339: &str, zone: &Zone, pattern: &str) -> String {
     OffsetDateTime::parse(rfc3339, &Rfc3339)
         .ok()
-        .and_then(|t| t.format(format).ok())
+        .and_then(|t| zone.format(t, pattern))
         .unwrap_or_else(|| rfc3339.to_owned())
 }
 
@@ -158,8 +159,29 @@ mod tests {
 
     #[test]
     fn dates_read_well() {
-        assert_eq!(human_date("2026-11-03T16:32:46Z"), "Nov 3, 2026, 16:32 UTC");
-        assert_eq!(exact_utc("2026-11-03T16:32:46Z"), "2026-11-03 16:32:46 UTC");
-        assert_eq!(human_date("garbage"), "garbage");
+        let utc = Zone::utc();
+        let ny = Zone::parse("America/New_York").unwrap();
+        let cases = [
+            (
+                human_date("2026-11-03T16:32:46Z", &utc),
+                "Nov 3, 2026, 16:32 UTC",
+            ),
+            (
+                exact_time("2026-11-03T16:32:46Z", &utc),
+                "2026-11-03 16:32:46 UTC",
+            ),
+            (human_date("garbage", &utc), "garbage"),
+            (
+                human_date("2026-11-03T16:32:46Z", &ny),
+                "Nov 3, 2026, 11:32 EST",
+            ),
+            (
+                exact_time("2026-07-03T16:32:46Z", &ny),
+                "2026-07-03 12:32:46 EDT",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 }

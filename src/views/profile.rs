@@ -3,6 +3,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::accounts::Account;
 use crate::db::models::app_scopes::AppScopeRow;
+use crate::db::models::sessions::SessionInfo;
+use crate::notices::Kind;
+use crate::preferences::{LANGUAGES, Notifications, Zone};
 use crate::scopes::builtin_description;
 use crate::tokens::{Scope, ScopeSet};
 use crate::views::page::{FieldErrors, PageCtx, rfc3339};
@@ -20,6 +23,16 @@ pub struct ProfileView {
     pub role: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// The confirmed address mail goes to; null when there is none.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// An IANA name; pages show times in it, JSON stays UTC.
+    #[schema(example = "Europe/Amsterdam")]
+    pub time_zone: String,
+    /// `en` or `nl`: chosen, else from the request's `Accept-Language`.
+    #[schema(example = "en")]
+    pub language: &'static str,
+    pub notifications: Notifications,
 }
 
 /// An account's role.
@@ -32,8 +45,20 @@ pub enum RoleName {
 }
 
 impl ProfileView {
-    pub fn new(account: &Account) -> Self {
+    /// `browser_language`: what the request's `Accept-Language` asks for,
+    /// the language of an account that chose none.
+    pub fn new(account: &Account, browser_language: &'static str) -> Self {
+        let language = account
+            .language
+            .as_deref()
+            .and_then(|l| crate::preferences::parse_language(l).ok())
+            .unwrap_or(browser_language);
         Self {
+            email: account.email.clone(),
+            email_verified: account.email_verified && account.email.is_some(),
+            time_zone: Zone::of(account).name().to_owned(),
+            language,
+            notifications: Notifications::from_stored(&account.notifications),
             account_id: account.account_id.clone(),
             username: account.username.clone(),
             display_name: account.display_name.clone(),
@@ -148,6 +173,129 @@ impl TokenForm {
     }
 }
 
+/// One signed-in browser, as `GET /profile/sessions.json` and the Sessions
+/// section show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Session)]
+pub struct SessionView {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub last_seen_at: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session making this request (always false for a token).
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(row: &SessionInfo, current: Option<i64>) -> Self {
+        Self {
+            id: row.id,
+            created_at: rfc3339(row.created_at),
+            last_seen_at: row.last_seen_at.map(rfc3339),
+            ip: row.ip.clone(),
+            user_agent: row.user_agent.clone(),
+            current: Some(row.id) == current,
+        }
+    }
+}
+
+/// `GET /profile/sessions.json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SessionList)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+/// One checkbox of the Notifications part.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeOption {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// One choice of language.
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageOption {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
+
+/// The settings sections of Account Preferences (details, password,
+/// sessions, preferences), with what was typed and its mistakes after a
+/// refused post.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    pub display_name: String,
+    pub email: String,
+    pub pending_email: Option<String>,
+    /// Why no mail can be sent, when none can.
+    pub mail_off: Option<&'static str>,
+    pub time_zone: String,
+    pub zones: Vec<String>,
+    pub languages: Vec<LanguageOption>,
+    pub notices: Vec<NoticeOption>,
+    pub sessions: Vec<SessionView>,
+    /// The account signs in through single sign-on only: no password form.
+    pub no_password: bool,
+    pub errors: FieldErrors,
+}
+
+/// Why the notification settings are off on a server without mail.
+pub const MAIL_OFF: &str = "This server sends no mail: its administrator has not set TESSERA_SMTP_URL and TESSERA_MAIL_FROM.";
+
+impl SettingsView {
+    pub fn new(
+        account: &Account,
+        profile: &ProfileView,
+        mail_on: bool,
+        sessions: Vec<SessionView>,
+    ) -> Self {
+        Self {
+            display_name: account.display_name.clone(),
+            email: account.email.clone().unwrap_or_default(),
+            pending_email: account.pending_email.clone(),
+            mail_off: (!mail_on).then_some(MAIL_OFF),
+            time_zone: profile.time_zone.clone(),
+            zones: Zone::names(),
+            languages: LANGUAGES
+                .iter()
+                .map(|(code, name)| LanguageOption {
+                    code,
+                    name,
+                    selected: *code == profile.language,
+                })
+                .collect(),
+            notices: Kind::CHOSEN
+                .into_iter()
+                .map(|k| NoticeOption {
+                    name: k.as_str(),
+                    label: k.describe(),
+                    checked: profile.notifications.wants(k),
+                })
+                .collect(),
+            sessions,
+            no_password: account.has_no_password(),
+            errors: FieldErrors::default(),
+        }
+    }
+}
+
+/// `GET /profile/password`: the password form alone, where an account
+/// whose password an admin reset is sent until it chooses a new one.
+#[derive(Template)]
+#[template(path = "profile/password.html")]
+pub struct PasswordPage {
+    pub ctx: PageCtx,
+    pub forced: bool,
+    pub no_password: bool,
+    pub errors: FieldErrors,
+}
+
 /// The one-time reveal of a new token's secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reveal {
@@ -165,9 +313,23 @@ pub struct ProfilePage {
     pub tokens: TokenList,
     pub token_cap: u32,
     pub form: TokenForm,
+    pub settings: SettingsView,
     pub reveal: Option<Reveal>,
     /// Where this server is reached, for the ready-to-paste examples.
     pub base_url: String,
+}
+
+impl ProfilePage {
+    /// The password form's mistake for `field`, if any.
+    pub fn errors_of(&self, field: &str) -> Option<&str> {
+        self.settings.errors.of(field)
+    }
+}
+
+impl PasswordPage {
+    pub fn errors_of(&self, field: &str) -> Option<&str> {
+        self.errors.of(field)
+    }
 }
 
 /// The no-JavaScript confirmation before deleting a token.

@@ -91,6 +91,7 @@ pub(crate) fn table() -> Vec<Row> {
         row(M::GET, "/admin/tokens", None, admin_page),
         row(M::GET, "/admin/audit", None, admin_page),
         row(M::GET, "/admin/scopes", None, admin_page),
+        row(M::GET, "/admin/notices", None, admin_page),
         // Forms.
         row(
             M::POST,
@@ -202,6 +203,47 @@ pub(crate) fn table() -> Vec<Row> {
             Some("token=tsr_unknown"),
             [401, 401, 401, 401, 401, 401, 401, 200, 401, 401],
         ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/email",
+            Some("email=someone@example.org"),
+            admin_form,
+        ),
+        row(M::POST, "/admin/users/{acc}/password", Some(""), admin_form),
+        // Account Preferences' own settings (SPEC §10): sessions only.
+        row(M::GET, "/profile/password", None, page_for_anyone_signed_in),
+        row(
+            M::POST,
+            "/profile/details",
+            Some("display_name=Someone&email="),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/password",
+            Some(
+                "current_password=wrong&new_password=long+enough+pw&confirm_password=long+enough+pw",
+            ),
+            [L, 400, L, L, L, 400, L, L, L, L],
+        ),
+        row(
+            M::POST,
+            "/profile/preferences",
+            Some("time_zone=Europe/Amsterdam&language=en&notify=expired"),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/sessions/delete-others",
+            Some(""),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/sessions/999999/delete",
+            Some(""),
+            other_form,
+        ),
         // JSON reads.
         row(M::GET, "/healthz", None, [200; 10]),
         row(M::GET, "/openapi.json", None, [200; 10]),
@@ -233,6 +275,12 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(
             M::GET,
+            "/profile/sessions.json",
+            None,
+            [401, 200, 200, 403, 403, 200, 200, 200, 401, 200],
+        ),
+        row(
+            M::GET,
             "/profile/tokens.json",
             None,
             [401, 200, 403, 200, 403, 200, 200, 200, 401, 200],
@@ -248,7 +296,14 @@ pub(crate) fn table() -> Vec<Row> {
         row(M::GET, "/admin/tokens.json", None, admin_read),
         row(M::GET, "/admin/audit.json", None, admin_read),
         row(M::GET, "/admin/scopes.json", None, admin_read),
+        row(M::GET, "/admin/notices.json", None, admin_read),
         // JSON writes.
+        row(
+            M::PATCH,
+            "/profile.json",
+            Some(r#"{"time_zone": "Europe/Amsterdam"}"#),
+            [401, 200, 403, 403, 403, 200, 403, 200, 401, 200],
+        ),
         row(
             M::POST,
             "/profile/tokens.json",
@@ -343,6 +398,18 @@ pub(crate) fn table() -> Vec<Row> {
             M::POST,
             "/admin/users/{acc}/role.json",
             Some(r#"{"role": "admin"}"#),
+            admin_write_200,
+        ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/email.json",
+            Some(r#"{"email": "someone@example.org"}"#),
+            admin_write_200,
+        ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/password.json",
+            None,
             admin_write_200,
         ),
         row(

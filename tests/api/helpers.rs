@@ -25,6 +25,7 @@ use tessera::db::{Db, DbConn};
 use tessera::tokens::{Role, SecretKey, random_chars};
 
 mod browser;
+pub mod mail;
 mod raw;
 mod served;
 
@@ -149,6 +150,8 @@ pub fn test_config(db: &TestDb) -> Config {
         metrics_bind: None,
         trusted_proxies: Default::default(),
         sso: Default::default(),
+        mail: None,
+        notify_interval_secs: Config::DEFAULT_NOTIFY_INTERVAL_SECS,
     }
 }
 

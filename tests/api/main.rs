@@ -2,9 +2,8 @@
 //! per test, real HTTP. Runs on SQLite by default and on PostgreSQL when
 //! TEST_DATABASE_URL is a postgres:// URL (scripts/test.sh runs both).
 
-mod helpers;
-
 mod admin;
+mod admin_credentials;
 mod admin_race;
 mod app_scopes;
 mod auth_forms;
@@ -19,15 +18,18 @@ mod crash;
 mod edges;
 mod errors;
 mod forward_auth;
+mod helpers;
 mod hostile;
 mod introspect;
 mod key_rotation;
 mod metrics;
 mod migrations;
 mod multi_instance;
+mod notices;
 mod oidc;
 mod openapi;
 mod outage;
+mod preferences;
 mod proxies;
 mod read_cache;
 mod request_ids;

@@ -208,6 +208,28 @@ async fn the_first_sign_in_makes_an_account_and_later_ones_find_it_by_subject() 
     assert_eq!(first["username"], "grace");
     assert_eq!(first["display_name"], "Grace Hopper");
     assert_eq!(first["role"], "user");
+    // The provider vouches for the address, as an admin would.
+    assert_eq!(first["email"], "grace@example.test");
+    assert_eq!(first["email_verified"], true);
+    // No password of its own: the page offers no form to change one, and
+    // a post is refused naming the field.
+    let page = browser.page("/profile").await;
+    assert!(page.contains("id=\"password-sso\""), "{page}");
+    assert!(!page.contains("id=\"password-form\""));
+    let csrf = browser.csrf_of("/profile").await;
+    let refused = browser
+        .post_form(
+            "/profile/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", "!oidc"),
+                ("new_password", "a long new password"),
+                ("confirm_password", "a long new password"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("single sign-on"));
 
     // Renamed at the provider: the same account, found by (issuer, sub).
     person

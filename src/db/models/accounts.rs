@@ -22,6 +22,20 @@ pub struct Account {
     pub created_at: PrimitiveDateTime,
     #[diesel(deserialize_as = MaybeStamp)]
     pub last_login_at: Option<PrimitiveDateTime>,
+    /// The address mail goes to; only an address its owner confirmed (or
+    /// an admin set) has `email_verified`.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// A new address waiting for its owner to follow the link sent to it.
+    pub pending_email: Option<String>,
+    pub time_zone: String,
+    /// `en` or `nl`; none: whatever the browser asks for.
+    pub language: Option<String>,
+    /// The notices its owner wants, space separated (`notices::Kind`).
+    pub notifications: String,
+    /// Set by an admin's password reset: the next sign-in leads to the
+    /// change-password page first.
+    pub must_change_password: bool,
 }
 
 impl Account {
@@ -34,7 +48,17 @@ impl Account {
     pub fn is_admin(&self) -> bool {
         self.role() == Role::Admin
     }
+
+    /// An account made by single sign-on that has never had a password
+    /// (until `tessera user reset-password` gives it one).
+    pub fn has_no_password(&self) -> bool {
+        self.password_hash == NO_PASSWORD
+    }
 }
+
+/// Stands in for a password on accounts made by single sign-on: it is no
+/// argon2 hash, so no password matches it until an admin sets one.
+pub const NO_PASSWORD: &str = "!oidc";
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = accounts)]
@@ -63,6 +87,13 @@ pub fn insert(conn: &mut DbConn, new: &NewAccount<'_>) -> QueryResult<Account> {
             accounts::active,
             accounts::created_at,
             accounts::last_login_at,
+            accounts::email,
+            accounts::email_verified,
+            accounts::pending_email,
+            accounts::time_zone,
+            accounts::language,
+            accounts::notifications,
+            accounts::must_change_password,
         ))
         .get_result(conn)
 }
@@ -122,6 +153,89 @@ pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> QueryResult<usize> {
 pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))
         .set(accounts::active.eq(active))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+pub fn set_display_name(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<usize> {
+    diesel::update(
+        accounts::table
+            .find(id)
+            .filter(accounts::display_name.ne(name)),
+    )
+    .set(accounts::display_name.eq(name))
+    .execute(conn)
+    .map(changes::mark)
+}
+
+/// Remembers `email` until its owner confirms it; the address in use
+/// stays as it is meanwhile.
+pub fn set_pending_email(conn: &mut DbConn, id: i64, email: Option<&str>) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::pending_email.eq(email))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// Makes the pending address `email` the account's, if it is still the
+/// pending one: a link to an address replaced since does nothing.
+pub fn confirm_email(conn: &mut DbConn, id: i64, email: &str) -> QueryResult<usize> {
+    diesel::update(
+        accounts::table
+            .find(id)
+            .filter(accounts::pending_email.eq(email)),
+    )
+    .set((
+        accounts::email.eq(Some(email)),
+        accounts::email_verified.eq(true),
+        accounts::pending_email.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(changes::mark)
+}
+
+/// An address set by an admin, who vouches for it: used at once.
+pub fn set_email(conn: &mut DbConn, id: i64, email: Option<&str>) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::email.eq(email),
+            accounts::email_verified.eq(email.is_some()),
+            accounts::pending_email.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// The Preferences section's choices.
+pub fn set_preferences(
+    conn: &mut DbConn,
+    id: i64,
+    time_zone: &str,
+    language: Option<&str>,
+    notifications: &str,
+) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::time_zone.eq(time_zone),
+            accounts::language.eq(language),
+            accounts::notifications.eq(notifications),
+        ))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// A new password hash; `must_change` when an admin chose it.
+pub fn set_password(
+    conn: &mut DbConn,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::must_change_password.eq(must_change),
+        ))
         .execute(conn)
         .map(changes::mark)
 }

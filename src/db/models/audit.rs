@@ -22,10 +22,13 @@ pub enum Event {
     ScopeCreated,
     ScopeDeleted,
     TokenIpRefused,
+    AccountPasswordChanged,
+    AccountPasswordReset,
+    AccountEmailChanged,
 }
 
 impl Event {
-    pub const ALL: [Event; 13] = [
+    pub const ALL: [Event; 16] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -39,6 +42,9 @@ impl Event {
         Event::ScopeCreated,
         Event::ScopeDeleted,
         Event::TokenIpRefused,
+        Event::AccountPasswordChanged,
+        Event::AccountPasswordReset,
+        Event::AccountEmailChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,9 @@ impl Event {
             Event::ScopeCreated => "scope.created",
             Event::ScopeDeleted => "scope.deleted",
             Event::TokenIpRefused => "token.ip_refused",
+            Event::AccountPasswordChanged => "account.password_changed",
+            Event::AccountPasswordReset => "account.password_reset",
+            Event::AccountEmailChanged => "account.email_changed",
         }
     }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app_scopes;
 pub mod audit;
 pub mod login_failures;
+pub mod notices;
 pub mod oidc_links;
 pub mod sessions;
 pub mod settings;

@@ -9,7 +9,7 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::timestamps::Stamp;
+use crate::db::timestamps::{MaybeStamp, Stamp};
 
 use crate::db::changes;
 use crate::db::connection::DbConn;
@@ -23,6 +23,32 @@ pub struct Session {
     pub account_id: i64,
     #[diesel(deserialize_as = Stamp)]
     pub expires_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub last_seen_at: Option<PrimitiveDateTime>,
+}
+
+/// How often a session's last sighting is written down: a page view every
+/// second must not be a write every second.
+pub const SEEN_RECORDED_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// A session as the Sessions section lists it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionInfo {
+    pub id: i64,
+    #[diesel(deserialize_as = Stamp)]
+    pub created_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub last_seen_at: Option<PrimitiveDateTime>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Where a browser signed in from, as its session records it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 pub fn insert(
@@ -31,6 +57,7 @@ pub fn insert(
     account_id: i64,
     now: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
+    origin: &Origin,
 ) -> QueryResult<usize> {
     diesel::insert_into(sessions::table)
         .values((
@@ -38,6 +65,9 @@ pub fn insert(
             sessions::account_id.eq(account_id),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
+            sessions::last_seen_at.eq(Some(now)),
+            sessions::ip.eq(origin.ip.as_deref()),
+            sessions::user_agent.eq(origin.user_agent.as_deref()),
         ))
         .execute(conn)
         .map(changes::mark)
@@ -77,4 +107,56 @@ pub fn delete_expired(conn: &mut DbConn, now: PrimitiveDateTime) -> QueryResult<
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
         .execute(conn)
         .map(changes::mark)
+}
+
+/// Writes down that session `id` was seen at `now`, unless that was done
+/// within the minute (by this request's neighbours or another instance).
+/// Not a change the read cache must hear of: nothing it keeps depends on it.
+pub fn touch(conn: &mut DbConn, id: i64, now: PrimitiveDateTime) -> QueryResult<usize> {
+    let stale = now - SEEN_RECORDED_EVERY;
+    diesel::update(
+        sessions::table.find(id).filter(
+            sessions::last_seen_at
+                .is_null()
+                .or(sessions::last_seen_at.le(stale)),
+        ),
+    )
+    .set(sessions::last_seen_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// The account's live sessions, the most recently seen first.
+pub fn list_for_account(
+    conn: &mut DbConn,
+    account_id: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<Vec<SessionInfo>> {
+    sessions::table
+        .filter(sessions::account_id.eq(account_id))
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::last_seen_at.desc(), sessions::id.desc()))
+        .select(SessionInfo::as_select())
+        .load(conn)
+}
+
+/// Ends one of the account's sessions; 0 when it has no such session.
+pub fn delete_own(conn: &mut DbConn, account_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::account_id.eq(account_id))
+            .filter(sessions::id.eq(id)),
+    )
+    .execute(conn)
+    .map(changes::mark)
+}
+
+/// Ends every session of the account but `keep`.
+pub fn delete_others(conn: &mut DbConn, account_id: i64, keep: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::account_id.eq(account_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
+    .map(changes::mark)
 }

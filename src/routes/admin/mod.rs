@@ -7,6 +7,8 @@
 //! request they may not make.
 
 pub mod audit;
+pub mod credentials;
+pub mod notices;
 pub mod scopes;
 pub mod tokens;
 pub mod users;

@@ -24,7 +24,7 @@ use crate::views::admin::{
 use crate::views::page::{FieldErrors, Flash};
 use crate::views::tokens::TokenView;
 
-const REVEAL_KEY: &str = "admin_password_reveal";
+pub(crate) const REVEAL_KEY: &str = "admin_password_reveal";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UsersQuery {
@@ -287,6 +287,7 @@ pub async fn create_form(
                         account_id: account.account_id.clone(),
                         username: account.username.clone(),
                         password,
+                        reset: false,
                     },
                 )
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;

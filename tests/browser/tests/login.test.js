@@ -47,7 +47,7 @@ test("pages need a session, and signing out ends it", async (t) => {
     await page.locator("#profile-display-name").innerText(),
     "the top bar names who is signed in",
   );
-  await Promise.all([page.waitForURL("**/login"), page.getByRole("button", { name: "Sign out" }).click()]);
+  await Promise.all([page.waitForURL("**/login"), page.getByRole("button", { name: "Sign out", exact: true }).click()]);
   await page.goto("/profile");
   assert.equal(new URL(page.url()).pathname, "/login", "the old session is gone");
 });

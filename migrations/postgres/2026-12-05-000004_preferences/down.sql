@@ -1,0 +1,11 @@
+DROP TABLE notices;
+ALTER TABLE sessions DROP COLUMN user_agent;
+ALTER TABLE sessions DROP COLUMN ip;
+ALTER TABLE sessions DROP COLUMN last_seen_at;
+ALTER TABLE accounts DROP COLUMN must_change_password;
+ALTER TABLE accounts DROP COLUMN notifications;
+ALTER TABLE accounts DROP COLUMN language;
+ALTER TABLE accounts DROP COLUMN time_zone;
+ALTER TABLE accounts DROP COLUMN pending_email;
+ALTER TABLE accounts DROP COLUMN email_verified;
+ALTER TABLE accounts DROP COLUMN email;
