@@ -13,6 +13,7 @@ use crate::db::models::tokens::{self as token_db, ApiToken, NewToken};
 use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
+use crate::lifecycle::Description;
 use crate::scopes;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
 
@@ -91,11 +92,17 @@ pub struct TokenRequest {
     #[schema(minimum = 0, maximum = 87600)]
     #[serde(default, deserialize_with = "whole_number")]
     pub expires_in_hours: Option<i64>,
+    /// What the token is for, up to 1000 characters; absent: none.
+    #[schema(max_length = 1000)]
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A whole number. JSON does not tell `24` from `24.0` (JSON Schema calls
 /// both integers), so an integral float is taken too; `0.5` is not.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
     use serde::Deserialize;
     use serde::de::Error;
     let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
@@ -119,6 +126,7 @@ pub struct TokenSpec {
     pub label: Label,
     pub scopes: ScopeSet,
     pub lifetime: Lifetime,
+    pub description: Description,
     /// The calling token's scopes, when a token asks: its application
     /// scopes are checked against them once they are known to exist.
     pub may_grant: Option<ScopeSet>,
@@ -151,17 +159,23 @@ impl TokenRequest {
         let scopes = self.check_scopes(owner, may_grant);
         let lifetime = Lifetime::parse(self.expires_in_hours, config.max_token_lifetime_days)
             .map_err(|m| AppError::invalid("expires_in_hours", m));
-        match (label, scopes, lifetime) {
-            (Ok(label), Ok(scopes), Ok(lifetime)) => Ok(TokenSpec {
+        let description = Description::parse(self.description.as_deref().unwrap_or(""));
+        match (label, scopes, lifetime, description) {
+            (Ok(label), Ok(scopes), Ok(lifetime), Ok(description)) => Ok(TokenSpec {
                 label,
                 scopes,
                 lifetime,
+                description,
                 may_grant: may_grant.cloned(),
             }),
-            (label, scopes, lifetime) => Err([label.err(), scopes.err(), lifetime.err()]
-                .into_iter()
-                .flatten()
-                .collect()),
+            (label, scopes, lifetime, description) => {
+                Err(
+                    [label.err(), scopes.err(), lifetime.err(), description.err()]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -265,6 +279,7 @@ pub fn create_token(
                 active: true,
                 created_at: now,
                 expires_at,
+                description: spec.description.as_str(),
             },
         )?;
         record(

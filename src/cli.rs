@@ -292,6 +292,7 @@ fn token_command(
                 label: Some(label.clone()),
                 scopes: Some(scopes),
                 expires_in_hours: *expires_in_hours,
+                description: None,
             }
             .check(config, &owner, None)?;
             let (_, secret) = actions::create_token(conn, config, &owner, &spec, Actor::console())?;
@@ -373,8 +374,11 @@ fn serve(config: Config) -> Result<(), String> {
     }
     actix_web::rt::System::new().block_on(async move {
         let (server, addr) =
-            crate::startup::build(config, db).map_err(|e| format!("cannot listen: {e}"))?;
+            crate::startup::build(config, db.clone()).map_err(|e| format!("cannot listen: {e}"))?;
         println!("tessera listening on http://{addr}");
-        server.await.map_err(|e| format!("server failed: {e}"))
+        let served = server.await.map_err(|e| format!("server failed: {e}"));
+        // The token uses counted since the last flush.
+        db.flush_usage().await;
+        served
     })
 }

@@ -29,6 +29,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub enum Verb {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -37,6 +38,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
     }
@@ -47,6 +49,7 @@ impl Verb {
         match self {
             Verb::Get => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
             Verb::Post => web::post(),
+            Verb::Patch => web::patch(),
             Verb::Delete => web::delete(),
         }
     }
@@ -55,6 +58,7 @@ impl Verb {
         match self {
             Verb::Get => HttpMethod::Get,
             Verb::Post => HttpMethod::Post,
+            Verb::Patch => HttpMethod::Patch,
             Verb::Delete => HttpMethod::Delete,
         }
     }
@@ -86,6 +90,9 @@ macro_rules! verb {
     };
     (POST) => {
         Verb::Post
+    };
+    (PATCH) => {
+        Verb::Patch
     };
     (DELETE) => {
         Verb::Delete
@@ -122,6 +129,7 @@ macro_rules! op {
 #[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = {
     use crate::routes::admin::{audit as a_audit, tokens as a_tokens, users as a_users};
+    use crate::routes::lifecycle as life;
     &[
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
@@ -134,19 +142,23 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
-    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
-    resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
+    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create), op!(DELETE life::delete_all_own, life::__path_delete_all_own)]),
+    resource("/profile/tokens/current.json", &[op!(GET life::current, life::__path_current)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::show, life::__path_show), op!(PATCH life::edit, life::__path_edit), op!(DELETE tokens::delete, tokens::__path_delete)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST tokens::activation, tokens::__path_activation)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/regenerate.json", &[op!(POST life::regenerate, life::__path_regenerate)]),
+    resource("/leaks.json", &[op!(POST life::leaks, life::__path_leaks)]),
     resource("/admin/users.json", &[op!(GET a_users::list_json, a_users::__path_list_json), op!(POST a_users::create_json, a_users::__path_create_json)]),
     resource("/admin/users", &[op!(GET a_users::list_page), op!(POST a_users::create_form)]),
     resource("/admin/users/{account_id}.json", &[op!(GET a_users::show_json, a_users::__path_show_json)]),
     resource("/admin/users/{account_id}/role.json", &[op!(POST a_users::role_json, a_users::__path_role_json)]),
     resource("/admin/users/{account_id}/{action:deactivate|activate}.json", &[op!(POST a_users::activation_json, a_users::__path_activation_json)]),
+    resource("/admin/users/{account_id}/tokens.json", &[op!(DELETE life::delete_all_of, life::__path_delete_all_of)]),
     resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
     resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
     resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
     resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
-    resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::admin_show, life::__path_admin_show), op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST a_tokens::activation_json, a_tokens::__path_activation_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
     resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
@@ -253,6 +265,17 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
         db,
         kept: Default::default(),
         grantable: Default::default(),
+        leak_limit: Default::default(),
+    });
+    // Token uses gathered in memory go to the database every few seconds
+    // (`crate::usage`); the last of them when the server stops (`cli`).
+    let flushing = state.db.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(crate::usage::FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            flushing.flush_usage().await;
+        }
     });
     // actix's Logger renders its line on every request, written or not;
     // leave it out when the access log is filtered away (TESSERA_LOG=warn).
@@ -268,6 +291,9 @@ pub fn build(config: Config, db: Db) -> std::io::Result<(Server, SocketAddr)> {
             )
             .configure(configure)
             .default_service(web::to(not_found))
+            .wrap(actix_web::middleware::from_fn(
+                crate::auth::check::expiry_header,
+            ))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
@@ -352,11 +378,11 @@ mod tests {
         );
         assert_eq!(
             allowed_methods("/profile/tokens.json").as_deref(),
-            Some("GET, HEAD, POST")
+            Some("GET, HEAD, POST, DELETE")
         );
         assert_eq!(
             allowed_methods("/profile/tokens/{id:[1-9][0-9]*}.json").as_deref(),
-            Some("DELETE")
+            Some("GET, HEAD, PATCH, DELETE")
         );
         assert_eq!(
             allowed_methods("/admin/users/{account_id}/{action:deactivate|activate}.json")
@@ -377,7 +403,7 @@ mod tests {
                 let Some(op) = item.get(method) else { continue };
                 let responses = op["responses"].as_object().unwrap();
                 assert!(responses.contains_key("503"), "{method} {path}");
-                let public = path == "/healthz" || path == "/openapi.json";
+                let public = ["/healthz", "/openapi.json", "/leaks.json"].contains(&path.as_str());
                 assert_eq!(op.get("security").is_none(), public, "{method} {path}");
                 if !public {
                     assert!(responses.contains_key("401"), "{method} {path}");

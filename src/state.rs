@@ -11,4 +11,6 @@ pub struct AppState {
     pub kept: KeptResponses,
     /// The roles that may grant each application scope.
     pub grantable: GrantableRoles,
+    /// Leak reports per client address (`POST /leaks.json`).
+    pub leak_limit: crate::routes::lifecycle::LeakLimiter,
 }

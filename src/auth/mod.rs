@@ -190,7 +190,7 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             let tokens = state.db.tokens_of(caller.account.id).await?;
             return Ok((caller, tokens));
         };
-        let checked = check::check(&state, raw, client_ip(&self.req, &state), true).await?;
+        let checked = check::check_request(&self.req, &state, raw, true).await?;
         checked.caller.require(S::SCOPE)?;
         let tokens = checked.list.ok_or_else(|| {
             AppError::Internal("the token check left out the tokens asked".into())
@@ -280,9 +280,7 @@ pub(crate) async fn session_caller(
 pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match presented(req, &state)? {
-        Some(raw) => Ok(check::check(&state, raw, client_ip(req, &state), false)
-            .await?
-            .caller),
+        Some(raw) => Ok(check::check_request(req, &state, raw, false).await?.caller),
         None => session_caller(req, &state).await,
     }
 }

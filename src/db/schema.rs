@@ -12,6 +12,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        leak_notice -> Nullable<Text>,
     }
 }
 
@@ -28,6 +29,10 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,
+        description -> Text,
+        previous_hash -> Nullable<Binary>,
+        previous_valid_until -> Nullable<Timestamp>,
+        last_used_user_agent -> Nullable<Text>,
     }
 }
 
@@ -78,6 +83,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    token_usage_days (token_id, day) {
+        token_id -> BigInt,
+        day -> Text,
+        uses -> BigInt,
+    }
+}
+
+diesel::table! {
+    token_usage_ips (token_id, ip) {
+        token_id -> BigInt,
+        ip -> Text,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -87,5 +108,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     login_failures,
     settings,
-    app_scopes
+    app_scopes,
+    token_usage_days,
+    token_usage_ips
 );

@@ -87,7 +87,9 @@ impl KeptResponses {
         let until = list
             .rows
             .iter()
-            .filter_map(|t| t.expires_at)
+            // An old secret's grace ending changes the row as shown too.
+            .flat_map(|t| [t.expires_at, t.previous_valid_until])
+            .flatten()
             .filter(|at| *at > now)
             .min();
         let made = Made {
@@ -118,6 +120,9 @@ mod tests {
             expires_at,
             last_used_at: None,
             last_used_ip: None,
+            description: String::new(),
+            previous_hash: None,
+            previous_valid_until: None,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod kept;
+pub mod lifecycle;
 pub mod openapi;
 pub mod preferences;
 pub mod profile;

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db;
+use crate::db::models::accounts;
 use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
@@ -52,6 +53,7 @@ fn page_with(
         form,
         reveal,
         base_url: base_url(req),
+        leak_notice: None,
     }
 }
 
@@ -73,7 +75,12 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
         state,
     } = &cx;
     let reveal = take::<Reveal>(session, REVEAL_KEY);
-    let showing_once = reveal.is_some();
+    let account_id = user.0.account.id;
+    let leak_notice = state
+        .db
+        .run(move |conn| Ok(accounts::take_leak_notice(conn, account_id)?))
+        .await?;
+    let showing_once = reveal.is_some() || leak_notice.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
     let app_scopes = app_scopes_for(state, &user).await?;
     let make = || {
@@ -85,7 +92,11 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
             None,
             None,
         );
-        page_with(&cx, &user, &tokens, form, reveal)
+        let mut page = page_with(&cx, &user, &tokens, form, reveal.clone());
+        page.leak_notice = leak_notice
+            .as_deref()
+            .map(|n| n.lines().map(str::to_owned).collect());
+        page
     };
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(session) {
@@ -105,7 +116,8 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
     let label = form.get("label").unwrap_or("").to_owned();
     let scopes = form.all("scopes");
     let hours_raw = form.get("expires_in_hours").unwrap_or("").trim().to_owned();
-    match create_checked(state, &user, &label, &scopes, &hours_raw).await? {
+    let description = form.get("description").unwrap_or("").to_owned();
+    match create_checked(state, &user, &label, &scopes, &hours_raw, &description).await? {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
@@ -164,6 +176,7 @@ async fn create_checked(
     label: &str,
     scopes: &[String],
     hours_raw: &str,
+    description: &str,
 ) -> Result<Result<Reveal, Vec<AppError>>, AppError> {
     let caller = user.0.clone();
     let hours = parse_hours(hours_raw);
@@ -171,6 +184,7 @@ async fn create_checked(
         label: Some(label.to_owned()),
         scopes: Some(scopes.to_vec()),
         expires_in_hours: hours.as_ref().ok().copied().flatten(),
+        description: Some(description.to_owned()),
     };
     let checked = request.check_fields(&state.config, &caller.account, None);
     let spec = match (checked, hours) {

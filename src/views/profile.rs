@@ -156,6 +156,9 @@ pub struct ProfilePage {
     pub reveal: Option<Reveal>,
     /// Where this server is reached, for the ready-to-paste examples.
     pub base_url: String,
+    /// Tokens reported leaked and deleted since the last visit, one line
+    /// each: shown once.
+    pub leak_notice: Option<Vec<String>>,
 }
 
 /// The no-JavaScript confirmation before deleting a token.

@@ -110,6 +110,7 @@ fn token_create_obeys_the_lifetime_limit_the_server_started_with() {
         label: Some("from a server".into()),
         scopes: Some(vec!["tokens:read".into()]),
         expires_in_hours: None,
+        ..Default::default()
     }
     .check(&config, &alice, None)
     .expect("the process alone would allow it");

@@ -361,6 +361,7 @@ impl TestApp {
                 .config
                 .max_token_lifetime_days
                 .map(|d| i64::from(d) * 24),
+            ..Default::default()
         }
         .check(&self.config, account, None)
         .expect("token request");

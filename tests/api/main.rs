@@ -17,6 +17,7 @@ mod crash;
 mod edges;
 mod errors;
 mod hostile;
+mod lifecycle;
 mod migrations;
 mod multi_instance;
 mod openapi;

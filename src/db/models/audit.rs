@@ -21,10 +21,13 @@ pub enum Event {
     AccountActivated,
     ScopeCreated,
     ScopeDeleted,
+    TokenUpdated,
+    TokenRegenerated,
+    TokenLeaked,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 15] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -37,6 +40,9 @@ impl Event {
         Event::AccountActivated,
         Event::ScopeCreated,
         Event::ScopeDeleted,
+        Event::TokenUpdated,
+        Event::TokenRegenerated,
+        Event::TokenLeaked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,9 @@ impl Event {
             Event::AccountActivated => "account.activated",
             Event::ScopeCreated => "scope.created",
             Event::ScopeDeleted => "scope.deleted",
+            Event::TokenUpdated => "token.updated",
+            Event::TokenRegenerated => "token.regenerated",
+            Event::TokenLeaked => "token.leaked",
         }
     }
 

@@ -8,3 +8,4 @@ pub mod login_failures;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
+pub mod usage;

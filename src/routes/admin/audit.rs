@@ -78,7 +78,7 @@ async fn load(
     description = "The audit log, newest first.",
     params(
         PageQuery,
-        ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated|scope\\.created|scope\\.deleted)?\\s*$"),
+        ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated|scope\\.created|scope\\.deleted|token\\.updated|token\\.regenerated|token\\.leaked)?\\s*$"),
         ("actor" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("target" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
     ),
