@@ -130,6 +130,7 @@ macro_rules! op {
 pub const ENDPOINTS: &[Endpoint] = {
     use crate::routes::admin::{audit as a_audit, tokens as a_tokens, users as a_users};
     use crate::routes::lifecycle as life;
+    use crate::routes::token_page as page;
     &[
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
@@ -139,6 +140,10 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile", &[op!(GET preferences::show)]),
     resource("/profile/tokens", &[op!(POST preferences::create)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST preferences::token_action)]),
+    resource("/profile/tokens/delete-all", &[op!(POST page::delete_all_form)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}", &[op!(GET page::show)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/edit", &[op!(POST page::edit_form)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/regenerate", &[op!(POST page::regenerate_form)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json)]),
@@ -156,11 +161,13 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/users/{account_id}/tokens.json", &[op!(DELETE life::delete_all_of, life::__path_delete_all_of)]),
     resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
     resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
+    resource("/admin/users/{account_id}/tokens/delete-all", &[op!(POST page::admin_delete_all_form)]),
     resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
     resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::admin_show, life::__path_admin_show), op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST a_tokens::activation_json, a_tokens::__path_activation_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}", &[op!(GET page::admin_show)]),
     resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
     resource("/admin/audit", &[op!(GET a_audit::list_page)]),
     ]

@@ -21,8 +21,13 @@ use crate::routes::tokens::token_id;
 use crate::state::AppState;
 use crate::views::tokens::{CreatedToken, CurrentToken, Deleted, Received, TokenDetail, TokenView};
 
-/// Token `id` as `reach` sees it, with its usage and effective scopes.
-pub async fn detail(state: &AppState, reach: Reach, id: i64) -> Result<TokenDetail, AppError> {
+/// Token `id` as `reach` sees it, with its usage and effective scopes,
+/// and its owner's username.
+pub async fn detail_of(
+    state: &AppState,
+    reach: Reach,
+    id: i64,
+) -> Result<(TokenDetail, String), AppError> {
     let record = state
         .db
         .run(move |conn| lifecycle::token_record(conn, reach, id))
@@ -31,7 +36,12 @@ pub async fn detail(state: &AppState, reach: Reach, id: i64) -> Result<TokenDeta
         .grantable
         .effective(&state.db, &record.token.scope_set(), record.owner.role())
         .await?;
-    Ok(TokenDetail::new(&record, &effective, db::now()))
+    let detail = TokenDetail::new(&record, &effective, db::now());
+    Ok((detail, record.owner.username))
+}
+
+async fn detail(state: &AppState, reach: Reach, id: i64) -> Result<TokenDetail, AppError> {
+    Ok(detail_of(state, reach, id).await?.0)
 }
 
 /// `GET /profile/tokens/{id}.json`.

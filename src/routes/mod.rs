@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod openapi;
 pub mod preferences;
 pub mod profile;
+pub mod token_page;
 pub mod tokens;
 
 use actix_session::{Session, SessionExt};

@@ -11,6 +11,7 @@ use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::lifecycle::ListQuery;
 use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{Ctx, html, html_response, render, see_other};
 use crate::state::AppState;
@@ -18,12 +19,19 @@ use crate::views::page::{FieldErrors, Flash, PageCtx, take};
 use crate::views::profile::{ConfirmDeletePage, ProfilePage, ProfileView, Reveal, TokenForm};
 use crate::views::tokens::{TokenList, TokenView};
 
-const REVEAL_KEY: &str = "reveal";
+pub(crate) const REVEAL_KEY: &str = "reveal";
 
 /// Builds the page around a form (fresh, or as typed with its errors).
 async fn page(cx: &Ctx, user: &SignedIn, form: TokenForm) -> Result<ProfilePage, AppError> {
     let tokens = cx.state.db.tokens_of(user.0.account.id).await?;
-    Ok(page_with(cx, user, &tokens, form, None))
+    Ok(page_with(
+        cx,
+        user,
+        &tokens,
+        form,
+        None,
+        ListQuery::default(),
+    ))
 }
 
 fn page_with(
@@ -36,6 +44,7 @@ fn page_with(
     tokens: &AccountTokens,
     form: TokenForm,
     reveal: Option<Reveal>,
+    query: ListQuery,
 ) -> ProfilePage {
     let account = &user.0.account;
     let now = db::now();
@@ -43,12 +52,14 @@ fn page_with(
         ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
         profile: ProfileView::new(account),
         tokens: TokenList {
-            tokens: tokens
-                .rows
-                .iter()
+            tokens: query
+                .apply(&tokens.rows, now)
+                .into_iter()
                 .map(|t| TokenView::new(t, &account.account_id, now))
                 .collect(),
         },
+        held: tokens.rows.len(),
+        query,
         token_cap: state.config.max_tokens_per_user,
         form,
         reveal,
@@ -74,6 +85,7 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
         session,
         state,
     } = &cx;
+    let query = ListQuery::parse(req.query_string())?;
     let reveal = take::<Reveal>(session, REVEAL_KEY);
     let account_id = user.0.account.id;
     let leak_notice = state
@@ -92,7 +104,7 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
             None,
             None,
         );
-        let mut page = page_with(&cx, &user, &tokens, form, reveal.clone());
+        let mut page = page_with(&cx, &user, &tokens, form, reveal.clone(), query.clone());
         page.leak_notice = leak_notice
             .as_deref()
             .map(|n| n.lines().map(str::to_owned).collect());
@@ -100,7 +112,12 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     };
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(session) {
-        let variant = format!("profile {} {}", user.csrf_token(), base_url(req));
+        let variant = format!(
+            "profile {} {} {}",
+            user.csrf_token(),
+            base_url(req),
+            query.key()
+        );
         let account_id = user.0.account.id;
         let body = state
             .kept
@@ -140,7 +157,11 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
                 Some(&hours_raw),
             );
             form.open = true;
-            form.errors = FieldErrors::new(&errors, &["label", "scopes", "expires_in_hours"]);
+            form.description = description;
+            form.errors = FieldErrors::new(
+                &errors,
+                &["label", "scopes", "expires_in_hours", "description"],
+            );
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());

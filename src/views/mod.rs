@@ -5,4 +5,5 @@ pub mod admin;
 pub mod auth;
 pub mod page;
 pub mod profile;
+pub mod token_page;
 pub mod tokens;

@@ -3,8 +3,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::accounts::Account;
 use crate::db::models::app_scopes::AppScopeRow;
+use crate::lifecycle::ListSort;
 use crate::scopes::builtin_description;
 use crate::tokens::{Scope, ScopeSet};
+use crate::views::admin::Choice;
 use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::tokens::{TokenList, TokenView};
 
@@ -68,6 +70,7 @@ pub struct TokenForm {
     /// Shown unfolded: it came back with a mistake to fix.
     pub open: bool,
     pub label: String,
+    pub description: String,
     pub scopes: Vec<ScopeOption>,
     pub expiry: Vec<ExpiryOption>,
     pub errors: FieldErrors,
@@ -129,6 +132,7 @@ impl TokenForm {
         Self {
             open: false,
             label: label.to_owned(),
+            description: String::new(),
             scopes,
             expiry,
             errors: FieldErrors::default(),
@@ -150,7 +154,11 @@ pub struct Reveal {
 pub struct ProfilePage {
     pub ctx: PageCtx,
     pub profile: ProfileView,
+    /// The tokens this view shows (sorted, filtered, searched).
     pub tokens: TokenList,
+    /// How many the account holds, shown or not.
+    pub held: usize,
+    pub query: crate::lifecycle::ListQuery,
     pub token_cap: u32,
     pub form: TokenForm,
     pub reveal: Option<Reveal>,
@@ -169,4 +177,62 @@ pub struct ConfirmDeletePage {
     pub token: TokenView,
     pub action: String,
     pub cancel: String,
+}
+
+impl ProfilePage {
+    /// The list's controls, as they are in the URL.
+    pub fn sort_choices(&self) -> Vec<Choice> {
+        let current = match self.query.sort {
+            ListSort::Created => "created",
+            ListSort::LastUsed => "last_used",
+            ListSort::Expires => "expires",
+            ListSort::Label => "label",
+        };
+        Choice::list(
+            &[
+                ("created", "Created"),
+                ("last_used", "Last used"),
+                ("expires", "Expires"),
+                ("label", "Label"),
+            ],
+            current,
+        )
+    }
+
+    pub fn order_choices(&self) -> Vec<Choice> {
+        let current = match self.query.descending {
+            None => "",
+            Some(true) => "desc",
+            Some(false) => "asc",
+        };
+        Choice::list(
+            &[
+                ("", "Default"),
+                ("asc", "Ascending"),
+                ("desc", "Descending"),
+            ],
+            current,
+        )
+    }
+
+    pub fn status_choices(&self) -> Vec<Choice> {
+        let current = self.query.status.map_or("", |s| s.as_str());
+        Choice::list(
+            &[
+                ("", "Any"),
+                ("active", "Active"),
+                ("deactivated", "Deactivated"),
+                ("expired", "Expired"),
+            ],
+            current,
+        )
+    }
+
+    /// "1 token" or "6 tokens".
+    pub fn held_text(&self) -> String {
+        match self.held {
+            1 => "1 token".to_owned(),
+            n => format!("{n} tokens"),
+        }
+    }
 }

@@ -11,15 +11,7 @@ use crate::views::page::rfc3339;
 /// holds the buttons.
 pub fn token_columns(with_owner: bool) -> Vec<&'static str> {
     let owner = with_owner.then_some("Owner");
-    let rest = [
-        "Prefix",
-        "Scopes",
-        "Created",
-        "Expires",
-        "Last used",
-        "Status",
-        "",
-    ];
+    let rest = ["Scopes", "Created", "Expires", "Last used", "Status", ""];
     ["Label"].into_iter().chain(owner).chain(rest).collect()
 }
 
@@ -97,6 +89,16 @@ impl TokenView {
         let at = OffsetDateTime::parse(self.expires_at.as_deref()?, &Rfc3339).ok()?;
         let left = at - OffsetDateTime::now_utc();
         (left <= time::Duration::days(7)).then(|| left.whole_days())
+    }
+
+    /// "expires in 3 days", "expires today": for tokens that expire
+    /// within a week.
+    pub fn expiry_badge(&self) -> Option<String> {
+        Some(match self.expires_soon()? {
+            0 => "expires today".to_owned(),
+            1 => "expires in 1 day".to_owned(),
+            n => format!("expires in {n} days"),
+        })
     }
 
     pub fn is_expired(&self) -> bool {

@@ -251,11 +251,13 @@ async fn tokens_list_filters_sorts_and_pages() {
             [
                 "account_id",
                 "created_at",
+                "description",
                 "expires_at",
                 "id",
                 "label",
                 "last_used_at",
                 "prefix",
+                "previous_secret_valid_until",
                 "scopes",
                 "status"
             ]
@@ -581,7 +583,7 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     }
     let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_error(resp, 404, "not_found", None).await;
-    let resp = app.call(Method::GET, &path(""), Some(&writer)).await;
+    let resp = app.call(Method::PUT, &path(""), Some(&writer)).await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 

@@ -170,6 +170,44 @@ pub(crate) fn table() -> Vec<Row> {
             Some(""),
             admin_form,
         ),
+        row(
+            M::GET,
+            "/profile/tokens/{own}",
+            None,
+            page_for_anyone_signed_in,
+        ),
+        row(M::GET, "/profile/tokens/{other}", None, other_form),
+        row(M::GET, "/admin/tokens/{other}", None, admin_page),
+        row(
+            M::POST,
+            "/profile/tokens/{own}/edit",
+            Some("label=e&description=d&scopes=profile:read"),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/tokens/{other}/edit",
+            Some("label=e&description=d&scopes=profile:read"),
+            other_form,
+        ),
+        row(
+            M::POST,
+            "/profile/tokens/{own}/regenerate",
+            Some("grace_period_hours=1"),
+            own_form,
+        ),
+        row(
+            M::POST,
+            "/profile/tokens/{other}/regenerate",
+            Some("grace_period_hours=0"),
+            other_form,
+        ),
+        row(
+            M::POST,
+            "/admin/users/{acc}/tokens/delete-all",
+            Some("confirmed=yes"),
+            admin_form,
+        ),
         // JSON reads.
         row(M::GET, "/healthz", None, [200; 10]),
         row(M::GET, "/openapi.json", None, [200; 10]),
@@ -353,6 +391,12 @@ pub(crate) fn table() -> Vec<Row> {
             "/profile/tokens.json",
             None,
             [401, 200, 401, 401, 401, 200, 401, 401, 401, 200],
+        ),
+        row(
+            M::POST,
+            "/profile/tokens/delete-all",
+            Some("confirmed=yes"),
+            own_form,
         ),
     ]
 }

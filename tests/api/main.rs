@@ -18,6 +18,7 @@ mod edges;
 mod errors;
 mod hostile;
 mod lifecycle;
+mod lifecycle_pages;
 mod migrations;
 mod multi_instance;
 mod openapi;
