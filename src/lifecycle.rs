@@ -584,19 +584,8 @@ mod tests {
 
     fn token(scopes: &str, expires_at: Option<PrimitiveDateTime>) -> ApiToken {
         ApiToken {
-            id: 1,
-            account_id: 1,
             label: "ci".into(),
-            prefix: "tsr_00000000".into(),
-            scopes: scopes.into(),
-            active: true,
-            created_at: datetime!(2026-01-01 00:00:00),
-            expires_at,
-            last_used_at: None,
-            last_used_ip: None,
-            description: String::new(),
-            previous_hash: None,
-            previous_valid_until: None,
+            ..ApiToken::example(1, scopes, expires_at)
         }
     }
 

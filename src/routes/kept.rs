@@ -109,21 +109,7 @@ mod tests {
     use time::macros::datetime;
 
     fn token(id: i64, expires_at: Option<PrimitiveDateTime>) -> ApiToken {
-        ApiToken {
-            id,
-            account_id: 1,
-            label: format!("token {id}"),
-            prefix: "tsr_00000000".into(),
-            scopes: "tokens:read".into(),
-            active: true,
-            created_at: datetime!(2026-01-01 00:00:00),
-            expires_at,
-            last_used_at: None,
-            last_used_ip: None,
-            description: String::new(),
-            previous_hash: None,
-            previous_valid_until: None,
-        }
+        ApiToken::example(id, "tokens:read", expires_at)
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::lifecycle::{self, LeakReport, RegenerateRequest, TokenEdit};
 use crate::routes::no_store_json;
-use crate::routes::tokens::token_id;
+use crate::routes::tokens::{token_as, token_id};
 use crate::state::AppState;
 use crate::views::tokens::{CreatedToken, CurrentToken, Deleted, Received, TokenDetail, TokenView};
 
@@ -79,15 +79,10 @@ pub async fn edit_token(
     id: i64,
     edit: TokenEdit,
 ) -> Result<TokenView, AppError> {
-    let caller = caller.clone();
-    let (token, owner) = state
-        .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            lifecycle::edit_token(conn, reach, id, &edit, actor)
-        })
-        .await?;
-    Ok(TokenView::new(&token, &owner, db::now()))
+    token_as(state, caller, move |conn, actor| {
+        lifecycle::edit_token(conn, reach, id, &edit, actor)
+    })
+    .await
 }
 
 /// `PATCH /profile/tokens/{id}.json`: narrows the token; the token as it

@@ -7,7 +7,8 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::actions::{self, Activation, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::{Caller, Need, NeedWith, scope};
-use crate::db;
+use crate::db::models::tokens::ApiToken;
+use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::lifecycle::ListQuery;
@@ -111,13 +112,23 @@ pub async fn change_token(
     id: i64,
     change: TokenChange,
 ) -> Result<TokenView, AppError> {
+    token_as(state, caller, move |conn, actor| {
+        actions::change_token(conn, reach, id, change, actor)
+    })
+    .await
+}
+
+/// Runs `change` as `caller` (for the audit log) and answers the token it
+/// returns, as it is afterwards, with its owner's public id.
+pub async fn token_as(
+    state: &AppState,
+    caller: &Caller,
+    change: impl FnOnce(&mut DbConn, Actor<'_>) -> Result<(ApiToken, String), AppError> + Send + 'static,
+) -> Result<TokenView, AppError> {
     let caller = caller.clone();
     let (token, owner) = state
         .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            actions::change_token(conn, reach, id, change, actor)
-        })
+        .run(move |conn| change(conn, Actor::new(&caller.account, caller.ip.as_deref())))
         .await?;
     Ok(TokenView::new(&token, &owner, db::now()))
 }

@@ -36,9 +36,9 @@
         var label = button.getAttribute("aria-label");
         if (!source) { return; }
         copyText(source.textContent.trim()).then(function () {
-          if (source.id === "token-secret" || source.id === "snippet-curl") {
-            var dialog = document.getElementById("token-reveal");
-            if (dialog) { dialog.setAttribute("data-copied", ""); }
+          var dialog = source.closest("dialog");
+          if (dialog && (source.classList.contains("secret") || source.id === "snippet-curl")) {
+            dialog.setAttribute("data-copied", "");
           }
           word.textContent = "Copied";
           if (label) { button.setAttribute("aria-label", label.replace(/^Copy/, "Copied")); }
@@ -59,8 +59,11 @@
     });
   }
 
-  function setupRevealDialog() {
-    var dialog = document.getElementById("token-reveal");
+  // A secret shown once (a new token's, a new account's password), with
+  // what to call it when asking before it is closed uncopied, and the
+  // heading that takes the focus afterwards.
+  function setupRevealDialog(id, what, headingId) {
+    var dialog = document.getElementById(id);
     if (!dialog || typeof dialog.showModal !== "function") { return; }
     // Shown open for browsers without JavaScript; with it, make it modal.
     // close() queues a "close" event that arrives after showModal(): the
@@ -69,7 +72,7 @@
     dialog.showModal();
     // The secret is shown this once: Esc or the button asks first while
     // it has not been copied.
-    var leaving = "Close without copying the token? It will not be shown again.";
+    var leaving = "Close without copying the " + what + "? It will not be shown again.";
     dialog.addEventListener("cancel", function (event) {
       if (!dialog.hasAttribute("data-copied") && !window.confirm(leaving)) { event.preventDefault(); }
     });
@@ -83,9 +86,9 @@
     dialog.addEventListener("close", function () {
       if (dialog.open) { return; }
       // Nothing of the secret stays in the page once the dialog is closed.
-      dialog.querySelectorAll("#token-secret, pre.example code").forEach(function (el) { el.textContent = ""; el.removeAttribute("data-secret"); });
+      dialog.querySelectorAll("code.secret, pre.example code").forEach(function (el) { el.textContent = ""; el.removeAttribute("data-secret"); });
       dialog.remove();
-      var heading = document.getElementById("tokens-title");
+      var heading = document.getElementById(headingId);
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     });
   }
@@ -144,7 +147,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupCopyButtons(document);
-    setupRevealDialog();
+    setupRevealDialog("token-reveal", "token", "tokens-title");
+    setupRevealDialog("password-reveal", "password", "account-title");
     setupConfirmations();
     setupGenerateForm();
   });

@@ -446,6 +446,19 @@ async fn who_am_i_answers_the_calling_token() {
         .await;
 }
 
+/// Sends a leak report, as a scanner does (no credentials); its answer.
+async fn report(app: &TestApp, body: &Value) -> Value {
+    let resp = app
+        .api
+        .post(app.url("/leaks.json"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn leaked_tokens_are_deleted_without_telling_the_reporter_which() {
     let (app, user, boot) = TestApp::with_token(&ALL_OWN).await;
@@ -457,28 +470,13 @@ async fn leaked_tokens_are_deleted_without_telling_the_reporter_which() {
         "url": "https://gist.example/abc",
         "source": "scanner"
     });
-    let resp = app
-        .api
-        .post(app.url("/leaks.json"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"received": 3}));
+    assert_eq!(report(&app, &body).await, json!({"received": 3}));
     app.assert_refused("/profile.json", &leaked).await;
     assert_eq!(app.get("/profile.json", &boot).await.status(), 200);
     assert_eq!(app.get("/profile.json", &bystander).await.status(), 200);
     assert_eq!(details(&app, "token.leaked"), ["https://gist.example/abc"]);
     // The same report again finds nothing live, and answers the same.
-    let resp = app
-        .api
-        .post(app.url("/leaks.json"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"received": 3}));
+    assert_eq!(report(&app, &body).await, json!({"received": 3}));
     assert_eq!(details(&app, "token.leaked").len(), 1);
 
     // The owner sees it on their next visit, once.

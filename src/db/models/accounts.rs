@@ -226,13 +226,7 @@ pub fn usernames(conn: &mut DbConn, account_ids: &[String]) -> QueryResult<Vec<(
 /// Adds a line to what the account's owner is told on their next visit
 /// (tokens reported leaked).
 pub fn add_leak_notice(conn: &mut DbConn, id: i64, line: &str) -> QueryResult<usize> {
-    let before: Option<String> = accounts::table
-        .find(id)
-        .select(accounts::leak_notice)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten();
-    let text = match before {
+    let text = match leak_notice(conn, id)? {
         Some(before) => format!("{before}\n{line}"),
         None => line.to_owned(),
     };
@@ -243,16 +237,20 @@ pub fn add_leak_notice(conn: &mut DbConn, id: i64, line: &str) -> QueryResult<us
 
 /// What the owner is to be told, taken: it is shown once.
 pub fn take_leak_notice(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
-    let notice: Option<String> = accounts::table
-        .find(id)
-        .select(accounts::leak_notice)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten();
+    let notice = leak_notice(conn, id)?;
     if notice.is_some() {
         diesel::update(accounts::table.find(id))
             .set(accounts::leak_notice.eq(None::<String>))
             .execute(conn)?;
     }
     Ok(notice)
+}
+
+fn leak_notice(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    Ok(accounts::table
+        .find(id)
+        .select(accounts::leak_notice)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }

@@ -32,6 +32,28 @@ pub struct ApiToken {
     pub previous_valid_until: Option<PrimitiveDateTime>,
 }
 
+impl ApiToken {
+    /// A token of account 1 for unit tests: active, never used.
+    #[cfg(test)]
+    pub fn example(id: i64, scopes: &str, expires_at: Option<PrimitiveDateTime>) -> Self {
+        Self {
+            id,
+            account_id: 1,
+            label: format!("token {id}"),
+            prefix: "tsr_00000000".into(),
+            scopes: scopes.into(),
+            active: true,
+            created_at: time::macros::datetime!(2026-01-01 00:00:00),
+            expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+            description: String::new(),
+            previous_hash: None,
+            previous_valid_until: None,
+        }
+    }
+}
+
 /// A token's status as users see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenStatus {

@@ -137,3 +137,26 @@ test("search and sort stay in the URL", async (t) => {
   await page.goto(page.url());
   assert.equal(await page.locator("#token-status").inputValue(), "deactivated");
 });
+
+test("a new account's one-time password is a modal dialog that asks before closing uncopied", async (t) => {
+  const { server, page } = await open(t);
+  await signIn(page, "admin", server.password);
+  await page.goto("/admin/users");
+  await page.click("details#create-account > summary");
+  await page.fill("#new-username", "erin");
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/admin/users'] button[type=submit]")]);
+  const dialog = page.locator("dialog#password-reveal");
+  await dialog.waitFor({ state: "visible" });
+  assert.ok(await dialog.evaluate((d) => d.matches(":modal")), "modal, not below the fold");
+  let asked = null;
+  page.once("dialog", (d) => {
+    asked = d.message();
+    d.dismiss();
+  });
+  await page.keyboard.press("Escape");
+  assert.match(asked, /without copying the password/);
+  assert.ok(await dialog.isVisible());
+  page.once("dialog", (d) => d.accept());
+  await page.click("#password-reveal-close");
+  await dialog.waitFor({ state: "detached" });
+});
