@@ -95,6 +95,9 @@ pub struct AuditEntryView {
     pub token_prefix: Option<String>,
     /// Where the request came from; null for the command line.
     pub ip: Option<String>,
+    /// What the entry says beyond its fixed fields: the fields an edit
+    /// changed, the URL a token leaked at, ...
+    pub detail: Option<String>,
 }
 
 impl AuditEntryView {
@@ -107,11 +110,23 @@ impl AuditEntryView {
             target_account_id: entry.target_account_id.clone(),
             token_prefix: entry.token_prefix.clone(),
             ip: entry.ip.clone(),
+            detail: entry.detail.clone(),
         }
     }
 
     pub fn at_exact(&self) -> String {
         exact_utc(&self.at)
+    }
+
+    /// The event for people ("Token created"); the code stays in `.json`.
+    pub fn event_text(&self) -> &str {
+        crate::db::models::audit::Event::parse(&self.event).map_or(&self.event, |e| e.describe())
+    }
+
+    /// Changes made through `tessera` on the command line have neither an
+    /// actor nor an address: every web request has the latter.
+    pub fn from_command_line(&self) -> bool {
+        self.actor_account_id.is_none() && self.ip.is_none()
     }
 }
 
@@ -345,6 +360,18 @@ pub struct AuditPage {
     pub events: Vec<Choice>,
     pub actor: String,
     pub target: String,
+    /// `(account_id, username)` of the accounts the entries name.
+    pub names: Vec<(String, String)>,
+}
+
+impl AuditPage {
+    /// The username of a public account id, or the id of a deleted one.
+    pub fn name_of<'a>(&'a self, account_id: &'a str) -> &'a str {
+        self.names
+            .iter()
+            .find(|(id, _)| id == account_id)
+            .map_or(account_id, |(_, name)| name.as_str())
+    }
 }
 
 impl AdminList for AuditPage {

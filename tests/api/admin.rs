@@ -376,6 +376,7 @@ async fn audit_log_is_newest_first_and_filters() {
         [
             "actor_account_id",
             "at",
+            "detail",
             "event",
             "id",
             "ip",
@@ -507,7 +508,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
 
     let (status, html) = browser.fetch("/admin/tokens?status=bogus").await;
     assert_eq!(status, 400);
-    assert!(html.contains("status is active, deactivated or expired"));
+    assert!(html.contains("Status is active, deactivated or expired"));
     let (status, _) = browser.fetch("/admin/users/acc_nobody").await;
     assert_eq!(status, 404);
 

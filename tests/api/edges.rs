@@ -339,5 +339,5 @@ async fn a_script_without_the_csrf_header_is_told_which_header() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
-    assert!(resp.text().await.unwrap().contains("the form has expired"));
+    assert!(resp.text().await.unwrap().contains("The form has expired"));
 }

@@ -188,5 +188,52 @@ async fn the_list_is_found_by_its_url() {
     assert!(page.contains("No token matches."));
     let (status, page) = browser.fetch("/profile?sort=nonsense").await;
     assert_eq!(status, 400);
-    assert!(page.contains("sort"));
+    assert!(
+        page.contains("Sort by created"),
+        "the page names the parameter"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_reads_as_sentences_with_usernames() {
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    // Made on the command line: no actor, no address.
+    let secret = app.token(&user.account, &["tokens:read", "tokens:write"]);
+    let id = app.token_id(&secret);
+    let resp = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/profile/tokens/{id}.json"),
+            Some(&secret),
+        )
+        .json(&serde_json::json!({"label": "renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let admin = app.admin();
+    let page = Browser::signed_in(&app, &admin)
+        .await
+        .page("/admin/audit")
+        .await;
+    assert!(
+        page.contains(r#"<span title="token.updated">Token edited</span>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<span class="audit-detail muted">label</span>"#));
+    assert!(page.contains(&format!(
+        r#"<a href="/admin/users/{}">{}</a>"#,
+        user.account.account_id, user.account.username
+    )));
+    assert!(page.contains("command line"));
+    // The codes stay in the JSON.
+    let json = app
+        .get_json(
+            "/admin/audit.json?event=token.updated",
+            &app.token(&admin.account, &["admin:read"]),
+        )
+        .await;
+    assert_eq!(json["items"][0]["event"], "token.updated");
+    assert_eq!(json["items"][0]["detail"], "label");
 }

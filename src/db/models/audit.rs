@@ -65,6 +65,27 @@ impl Event {
         }
     }
 
+    /// The event as the audit page says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Event::TokenCreated => "Token created",
+            Event::TokenDeleted => "Token deleted",
+            Event::TokenDeactivated => "Token deactivated",
+            Event::TokenActivated => "Token activated",
+            Event::LoginSucceeded => "Signed in",
+            Event::LoginFailed => "Sign-in failed",
+            Event::AccountCreated => "Account created",
+            Event::AccountRoleChanged => "Role changed",
+            Event::AccountDeactivated => "Account deactivated",
+            Event::AccountActivated => "Account activated",
+            Event::ScopeCreated => "Application scope created",
+            Event::ScopeDeleted => "Application scope deleted",
+            Event::TokenUpdated => "Token edited",
+            Event::TokenRegenerated => "Token regenerated",
+            Event::TokenLeaked => "Token reported leaked and deleted",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Event> {
         Event::ALL.into_iter().find(|e| e.as_str() == s)
     }

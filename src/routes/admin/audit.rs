@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::guards::AdminPage;
 use crate::auth::{Need, scope};
+use crate::db::models::accounts;
 use crate::db::models::audit::{self, AuditFilter, Event};
 use crate::error::AppError;
 use crate::routes::admin::{PageQuery, Paging, account_filter, given, page_ctx, query};
@@ -96,6 +97,19 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
     let actor = filter.actor.clone().unwrap_or_default();
     let target = filter.target.clone().unwrap_or_default();
     let list = load(&cx.state, filter, paging).await?;
+    let mut ids: Vec<String> = list
+        .items
+        .iter()
+        .flat_map(|e| [e.actor_account_id.clone(), e.target_account_id.clone()])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = cx
+        .state
+        .db
+        .run(move |conn| Ok(accounts::usernames(conn, &ids)?))
+        .await?;
     let pager = Pager::new(
         &list,
         "/admin/audit",
@@ -108,6 +122,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         events: event_choices(&event),
         actor,
         target,
+        names,
     };
     html(StatusCode::OK, &page)
 }
