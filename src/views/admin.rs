@@ -290,6 +290,7 @@ pub struct TokensPage {
     pub list: Paged<TokenView>,
     pub pager: Pager,
     pub account_id: String,
+    pub username: String,
     pub statuses: Vec<Choice>,
     pub sorts: Vec<Choice>,
     /// `(account_id, username)` of the owners on this page.

@@ -490,7 +490,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     assert_eq!(status, 200);
     assert!(html.contains(&format!(r#"data-token-id="{token_id}""#)));
     assert!(html.contains("pagewalker"), "the owner's name");
-    for control in ["filter-account-id", "filter-status", "filter-sort"] {
+    for control in ["filter-user", "filter-status", "filter-sort"] {
         assert!(
             html.contains(&format!(r#"for="{control}""#)),
             "{control} labelled"

@@ -237,3 +237,32 @@ async fn the_audit_log_reads_as_sentences_with_usernames() {
     assert_eq!(json["items"][0]["event"], "token.updated");
     assert_eq!(json["items"][0]["detail"], "label");
 }
+
+#[tokio::test]
+async fn admins_find_tokens_by_username() {
+    let app = TestApp::spawn().await;
+    let (dana, erin) = (
+        app.create_user("dana", tessera::tokens::Role::User),
+        app.user(),
+    );
+    app.labelled_token(&dana.account, "dana's", &["profile:read"]);
+    app.labelled_token(&erin.account, "erin's", &["profile:read"]);
+    let admin = app.admin();
+    let reader = app.token(&admin.account, &["admin:read"]);
+    let list = app.get_json("/admin/tokens.json?user=dana", &reader).await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["label"], "dana's");
+    let page = Browser::signed_in(&app, &admin)
+        .await
+        .page("/admin/tokens?user=dana")
+        .await;
+    assert!(page.contains("dana&#x27;s") || page.contains("dana's"));
+    assert!(!page.contains("erin&#x27;s") && !page.contains("erin's"));
+    assert!(page.contains(r#"name="user" type="text" maxlength="64" value="dana""#));
+    let list = app
+        .get_json("/admin/tokens.json?user=nobody", &reader)
+        .await;
+    assert_eq!(list["total"], 0);
+    let resp = app.get("/admin/tokens.json?user=no%20body", &reader).await;
+    crate::helpers::assert_error(resp, 400, "invalid_input", Some("user")).await;
+}
