@@ -27,6 +27,10 @@ async fn the_token_page_draws_its_usage_and_marks_stripped_scopes() {
     assert!(page.contains(r#"<table class="visually-hidden" id="usage-table">"#));
     assert!(page.contains("127.0.0.1"));
     assert!(page.contains("no expiration"));
+    assert!(
+        page.contains(r#"<span class="relative">(just now)</span>"#),
+        "relative times beside absolute ones"
+    );
     // The list links to it.
     assert!(
         browser
