@@ -101,6 +101,17 @@ impl TokenView {
         })
     }
 
+    /// A deactivated token whose expiry has passed too: it says both, so
+    /// that activating it does not look like bringing it back.
+    pub fn expired_too(&self) -> bool {
+        self.is_deactivated()
+            && self
+                .expires_at
+                .as_deref()
+                .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+                .is_some_and(|at| at <= OffsetDateTime::now_utc())
+    }
+
     pub fn is_expired(&self) -> bool {
         self.status == "expired"
     }

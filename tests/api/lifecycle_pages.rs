@@ -270,3 +270,31 @@ async fn admins_find_tokens_by_username() {
     let resp = app.get("/admin/tokens.json?user=no%20body", &reader).await;
     crate::helpers::assert_error(resp, 400, "invalid_input", Some("user")).await;
 }
+
+#[tokio::test]
+async fn an_expired_token_offers_no_deactivate_and_keeps_saying_expired() {
+    use diesel::prelude::*;
+    use tessera::db::schema::api_tokens;
+    let app = TestApp::spawn().await;
+    let user = app.user();
+    let (gone, both) = (
+        app.token_id(&app.labelled_token(&user.account, "gone", &["profile:read"])),
+        app.token_id(&app.labelled_token(&user.account, "both", &["profile:read"])),
+    );
+    let past = tessera::db::now() - time::Duration::days(1);
+    app.with_conn(|c| {
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq_any([gone, both])))
+            .set(api_tokens::expires_at.eq(Some(past)))
+            .execute(c)
+            .unwrap();
+        tessera::db::models::tokens::set_active(c, both, false).unwrap();
+    });
+    let page = Browser::signed_in(&app, &user).await.page("/profile").await;
+    let row = |id: i64| {
+        let start = page.find(&format!(r#"data-token-id="{id}""#)).unwrap();
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(!row(gone).contains("/deactivate"), "{}", row(gone));
+    assert!(row(gone).contains("badge-expired"));
+    assert!(row(both).contains(">deactivated<") && row(both).contains(">expired<"));
+}
