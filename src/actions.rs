@@ -14,6 +14,7 @@ use crate::db::models::{sessions, settings};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::keys;
+use crate::lifecycle::Description;
 use crate::restrictions::{AllowedIps, parse_rate_limit};
 use crate::scopes;
 use crate::tokens::{Label, Lifetime, PlainToken, Role, ScopeSet, random_chars};
@@ -102,11 +103,17 @@ pub struct TokenRequest {
     #[schema(minimum = 1, maximum = 100000)]
     #[serde(default, deserialize_with = "whole_number")]
     pub rate_limit_per_minute: Option<i64>,
+    /// What the token is for, up to 1000 characters; absent: none.
+    #[schema(max_length = 1000)]
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A whole number. JSON does not tell `24` from `24.0` (JSON Schema calls
 /// both integers), so an integral float is taken too; `0.5` is not.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
     use serde::Deserialize;
     use serde::de::Error;
     let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
@@ -132,6 +139,7 @@ pub struct TokenSpec {
     pub lifetime: Lifetime,
     pub allowed_ips: AllowedIps,
     pub rate_limit_per_minute: Option<i32>,
+    pub description: Description,
     /// The calling token's scopes, when a token asks: its application
     /// scopes are checked against them once they are known to exist.
     pub may_grant: Option<ScopeSet>,
@@ -168,23 +176,31 @@ impl TokenRequest {
             .map_err(|m| AppError::invalid("allowed_ips", m));
         let rate = parse_rate_limit(self.rate_limit_per_minute)
             .map_err(|m| AppError::invalid("rate_limit_per_minute", m));
-        match (label, scopes, lifetime, allowed_ips, rate) {
-            (Ok(label), Ok(scopes), Ok(lifetime), Ok(allowed_ips), Ok(rate_limit_per_minute)) => {
-                Ok(TokenSpec {
-                    label,
-                    scopes,
-                    lifetime,
-                    allowed_ips,
-                    rate_limit_per_minute,
-                    may_grant: may_grant.cloned(),
-                })
-            }
-            (label, scopes, lifetime, allowed_ips, rate) => Err([
+        let description = Description::parse(self.description.as_deref().unwrap_or(""));
+        match (label, scopes, lifetime, allowed_ips, rate, description) {
+            (
+                Ok(label),
+                Ok(scopes),
+                Ok(lifetime),
+                Ok(allowed_ips),
+                Ok(rate_limit_per_minute),
+                Ok(description),
+            ) => Ok(TokenSpec {
+                label,
+                scopes,
+                lifetime,
+                allowed_ips,
+                rate_limit_per_minute,
+                description,
+                may_grant: may_grant.cloned(),
+            }),
+            (label, scopes, lifetime, allowed_ips, rate, description) => Err([
                 label.err(),
                 scopes.err(),
                 lifetime.err(),
                 allowed_ips.err(),
                 rate.err(),
+                description.err(),
             ]
             .into_iter()
             .flatten()
@@ -295,6 +311,7 @@ pub fn create_token(
                 expires_at,
                 allowed_ips: &spec.allowed_ips.to_stored(),
                 rate_limit_per_minute: spec.rate_limit_per_minute,
+                description: spec.description.as_str(),
             },
         )?;
         record(

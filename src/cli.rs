@@ -562,6 +562,13 @@ fn serve(config: Config) -> Result<(), String> {
                 handle
             });
         actix_web::rt::spawn(crate::shutdown::stop_on_signal(server.handle()));
+        // The token uses counted since the last flush (`crate::usage`).
+        let db = state.db.clone();
+        state
+            .on_shutdown
+            .register("token usage counts", move || async move {
+                db.flush_usage().await
+            });
         println!("tessera listening on http://{addr}");
         let stopped = server.await.map_err(|e| format!("server failed: {e}"));
         if let Some(metrics) = metrics {

@@ -137,6 +137,8 @@ pub const ENDPOINTS: &[Endpoint] = {
         audit as a_audit, credentials as a_cred, notices as a_notices, scopes as a_scopes,
         tokens as a_tokens, users as a_users,
     };
+    use crate::routes::lifecycle as life;
+    use crate::routes::token_page as page;
     &[
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
@@ -154,6 +156,10 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/sessions/{id:[1-9][0-9]*}/delete", &[op!(POST account::sign_out_session)]),
     resource("/profile/sessions/delete-others", &[op!(POST account::sign_out_others)]),
     resource("/profile/preferences", &[op!(POST account::save_preferences)]),
+    resource("/profile/tokens/delete-all", &[op!(POST page::delete_all_form)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}", &[op!(GET page::show)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/edit", &[op!(POST page::edit_form)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/regenerate", &[op!(POST page::regenerate_form)]),
     resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
     resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
@@ -161,9 +167,12 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/metrics", &[op!(GET metrics::metrics)]),
     resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json), op!(PATCH profile::patch_profile, profile::__path_patch_profile)]),
     resource("/profile/sessions.json", &[op!(GET profile::sessions_json, profile::__path_sessions_json)]),
-    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create)]),
-    resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE tokens::delete, tokens::__path_delete)]),
+    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create), op!(DELETE life::delete_all_own, life::__path_delete_all_own)]),
+    resource("/profile/tokens/current.json", &[op!(GET life::current, life::__path_current)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::show, life::__path_show), op!(PATCH life::edit, life::__path_edit), op!(DELETE tokens::delete, tokens::__path_delete)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST tokens::activation, tokens::__path_activation)]),
+    resource("/profile/tokens/{id:[1-9][0-9]*}/regenerate.json", &[op!(POST life::regenerate, life::__path_regenerate)]),
+    resource("/leaks.json", &[op!(POST life::leaks, life::__path_leaks)]),
     resource("/admin/users.json", &[op!(GET a_users::list_json, a_users::__path_list_json), op!(POST a_users::create_json, a_users::__path_create_json)]),
     resource("/admin/users", &[op!(GET a_users::list_page), op!(POST a_users::create_form)]),
     resource("/admin/users/{account_id}.json", &[op!(GET a_users::show_json, a_users::__path_show_json)]),
@@ -171,15 +180,18 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/admin/users/{account_id}/{action:deactivate|activate}.json", &[op!(POST a_users::activation_json, a_users::__path_activation_json)]),
     resource("/admin/users/{account_id}/email.json", &[op!(POST a_cred::email_json, a_cred::__path_email_json)]),
     resource("/admin/users/{account_id}/password.json", &[op!(POST a_cred::password_json, a_cred::__path_password_json)]),
+    resource("/admin/users/{account_id}/tokens.json", &[op!(DELETE life::delete_all_of, life::__path_delete_all_of)]),
     resource("/admin/users/{account_id}", &[op!(GET a_users::show_page)]),
     resource("/admin/users/{account_id}/{action:role|deactivate|activate}", &[op!(POST a_users::change_form)]),
     resource("/admin/users/{account_id}/email", &[op!(POST a_cred::email_form)]),
     resource("/admin/users/{account_id}/password", &[op!(POST a_cred::password_form)]),
+    resource("/admin/users/{account_id}/tokens/delete-all", &[op!(POST page::admin_delete_all_form)]),
     resource("/admin/tokens.json", &[op!(GET a_tokens::list_json, a_tokens::__path_list_json)]),
     resource("/admin/tokens", &[op!(GET a_tokens::list_page)]),
-    resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::admin_show, life::__path_admin_show), op!(DELETE a_tokens::delete_json, a_tokens::__path_delete_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST a_tokens::activation_json, a_tokens::__path_activation_json)]),
     resource("/admin/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate|delete}", &[op!(POST a_tokens::action_form)]),
+    resource("/admin/tokens/{id:[1-9][0-9]*}", &[op!(GET page::admin_show)]),
     resource("/admin/audit.json", &[op!(GET a_audit::list_json, a_audit::__path_list_json)]),
     resource("/admin/audit", &[op!(GET a_audit::list_page)]),
     resource("/admin/scopes.json", &[op!(GET a_scopes::list_json, a_scopes::__path_list_json), op!(POST a_scopes::create_json, a_scopes::__path_create_json)]),
@@ -292,6 +304,7 @@ pub fn app_state(config: Config, db: Db) -> web::Data<AppState> {
         grantable: Default::default(),
         limits: Default::default(),
         on_shutdown: Default::default(),
+        leak_limit: Default::default(),
     })
 }
 
@@ -308,6 +321,16 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
     // Every instance sends the notices that are due; the claim in the
     // database keeps two from sending the same one.
     crate::notices::scheduler::spawn(state.clone());
+    // Token uses gathered in memory go to the database every few seconds
+    // (`crate::usage`); the last of them when the server stops (`cli`).
+    let flushing = state.db.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(crate::usage::FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            flushing.flush_usage().await;
+        }
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -318,6 +341,9 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
             )
             .configure(configure)
             .default_service(web::to(not_found))
+            .wrap(actix_web::middleware::from_fn(
+                crate::auth::check::expiry_header,
+            ))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
             .wrap(actix_web::middleware::from_fn(restrict::rate_headers))
             .wrap(
@@ -450,11 +476,11 @@ mod tests {
         );
         assert_eq!(
             allowed_methods("/profile/tokens.json").as_deref(),
-            Some("GET, HEAD, POST")
+            Some("GET, HEAD, POST, DELETE")
         );
         assert_eq!(
             allowed_methods("/profile/tokens/{id:[1-9][0-9]*}.json").as_deref(),
-            Some("DELETE")
+            Some("GET, HEAD, PATCH, DELETE")
         );
         assert_eq!(
             allowed_methods("/admin/users/{account_id}/{action:deactivate|activate}.json")
@@ -475,7 +501,7 @@ mod tests {
                 let Some(op) = item.get(method) else { continue };
                 let responses = op["responses"].as_object().unwrap();
                 assert!(responses.contains_key("503"), "{method} {path}");
-                let public = path == "/healthz" || path == "/openapi.json";
+                let public = ["/healthz", "/openapi.json", "/leaks.json"].contains(&path.as_str());
                 assert_eq!(op.get("security").is_none(), public, "{method} {path}");
                 if !public {
                     assert!(responses.contains_key("401"), "{method} {path}");

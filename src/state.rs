@@ -20,4 +20,6 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Single sign-on: the provider's settings and what it published.
     pub sso: Sso,
+    /// Leak reports per client address (`POST /leaks.json`).
+    pub leak_limit: crate::routes::lifecycle::LeakLimiter,
 }

@@ -21,8 +21,8 @@
 //! 6. **use recorded** ([`record_use`]): last used time and address, at most
 //!    once a minute per token.
 
-use actix_web::HttpRequest;
 use actix_web::http::{Method, header};
+use actix_web::{HttpMessage, HttpRequest};
 use std::sync::Arc;
 use time::PrimitiveDateTime;
 
@@ -105,6 +105,8 @@ pub struct Checked {
     /// Where the token's rate limit stands, if it has one.
     pub rate: Option<RateStatus>,
     pub list: Option<AccountTokens>,
+    /// When the token expires, if it does.
+    pub expires_at: Option<PrimitiveDateTime>,
 }
 
 /// Checks the token `raw` presented from `ip`; with `with_list`, the
@@ -116,17 +118,54 @@ pub async fn check(
     ip: Option<String>,
     with_list: bool,
 ) -> Result<Checked, AppError> {
+    check_as(state, raw, ip, None, with_list).await
+}
+
+/// [`check`] for a request: its client's address and user agent are
+/// counted with the use, where its rate limit stands is noted for the
+/// `X-RateLimit-*` headers (`restrict::rate_headers`), and a token expiring
+/// soon for the `Tessera-Token-Expires` header ([`expiry_header`]).
+pub async fn check_request(
+    req: &HttpRequest,
+    state: &AppState,
+    raw: &str,
+    with_list: bool,
+) -> Result<Checked, AppError> {
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let ip = super::client_ip(req, state);
+    let checked = check_as(state, raw, ip, agent, with_list).await?;
+    restrict::note(req, checked.rate);
+    note_expiry(req, checked.expires_at);
+    Ok(checked)
+}
+
+/// [`check`], with the caller's user agent for the token's usage record.
+pub async fn check_as(
+    state: &AppState,
+    raw: &str,
+    ip: Option<String>,
+    user_agent: Option<&str>,
+    with_list: bool,
+) -> Result<Checked, AppError> {
     let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
-    let Found { live, mut list } = super::rotation::find_under_any_key(state, &token, with_list)
-        .await?
-        .ok_or_else(|| refused(CheckResult::Unknown))?;
+    let (Found { live, mut list }, hash) =
+        super::rotation::find_under_any_key(state, &token, with_list)
+            .await?
+            .ok_or_else(|| refused(CheckResult::Unknown))?;
     let (token, account) = &*live;
     let now = db::now();
-    if !allowed(token, account, now) {
+    if !allowed(token, account, now) || token.grace_over(hash.as_bytes(), now) {
         return Err(refused(CheckResult::Refused));
     }
     metrics::token_check(CheckResult::Ok);
     let rate = restrict::admit(state, token, account, ip.as_deref()).await?;
+    state
+        .db
+        .usage()
+        .count(token.id, now, ip.as_deref(), user_agent);
     if record_use(state, token, now, ip.as_deref()).await
         && let Some(list) = &mut list
     {
@@ -146,6 +185,7 @@ pub async fn check(
         live: live.clone(),
         rate,
         list,
+        expires_at: token.expires_at,
     })
 }
 
@@ -154,6 +194,39 @@ pub async fn check(
 fn refused(why: CheckResult) -> AppError {
     metrics::token_check(why);
     AppError::Unauthenticated
+}
+
+/// How soon before its expiry a token's responses say when it expires.
+pub const EXPIRY_WARNING: time::Duration = time::Duration::days(7);
+
+/// When the request's token expires, if within [`EXPIRY_WARNING`].
+#[derive(Clone, Copy)]
+struct ExpiresSoon(PrimitiveDateTime);
+
+fn note_expiry(req: &HttpRequest, expires_at: Option<PrimitiveDateTime>) {
+    if let Some(at) = expires_at.filter(|at| *at - db::now() <= EXPIRY_WARNING) {
+        req.extensions_mut().insert(ExpiresSoon(at));
+    }
+}
+
+/// Middleware: `Tessera-Token-Expires` (RFC 3339) on the response to a
+/// request whose token expires within seven days, so that scripts can warn
+/// before they stop working.
+pub async fn expiry_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let soon = res.request().extensions().get::<ExpiresSoon>().copied();
+    if let Some(ExpiresSoon(at)) = soon
+        && let Ok(value) = header::HeaderValue::from_str(&crate::views::page::rfc3339(at))
+    {
+        res.headers_mut().insert(
+            header::HeaderName::from_static("tessera-token-expires"),
+            value,
+        );
+    }
+    Ok(res)
 }
 
 /// Whether a token found live may still be used at `now`: the lookup's rows

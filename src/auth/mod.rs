@@ -208,8 +208,7 @@ impl<S: ScopeMarker + 'static> NeedWith<S> {
             let tokens = state.db.tokens_of(caller.account.id).await?;
             return Ok((caller, tokens));
         };
-        let checked = check::check(&state, raw, client_ip(&self.req, &state), true).await?;
-        restrict::note(&self.req, checked.rate);
+        let checked = check::check_request(&self.req, &state, raw, true).await?;
         checked.caller.require(S::SCOPE)?;
         let tokens = checked.list.ok_or_else(|| {
             AppError::Internal("the token check left out the tokens asked".into())
@@ -326,11 +325,7 @@ pub(crate) async fn session_caller(
 pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = state(req);
     match presented(req, &state)? {
-        Some(raw) => {
-            let checked = check::check(&state, raw, client_ip(req, &state), false).await?;
-            restrict::note(req, checked.rate);
-            Ok(checked.caller)
-        }
+        Some(raw) => Ok(check::check_request(req, &state, raw, false).await?.caller),
         None => session_caller(req, &state).await,
     }
 }

@@ -212,10 +212,16 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
     let mut hashes: Vec<&[u8]> = jobs.iter().map(|j| &j.hash[..]).collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let live: HashMap<Vec<u8>, LiveToken> = tokens::find_live_by_hashes(conn, &hashes, now)?
-        .into_iter()
-        .map(|(hash, token, account)| (hash, Arc::new((token, account))))
-        .collect();
+    // A token in its grace period answers to both its secrets.
+    let mut live: HashMap<Vec<u8>, LiveToken> = HashMap::new();
+    for (hash, token, account) in tokens::find_live_by_hashes(conn, &hashes, now)? {
+        let previous = token.previous_hash.clone();
+        let row = Arc::new((token, account));
+        if let Some(previous) = previous {
+            live.insert(previous, row.clone());
+        }
+        live.insert(hash, row);
+    }
 
     let mut owners: Vec<i64> = jobs
         .iter()

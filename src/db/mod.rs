@@ -36,6 +36,7 @@ use crate::db::batch::Batcher;
 use crate::db::cache::ReadCache;
 use crate::db::pool::{Pool, PooledConn};
 use crate::error::AppError;
+use crate::usage::Usage;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -48,6 +49,8 @@ pub struct Db {
     pool: Pool,
     cache: Option<Arc<ReadCache>>,
     batcher: Option<Arc<Batcher>>,
+    /// Token uses counted since the last flush (`crate::usage`).
+    usage: Arc<Usage>,
 }
 
 impl Db {
@@ -70,6 +73,7 @@ impl Db {
             pool,
             cache,
             batcher,
+            usage: Arc::default(),
         }
     }
 
@@ -81,6 +85,16 @@ impl Db {
     /// The pool's size.
     pub fn pool_size(&self) -> u32 {
         self.pool.max_size()
+    }
+
+    /// Token uses counted and not yet written.
+    pub fn usage(&self) -> &Usage {
+        &self.usage
+    }
+
+    /// Writes the counted token uses now (a stopping server, a test).
+    pub async fn flush_usage(&self) {
+        self.usage.flush(self).await;
     }
 
     /// The read cache, on SQLite.

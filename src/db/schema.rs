@@ -21,6 +21,7 @@ diesel::table! {
         language -> Nullable<Text>,
         notifications -> Text,
         must_change_password -> Bool,
+        leak_notice -> Nullable<Text>,
     }
 }
 
@@ -41,6 +42,10 @@ diesel::table! {
         allowed_ips -> Text,
         rate_limit_per_minute -> Nullable<Integer>,
         ip_refused_at -> Nullable<Timestamp>,
+        description -> Text,
+        previous_hash -> Nullable<Binary>,
+        previous_valid_until -> Nullable<Timestamp>,
+        last_used_user_agent -> Nullable<Text>,
     }
 }
 
@@ -103,6 +108,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_usage_days (token_id, day) {
+        token_id -> BigInt,
+        day -> Text,
+        uses -> BigInt,
+    }
+}
+
+diesel::table! {
     notices (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -119,6 +132,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    token_usage_ips (token_id, ip) {
+        token_id -> BigInt,
+        ip -> Text,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(notices -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
@@ -132,4 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_scopes,
     token_rate_counts,
     notices,
+    token_usage_days,
+    token_usage_ips,
 );

@@ -122,6 +122,20 @@ pub async fn html_errors(
     }
 }
 
+/// An error's message as a sentence for a page: capitalised, with its
+/// full stop (the JSON `message` stays as it is).
+fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
+}
+
 fn error_page(err: &AppError) -> HttpResponse {
     let status = err.status_code();
     let heading = match status {
@@ -136,7 +150,7 @@ fn error_page(err: &AppError) -> HttpResponse {
         AppError::Internal(_) => {
             "An unexpected error occurred on our side. Please try again.".to_owned()
         }
-        other => other.to_string(),
+        other => sentence(&other.to_string()),
     };
     let mut resp = message_page(status, heading, message, "/profile");
     // Keep the headers that tell a client what to do next.
@@ -177,7 +191,14 @@ pub fn message_page(
 
 #[cfg(test)]
 mod tests {
-    use super::prefers_json;
+    use super::{prefers_json, sentence};
+
+    #[test]
+    fn error_pages_speak_in_sentences() {
+        assert_eq!(sentence("not found"), "Not found.");
+        assert_eq!(sentence("choose a time (UTC)."), "Choose a time (UTC).");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn accept_decides_only_when_it_ranks_json_first() {

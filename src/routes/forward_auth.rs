@@ -22,7 +22,6 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::check::{self, Presented};
-use crate::auth::{client_ip, restrict};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tokens::{Scope, is_app_scope_name};
@@ -72,12 +71,11 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Presented::Token(raw) => raw,
         Presented::None | Presented::Malformed => return unauthenticated(),
     };
-    let checked = match check::check(&state, raw, client_ip(&req, &state), false).await {
+    let checked = match check::check_request(&req, &state, raw, false).await {
         Ok(checked) => checked,
         Err(AppError::Unauthenticated) => return unauthenticated(),
         Err(e) => return refused(&e),
     };
-    restrict::note(&req, checked.rate);
     let scopes = &checked.caller.scopes;
     if let Some(missing) = required.iter().find(|s| !scopes.contains_name(s)) {
         let mut response = error(StatusCode::FORBIDDEN, FORBIDDEN_BODY);

@@ -108,17 +108,27 @@ async fn inspect(state: &AppState, raw: &str) -> Result<Introspection, AppError>
         return Ok(Introspection::default());
     };
     // Under whichever key made its hash, as the token check finds it.
-    let Some(found) = find_under_any_key(state, &token, false).await? else {
+    let Some((found, hash)) = find_under_any_key(state, &token, false).await? else {
         return Ok(Introspection::default());
     };
     let (token, account) = &*found.live;
-    if !allowed(token, account, db::now()) {
+    let now = db::now();
+    if !allowed(token, account, now) || token.grace_over(hash.as_bytes(), now) {
         return Ok(Introspection::default());
     }
     let scopes = state
         .grantable
         .effective(&state.db, &token.scope_set(), account.role())
         .await?;
+    // A replaced secret in its grace period stops working when the grace
+    // ends, if the token does not expire before.
+    let grace_end = token
+        .previous_valid_until
+        .filter(|_| token.previous_hash.as_deref() == Some(hash.as_bytes()));
+    let ends = match (token.expires_at, grace_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     Ok(Introspection {
         active: true,
         scope: Some(scopes.to_stored()),
@@ -126,7 +136,7 @@ async fn inspect(state: &AppState, raw: &str) -> Result<Introspection, AppError>
         username: Some(account.username.clone()),
         token_type: Some("Bearer"),
         iat: Some(unix(token.created_at)),
-        exp: token.expires_at.map(unix),
+        exp: ends.map(unix),
         jti: Some(token.id.to_string()),
     })
 }

@@ -87,7 +87,9 @@ impl KeptResponses {
         let until = list
             .rows
             .iter()
-            .filter_map(|t| t.expires_at)
+            // An old secret's grace ending changes the row as shown too.
+            .flat_map(|t| [t.expires_at, t.previous_valid_until])
+            .flatten()
             .filter(|at| *at > now)
             .min();
         let made = Made {
@@ -107,20 +109,7 @@ mod tests {
     use time::macros::datetime;
 
     fn token(id: i64, expires_at: Option<PrimitiveDateTime>) -> ApiToken {
-        ApiToken {
-            id,
-            account_id: 1,
-            label: format!("token {id}"),
-            prefix: "tsr_00000000".into(),
-            scopes: "tokens:read".into(),
-            active: true,
-            created_at: datetime!(2026-01-01 00:00:00),
-            expires_at,
-            last_used_at: None,
-            last_used_ip: None,
-            allowed_ips: String::new(),
-            rate_limit_per_minute: None,
-        }
+        ApiToken::example(id, "tokens:read", expires_at)
     }
 
     #[test]

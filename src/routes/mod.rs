@@ -10,11 +10,13 @@ pub mod forward_auth;
 pub mod health;
 pub mod introspect;
 pub mod kept;
+pub mod lifecycle;
 pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 pub mod preferences;
 pub mod profile;
+pub mod token_page;
 pub mod tokens;
 
 use actix_session::{Session, SessionExt};

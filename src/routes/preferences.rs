@@ -6,10 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::actions::{self, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db;
+use crate::db::models::accounts;
 use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::rows::AccountTokens;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::lifecycle::ListQuery;
 use crate::preferences::browser_language;
 use crate::restrictions::AllowedIps;
 use crate::routes::account;
@@ -22,7 +24,7 @@ use crate::views::profile::{
 };
 use crate::views::tokens::{TokenList, TokenView};
 
-const REVEAL_KEY: &str = "reveal";
+pub(crate) const REVEAL_KEY: &str = "reveal";
 
 /// Builds the page around a form (fresh, or as typed with its errors),
 /// and the settings sections (fresh when `None`).
@@ -37,7 +39,15 @@ pub async fn page(
         Some(settings) => settings,
         None => account::settings(cx, user).await?,
     };
-    Ok(page_with(cx, user, &tokens, form, settings, None))
+    Ok(page_with(
+        cx,
+        user,
+        &tokens,
+        form,
+        settings,
+        None,
+        ListQuery::default(),
+    ))
 }
 
 fn page_with(
@@ -51,6 +61,7 @@ fn page_with(
     form: TokenForm,
     settings: SettingsView,
     reveal: Option<Reveal>,
+    query: ListQuery,
 ) -> ProfilePage {
     let account = &user.0.account;
     let now = db::now();
@@ -58,17 +69,20 @@ fn page_with(
         ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
         profile: ProfileView::new(account, browser_language(req)),
         tokens: TokenList {
-            tokens: tokens
-                .rows
-                .iter()
+            tokens: query
+                .apply(&tokens.rows, now)
+                .into_iter()
                 .map(|t| TokenView::new(t, &account.account_id, now))
                 .collect(),
         },
+        held: tokens.rows.len(),
+        query,
         token_cap: state.config.max_tokens_per_user,
         form,
         settings,
         reveal,
         base_url: base_url(req),
+        leak_notice: None,
     }
 }
 
@@ -92,8 +106,14 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     if user.0.account.must_change_password {
         return Ok(see_other(account::CHANGE_PASSWORD));
     }
+    let query = ListQuery::parse(req.query_string())?;
     let reveal = take::<Reveal>(session, REVEAL_KEY);
-    let showing_once = reveal.is_some();
+    let account_id = user.0.account.id;
+    let leak_notice = state
+        .db
+        .run(move |conn| Ok(accounts::take_leak_notice(conn, account_id)?))
+        .await?;
+    let showing_once = reveal.is_some() || leak_notice.is_some();
     let tokens = state.db.tokens_of(user.0.account.id).await?;
     let app_scopes = app_scopes_for(state, &user).await?;
     let settings = account::settings(&cx, &user).await?;
@@ -109,14 +129,27 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
             None,
             None,
         );
-        page_with(&cx, &user, &tokens, form, settings.clone(), reveal)
+        let mut page = page_with(
+            &cx,
+            &user,
+            &tokens,
+            form,
+            settings.clone(),
+            reveal.clone(),
+            query.clone(),
+        );
+        page.leak_notice = leak_notice
+            .as_deref()
+            .map(|n| n.lines().map(str::to_owned).collect());
+        page
     };
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(session) {
         let variant = format!(
-            "profile {} {} {settings_key}",
+            "profile {} {} {settings_key} {}",
             user.csrf_token(),
-            base_url(req)
+            base_url(req),
+            query.key()
         );
         let account_id = user.0.account.id;
         let body = state
@@ -141,7 +174,18 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             .trim()
             .to_owned(),
     };
-    match create_checked(state, &user, &label, &scopes, &hours_raw, &advanced).await? {
+    let description = form.get("description").unwrap_or("").to_owned();
+    match create_checked(
+        state,
+        &user,
+        &label,
+        &scopes,
+        &hours_raw,
+        &advanced,
+        &description,
+    )
+    .await?
+    {
         Ok(reveal) => {
             session
                 .insert(REVEAL_KEY, reveal)
@@ -165,6 +209,7 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             );
             form.open = true;
             form.advanced = advanced;
+            form.description = description;
             form.errors = FieldErrors::new(&errors, &FORM_FIELDS);
             let status = errors
                 .first()
@@ -187,16 +232,17 @@ pub(crate) async fn app_scopes_for(
 }
 
 /// The generate form's fields, in the order their messages are shown.
-const FORM_FIELDS: [&str; 5] = [
+const FORM_FIELDS: [&str; 6] = [
     "label",
     "scopes",
     "expires_in_hours",
+    "description",
     "allowed_ips",
     "rate_limit_per_minute",
 ];
 
 /// A whole number typed or chosen in `field`; blank: none.
-fn parse_whole(raw: &str, field: &str, message: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn parse_whole(raw: &str, field: &str, message: &str) -> Result<Option<i64>, AppError> {
     if raw.is_empty() {
         return Ok(None);
     }
@@ -215,6 +261,7 @@ async fn create_checked(
     scopes: &[String],
     hours_raw: &str,
     advanced: &AdvancedFields,
+    description: &str,
 ) -> Result<Result<Reveal, Vec<AppError>>, AppError> {
     let caller = user.0.clone();
     let hours = parse_whole(
@@ -238,6 +285,7 @@ async fn create_checked(
                 .collect(),
         ),
         rate_limit_per_minute: rate.as_ref().ok().copied().flatten(),
+        description: Some(description.to_owned()),
     };
     let checked = request.check_fields(&state.config, &caller.account, None);
     let spec = match (checked, hours, rate) {

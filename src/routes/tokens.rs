@@ -1,38 +1,53 @@
 //! The caller's own tokens, as JSON (`/profile/tokens...json`).
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes, Json};
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::actions::{self, Activation, Actor, Reach, TokenChange, TokenRequest};
 use crate::auth::{Caller, Need, NeedWith, scope};
-use crate::db;
+use crate::db::models::tokens::ApiToken;
+use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::extract::JsonBody;
+use crate::lifecycle::ListQuery;
 use crate::routes::no_store_json;
 use crate::state::AppState;
 use crate::views::tokens::{CreatedToken, TokenList, TokenView};
 
 /// `GET /profile/tokens.json`.
 #[utoipa::path(get, path = "/profile/tokens.json", tag = "tokens",
+    params(
+        ("sort" = Option<String>, Query, pattern = "^(created|last_used|expires|label)$"),
+        ("order" = Option<String>, Query, pattern = "^(asc|desc)$"),
+        ("status" = Option<String>, Query, pattern = "^(active|deactivated|expired)$"),
+        ("q" = Option<String>, Query, description = "part of the label, any case"),
+    ),
     responses((status = 200, body = TokenList)),
     security(("tokens:read" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     need: NeedWith<scope::TokensRead>,
 ) -> Result<HttpResponse, AppError> {
     let (caller, tokens) = need.own_tokens().await?;
+    let query = ListQuery::parse(req.query_string())?;
     let now = db::now();
-    // Unchanged rows make the same body until a token expires.
+    // Unchanged rows make the same body until a token expires; each view
+    // of them (sort, filter, search) its own.
     let account_id = caller.account.id;
+    let variant = match query.is_default() {
+        true => "json".to_owned(),
+        false => format!("json {}", query.key()),
+    };
     let body = state
         .kept
-        .get_or_make(&tokens, account_id, "json", now, || {
+        .get_or_make(&tokens, account_id, &variant, now, || {
             let list = TokenList {
-                tokens: tokens
-                    .rows
-                    .iter()
+                tokens: query
+                    .apply(&tokens.rows, now)
+                    .into_iter()
                     .map(|t| TokenView::new(t, &caller.account.account_id, now))
                     .collect(),
             };
@@ -97,13 +112,23 @@ pub async fn change_token(
     id: i64,
     change: TokenChange,
 ) -> Result<TokenView, AppError> {
+    token_as(state, caller, move |conn, actor| {
+        actions::change_token(conn, reach, id, change, actor)
+    })
+    .await
+}
+
+/// Runs `change` as `caller` (for the audit log) and answers the token it
+/// returns, as it is afterwards, with its owner's public id.
+pub async fn token_as(
+    state: &AppState,
+    caller: &Caller,
+    change: impl FnOnce(&mut DbConn, Actor<'_>) -> Result<(ApiToken, String), AppError> + Send + 'static,
+) -> Result<TokenView, AppError> {
     let caller = caller.clone();
     let (token, owner) = state
         .db
-        .run(move |conn| {
-            let actor = Actor::new(&caller.account, caller.ip.as_deref());
-            actions::change_token(conn, reach, id, change, actor)
-        })
+        .run(move |conn| change(conn, Actor::new(&caller.account, caller.ip.as_deref())))
         .await?;
     Ok(TokenView::new(&token, &owner, db::now()))
 }

@@ -99,8 +99,9 @@ pub struct AuditEntryView {
     pub token_prefix: Option<String>,
     /// Where the request came from; null for the command line.
     pub ip: Option<String>,
-    /// What the entry says beyond the fields above: the scope created, the
-    /// number of tokens a deleted scope was taken from, ...
+    /// What the entry says beyond its fixed fields: the scope created, the
+    /// number of tokens a deleted scope was taken from, the fields an edit
+    /// changed, the URL a token leaked at, ...
     pub detail: Option<String>,
 }
 
@@ -116,6 +117,17 @@ impl AuditEntryView {
             ip: entry.ip.clone(),
             detail: entry.detail.clone(),
         }
+    }
+
+    /// The event for people ("Token created"); the code stays in `.json`.
+    pub fn event_text(&self) -> &str {
+        crate::db::models::audit::Event::parse(&self.event).map_or(&self.event, |e| e.describe())
+    }
+
+    /// Changes made through `tessera` on the command line have neither an
+    /// actor nor an address: every web request has the latter.
+    pub fn from_command_line(&self) -> bool {
+        self.actor_account_id.is_none() && self.ip.is_none()
     }
 }
 
@@ -323,6 +335,7 @@ pub struct TokensPage {
     pub list: Paged<TokenView>,
     pub pager: Pager,
     pub account_id: String,
+    pub username: String,
     pub statuses: Vec<Choice>,
     pub sorts: Vec<Choice>,
     /// `(account_id, username)` of the owners on this page.
@@ -393,6 +406,18 @@ pub struct AuditPage {
     pub events: Vec<Choice>,
     pub actor: String,
     pub target: String,
+    /// `(account_id, username)` of the accounts the entries name.
+    pub names: Vec<(String, String)>,
+}
+
+impl AuditPage {
+    /// The username of a public account id, or the id of a deleted one.
+    pub fn name_of<'a>(&'a self, account_id: &'a str) -> &'a str {
+        self.names
+            .iter()
+            .find(|(id, _)| id == account_id)
+            .map_or(account_id, |(_, name)| name.as_str())
+    }
 }
 
 impl AdminList for AuditPage {

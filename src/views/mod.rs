@@ -6,4 +6,5 @@ pub mod auth;
 pub mod notices;
 pub mod page;
 pub mod profile;
+pub mod token_page;
 pub mod tokens;

@@ -141,6 +141,34 @@ pub fn human_date(rfc3339: &str, zone: &Zone) -> String {
     in_zone(rfc3339, zone, "%b %-d, %Y, %H:%M %Z")
 }
 
+/// How far a time is from now, for people: "in 5 days", "2 hours ago",
+/// "just now"; empty for what cannot be read.
+pub fn relative(rfc3339: &str) -> String {
+    match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+        Ok(at) => relative_to(at, OffsetDateTime::now_utc()),
+        Err(_) => String::new(),
+    }
+}
+
+fn relative_to(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let gap = at - now;
+    let secs = gap.whole_seconds().unsigned_abs();
+    let (n, unit) = match secs {
+        0..60 => return "just now".to_owned(),
+        60..3_600 => (secs / 60, "minute"),
+        3_600..86_400 => (secs / 3_600, "hour"),
+        86_400..5_184_000 => (secs / 86_400, "day"),
+        5_184_000..63_072_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if gap.is_positive() {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    }
+}
+
 /// "2026-11-23 17:32:46 CET", for hovering over a date.
 pub fn exact_time(rfc3339: &str, zone: &Zone) -> String {
     in_zone(rfc3339, zone, "%Y-%m-%d %H:%M:%S %Z")
@@ -156,6 +184,19 @@ fn in_zone(rfc3339: &str, zone: &Zone, pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times_read_well() {
+        let now = time::macros::datetime!(2026-12-04 12:00:00 UTC);
+        let at = |d: time::Duration| relative_to(now + d, now);
+        assert_eq!(at(time::Duration::seconds(30)), "just now");
+        assert_eq!(at(time::Duration::hours(-2)), "2 hours ago");
+        assert_eq!(at(time::Duration::days(5)), "in 5 days");
+        assert_eq!(at(time::Duration::minutes(1)), "in 1 minute");
+        assert_eq!(at(time::Duration::days(90)), "in 3 months");
+        assert_eq!(at(time::Duration::days(-800)), "2 years ago");
+        assert_eq!(relative("garbage"), "");
+    }
 
     #[test]
     fn dates_read_well() {

@@ -4,10 +4,12 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::accounts::Account;
 use crate::db::models::app_scopes::AppScopeRow;
 use crate::db::models::sessions::SessionInfo;
+use crate::lifecycle::ListSort;
 use crate::notices::Kind;
 use crate::preferences::{LANGUAGES, Notifications, Zone};
 use crate::scopes::builtin_description;
 use crate::tokens::{Scope, ScopeSet};
+use crate::views::admin::Choice;
 use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::tokens::{TokenList, TokenView};
 
@@ -93,6 +95,7 @@ pub struct TokenForm {
     /// Shown unfolded: it came back with a mistake to fix.
     pub open: bool,
     pub label: String,
+    pub description: String,
     pub scopes: Vec<ScopeOption>,
     pub expiry: Vec<ExpiryOption>,
     /// The "Advanced" part, as typed: where the token may be used from
@@ -165,6 +168,7 @@ impl TokenForm {
         Self {
             open: false,
             label: label.to_owned(),
+            description: String::new(),
             scopes,
             expiry,
             advanced: AdvancedFields::default(),
@@ -310,13 +314,20 @@ pub struct Reveal {
 pub struct ProfilePage {
     pub ctx: PageCtx,
     pub profile: ProfileView,
+    /// The tokens this view shows (sorted, filtered, searched).
     pub tokens: TokenList,
+    /// How many the account holds, shown or not.
+    pub held: usize,
+    pub query: crate::lifecycle::ListQuery,
     pub token_cap: u32,
     pub form: TokenForm,
     pub settings: SettingsView,
     pub reveal: Option<Reveal>,
     /// Where this server is reached, for the ready-to-paste examples.
     pub base_url: String,
+    /// Tokens reported leaked and deleted since the last visit, one line
+    /// each: shown once.
+    pub leak_notice: Option<Vec<String>>,
 }
 
 impl ProfilePage {
@@ -340,4 +351,62 @@ pub struct ConfirmDeletePage {
     pub token: TokenView,
     pub action: String,
     pub cancel: String,
+}
+
+impl ProfilePage {
+    /// The list's controls, as they are in the URL.
+    pub fn sort_choices(&self) -> Vec<Choice> {
+        let current = match self.query.sort {
+            ListSort::Created => "created",
+            ListSort::LastUsed => "last_used",
+            ListSort::Expires => "expires",
+            ListSort::Label => "label",
+        };
+        Choice::list(
+            &[
+                ("created", "Created"),
+                ("last_used", "Last used"),
+                ("expires", "Expires"),
+                ("label", "Label"),
+            ],
+            current,
+        )
+    }
+
+    pub fn order_choices(&self) -> Vec<Choice> {
+        let current = match self.query.descending {
+            None => "",
+            Some(true) => "desc",
+            Some(false) => "asc",
+        };
+        Choice::list(
+            &[
+                ("", "Default"),
+                ("asc", "Ascending"),
+                ("desc", "Descending"),
+            ],
+            current,
+        )
+    }
+
+    pub fn status_choices(&self) -> Vec<Choice> {
+        let current = self.query.status.map_or("", |s| s.as_str());
+        Choice::list(
+            &[
+                ("", "Any"),
+                ("active", "Active"),
+                ("deactivated", "Deactivated"),
+                ("expired", "Expired"),
+            ],
+            current,
+        )
+    }
+
+    /// "1 token" or "6 tokens".
+    pub fn held_text(&self) -> String {
+        match self.held {
+            1 => "1 token".to_owned(),
+            n => format!("{n} tokens"),
+        }
+    }
 }

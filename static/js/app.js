@@ -36,6 +36,10 @@
         var label = button.getAttribute("aria-label");
         if (!source) { return; }
         copyText(source.textContent.trim()).then(function () {
+          var dialog = source.closest("dialog");
+          if (dialog && (source.classList.contains("secret") || source.id === "snippet-curl")) {
+            dialog.setAttribute("data-copied", "");
+          }
           word.textContent = "Copied";
           if (label) { button.setAttribute("aria-label", label.replace(/^Copy/, "Copied")); }
           button.classList.add("copied");
@@ -55,21 +59,50 @@
     });
   }
 
-  function setupRevealDialog() {
-    var dialog = document.getElementById("token-reveal");
+  // A secret shown once (a new token's, a new account's password), with
+  // what to call it when asking before it is closed uncopied, and the
+  // heading that takes the focus afterwards.
+  function setupRevealDialog(id, what, headingId) {
+    var dialog = document.getElementById(id);
     if (!dialog || typeof dialog.showModal !== "function") { return; }
     // Shown open for browsers without JavaScript; with it, make it modal.
     // close() queues a "close" event that arrives after showModal(): the
     // listener below must not take that one for the user closing it.
     dialog.close();
     dialog.showModal();
+    // The secret is shown this once: Esc or the button asks first while
+    // it has not been copied.
+    var leaving = "Close without copying the " + what + "? It will not be shown again.";
+    dialog.addEventListener("cancel", function (event) {
+      if (!dialog.hasAttribute("data-copied") && !window.confirm(leaving)) { event.preventDefault(); }
+    });
+    var closer = dialog.querySelector("form[method=dialog]");
+    if (closer) {
+      closer.addEventListener("submit", function (event) {
+        if (!dialog.hasAttribute("data-copied") && !window.confirm(leaving)) { event.preventDefault(); }
+      });
+    }
+    setupSnippet(dialog);
     dialog.addEventListener("close", function () {
       if (dialog.open) { return; }
       // Nothing of the secret stays in the page once the dialog is closed.
-      dialog.querySelectorAll("#token-secret, pre.example code").forEach(function (el) { el.textContent = ""; });
+      dialog.querySelectorAll("code.secret, pre.example code").forEach(function (el) { el.textContent = ""; el.removeAttribute("data-secret"); });
       dialog.remove();
-      var heading = document.getElementById("tokens-title");
+      var heading = document.getElementById(headingId);
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    });
+  }
+
+  // The reveal dialog's curl command, in the header form chosen.
+  function setupSnippet(dialog) {
+    var select = dialog.querySelector("#snippet-form");
+    var code = dialog.querySelector("#snippet-curl");
+    if (!select || !code) { return; }
+    select.hidden = false;
+    var label = dialog.querySelector("label[for=snippet-form]");
+    if (label) { label.hidden = false; }
+    select.addEventListener("change", function () {
+      code.textContent = "curl -H \"" + select.value + code.getAttribute("data-secret") + "\" " + code.getAttribute("data-url");
     });
   }
 
@@ -114,7 +147,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupCopyButtons(document);
-    setupRevealDialog();
+    setupRevealDialog("token-reveal", "token", "tokens-title");
+    setupRevealDialog("password-reveal", "password", "account-title");
     setupConfirmations();
     setupGenerateForm();
   });

@@ -252,11 +252,13 @@ async fn tokens_list_filters_sorts_and_pages() {
                 "account_id",
                 "allowed_ips",
                 "created_at",
+                "description",
                 "expires_at",
                 "id",
                 "label",
                 "last_used_at",
                 "prefix",
+                "previous_secret_valid_until",
                 "rate_limit_per_minute",
                 "scopes",
                 "status"
@@ -490,7 +492,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
     assert_eq!(status, 200);
     assert!(html.contains(&format!(r#"data-token-id="{token_id}""#)));
     assert!(html.contains("pagewalker"), "the owner's name");
-    for control in ["filter-account-id", "filter-status", "filter-sort"] {
+    for control in ["filter-user", "filter-status", "filter-sort"] {
         assert!(
             html.contains(&format!(r#"for="{control}""#)),
             "{control} labelled"
@@ -508,7 +510,7 @@ async fn admin_pages_render_lists_filters_and_pagination() {
 
     let (status, html) = browser.fetch("/admin/tokens?status=bogus").await;
     assert_eq!(status, 400);
-    assert!(html.contains("status is active, deactivated or expired"));
+    assert!(html.contains("Status is active, deactivated or expired"));
     let (status, _) = browser.fetch("/admin/users/acc_nobody").await;
     assert_eq!(status, 404);
 
@@ -584,7 +586,7 @@ async fn admins_deactivate_activate_and_delete_anyones_token_as_json() {
     }
     let resp = app.call(Method::DELETE, &path(""), Some(&writer)).await;
     assert_error(resp, 404, "not_found", None).await;
-    let resp = app.call(Method::GET, &path(""), Some(&writer)).await;
+    let resp = app.call(Method::PUT, &path(""), Some(&writer)).await;
     assert_error(resp, 405, "method_not_allowed", None).await;
 }
 

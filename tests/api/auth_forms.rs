@@ -151,9 +151,17 @@ async fn head_and_unknown_methods_are_refused_cleanly() {
     let brew = Method::from_bytes(b"BREW").unwrap();
     let deactivate = "/profile/tokens/1/deactivate.json";
     for (method, path, allow) in [
-        (Method::PUT, "/profile/tokens.json", "GET, HEAD, POST"),
-        (Method::PATCH, "/profile/tokens.json", "GET, HEAD, POST"),
-        (brew, "/profile/tokens.json", "GET, HEAD, POST"),
+        (
+            Method::PUT,
+            "/profile/tokens.json",
+            "GET, HEAD, POST, DELETE",
+        ),
+        (
+            Method::PATCH,
+            "/profile/tokens.json",
+            "GET, HEAD, POST, DELETE",
+        ),
+        (brew, "/profile/tokens.json", "GET, HEAD, POST, DELETE"),
         (Method::HEAD, deactivate, "POST"),
         (Method::GET, deactivate, "POST"),
     ] {

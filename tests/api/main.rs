@@ -22,6 +22,8 @@ mod helpers;
 mod hostile;
 mod introspect;
 mod key_rotation;
+mod lifecycle;
+mod lifecycle_pages;
 mod metrics;
 mod migrations;
 mod multi_instance;

@@ -301,3 +301,35 @@ async fn of_many_senders_at_once_exactly_one_claims_a_notice() {
     assert_eq!(sent, 1, "{outcomes:?}");
     assert_eq!(mail.wait_for(&email, 1, 10).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_token_reported_leaked_is_mailed_to_its_owner() {
+    let Some(mail) = MailSink::shared("a_token_reported_leaked_is_mailed_to_its_owner") else {
+        return;
+    };
+    let app = TestApp::spawn_with(|c| mail.configure(c)).await;
+    let email = fresh_address("leaked");
+    let user = with_address(&app, &email);
+    let secret = app.token(&user.account, &["profile:read"]);
+    // The "token created" notice first.
+    assert_eq!(mail.wait_for(&email, 1, 15).await.len(), 1);
+    let resp = reqwest::Client::new()
+        .post(app.url("/leaks.json"))
+        .json(&serde_json::json!({"tokens": [secret], "url": "https://paste.example/abc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let got = mail.wait_for(&email, 2, 15).await;
+    assert_eq!(got.len(), 2);
+    let leaked = got
+        .iter()
+        .find(|m| m.text().contains("https://paste.example/abc"))
+        .expect("a mail naming where it was found");
+    assert!(
+        leaked.subject().contains("found in public and deleted"),
+        "{}",
+        leaked.subject()
+    );
+    no_secret_in(&got, &[&secret]);
+}

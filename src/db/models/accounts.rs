@@ -336,3 +336,35 @@ pub fn usernames(conn: &mut DbConn, account_ids: &[String]) -> QueryResult<Vec<(
         .select((accounts::account_id, accounts::username))
         .load(conn)
 }
+
+/// Adds a line to what the account's owner is told on their next visit
+/// (tokens reported leaked).
+pub fn add_leak_notice(conn: &mut DbConn, id: i64, line: &str) -> QueryResult<usize> {
+    let text = match leak_notice(conn, id)? {
+        Some(before) => format!("{before}\n{line}"),
+        None => line.to_owned(),
+    };
+    diesel::update(accounts::table.find(id))
+        .set(accounts::leak_notice.eq(Some(text)))
+        .execute(conn)
+}
+
+/// What the owner is to be told, taken: it is shown once.
+pub fn take_leak_notice(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    let notice = leak_notice(conn, id)?;
+    if notice.is_some() {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::leak_notice.eq(None::<String>))
+            .execute(conn)?;
+    }
+    Ok(notice)
+}
+
+fn leak_notice(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    Ok(accounts::table
+        .find(id)
+        .select(accounts::leak_notice)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}

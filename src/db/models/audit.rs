@@ -25,10 +25,13 @@ pub enum Event {
     AccountPasswordChanged,
     AccountPasswordReset,
     AccountEmailChanged,
+    TokenUpdated,
+    TokenRegenerated,
+    TokenLeaked,
 }
 
 impl Event {
-    pub const ALL: [Event; 16] = [
+    pub const ALL: [Event; 19] = [
         Event::TokenCreated,
         Event::TokenDeleted,
         Event::TokenDeactivated,
@@ -45,6 +48,9 @@ impl Event {
         Event::AccountPasswordChanged,
         Event::AccountPasswordReset,
         Event::AccountEmailChanged,
+        Event::TokenUpdated,
+        Event::TokenRegenerated,
+        Event::TokenLeaked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,34 @@ impl Event {
             Event::AccountPasswordChanged => "account.password_changed",
             Event::AccountPasswordReset => "account.password_reset",
             Event::AccountEmailChanged => "account.email_changed",
+            Event::TokenUpdated => "token.updated",
+            Event::TokenRegenerated => "token.regenerated",
+            Event::TokenLeaked => "token.leaked",
+        }
+    }
+
+    /// The event as the audit page says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Event::TokenCreated => "Token created",
+            Event::TokenDeleted => "Token deleted",
+            Event::TokenDeactivated => "Token deactivated",
+            Event::TokenActivated => "Token activated",
+            Event::LoginSucceeded => "Signed in",
+            Event::LoginFailed => "Sign-in failed",
+            Event::AccountCreated => "Account created",
+            Event::AccountRoleChanged => "Role changed",
+            Event::AccountDeactivated => "Account deactivated",
+            Event::AccountActivated => "Account activated",
+            Event::ScopeCreated => "Application scope created",
+            Event::ScopeDeleted => "Application scope deleted",
+            Event::TokenUpdated => "Token edited",
+            Event::TokenRegenerated => "Token regenerated",
+            Event::TokenLeaked => "Token reported leaked and deleted",
+            Event::TokenIpRefused => "Token refused from an address not allowed",
+            Event::AccountPasswordChanged => "Password changed",
+            Event::AccountPasswordReset => "Password reset by an admin",
+            Event::AccountEmailChanged => "Email address changed",
         }
     }
 

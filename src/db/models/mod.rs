@@ -11,3 +11,4 @@ pub mod sessions;
 pub mod settings;
 pub mod token_rate_counts;
 pub mod tokens;
+pub mod usage;

@@ -28,6 +28,36 @@ pub struct ApiToken {
     /// anywhere (`auth::restrict`).
     pub allowed_ips: String,
     pub rate_limit_per_minute: Option<i32>,
+    pub description: String,
+    /// After a regeneration with a grace period: the HMAC of the secret it
+    /// replaced, which works until `previous_valid_until`.
+    pub previous_hash: Option<Vec<u8>>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub previous_valid_until: Option<PrimitiveDateTime>,
+}
+
+impl ApiToken {
+    /// A token of account 1 for unit tests: active, never used.
+    #[cfg(test)]
+    pub fn example(id: i64, scopes: &str, expires_at: Option<PrimitiveDateTime>) -> Self {
+        Self {
+            id,
+            account_id: 1,
+            label: format!("token {id}"),
+            prefix: "tsr_00000000".into(),
+            scopes: scopes.into(),
+            active: true,
+            created_at: time::macros::datetime!(2026-01-01 00:00:00),
+            expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+            allowed_ips: String::new(),
+            rate_limit_per_minute: None,
+            description: String::new(),
+            previous_hash: None,
+            previous_valid_until: None,
+        }
+    }
 }
 
 /// A token's status as users see it.
@@ -85,6 +115,7 @@ pub struct NewToken<'a> {
     pub key_id: &'a str,
     pub allowed_ips: &'a str,
     pub rate_limit_per_minute: Option<i32>,
+    pub description: &'a str,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
@@ -105,6 +136,9 @@ pub fn insert(conn: &mut DbConn, new: &NewToken<'_>) -> QueryResult<ApiToken> {
             api_tokens::last_used_ip,
             api_tokens::allowed_ips,
             api_tokens::rate_limit_per_minute,
+            api_tokens::description,
+            api_tokens::previous_hash,
+            api_tokens::previous_valid_until,
         ))
         .get_result(conn)
         .inspect(|_| {
@@ -141,6 +175,35 @@ fn live_at(now: PrimitiveDateTime) -> _ {
         .and(accounts::active.eq(true))
 }
 
+/// The token whose secret hashes to `hash`: its current secret, or the one
+/// it replaced while that one's grace period lasts.
+#[diesel::dsl::auto_type]
+fn hashed<'a>(hash: &'a [u8], now: PrimitiveDateTime) -> _ {
+    api_tokens::token_hash.eq(hash).or(api_tokens::previous_hash
+        .eq(hash)
+        .and(api_tokens::previous_valid_until.gt(now)))
+}
+
+/// [`hashed`] for several hashes at once.
+#[diesel::dsl::auto_type]
+fn hashed_any<'a>(hashes: &'a [&'a [u8]], now: PrimitiveDateTime) -> _ {
+    api_tokens::token_hash
+        .eq_any(hashes)
+        .or(api_tokens::previous_hash
+            .eq_any(hashes)
+            .and(api_tokens::previous_valid_until.gt(now)))
+}
+
+impl ApiToken {
+    /// Whether `hash` is the secret this token replaced, its grace period
+    /// over at `now`. A row read a moment ago (`db::cache`) may have been
+    /// found by that secret while it still worked.
+    pub fn grace_over(&self, hash: &[u8], now: PrimitiveDateTime) -> bool {
+        self.previous_hash.as_deref() == Some(hash)
+            && self.previous_valid_until.is_none_or(|until| until <= now)
+    }
+}
+
 /// The one query on the authentication path: a token that is active, not
 /// expired, and whose owner is active, with that owner.
 ///
@@ -154,7 +217,7 @@ pub fn find_live_by_hash(
 ) -> QueryResult<Option<(ApiToken, Account)>> {
     per_backend!(conn, |c| api_tokens::table
         .inner_join(accounts::table)
-        .filter(api_tokens::token_hash.eq(hash.as_bytes()))
+        .filter(hashed(hash.as_bytes(), now))
         .filter(live_at(now))
         .select((ApiToken::as_select(), Account::as_select()))
         .get_result(c)
@@ -172,7 +235,7 @@ pub fn find_live_by_hashes(
 ) -> QueryResult<Vec<(Vec<u8>, ApiToken, Account)>> {
     per_backend!(conn, |c| api_tokens::table
         .inner_join(accounts::table)
-        .filter(api_tokens::token_hash.eq_any(hashes))
+        .filter(hashed_any(hashes, now))
         .filter(live_at(now))
         .select((
             api_tokens::token_hash,
@@ -396,4 +459,66 @@ pub fn list_all(
     };
     let items = query.offset(offset).limit(limit).load(conn)?;
     Ok((items, total))
+}
+
+/// What an edit sets; `None` fields stay as they are.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenChanges<'a> {
+    pub label: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub scopes: Option<&'a str>,
+    pub expires_at: Option<Option<PrimitiveDateTime>>,
+    pub allowed_ips: Option<&'a str>,
+    pub rate_limit_per_minute: Option<Option<i32>>,
+}
+
+pub fn update(conn: &mut DbConn, id: i64, changes: &TokenChanges<'_>) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// A new secret for token `id`, keeping what it replaced (its hash and
+/// the end of its grace period) when that is to keep working a while.
+pub fn set_secret(
+    conn: &mut DbConn,
+    id: i64,
+    prefix: &str,
+    hash: &[u8],
+    key_id: &str,
+    previous: Option<(&[u8], PrimitiveDateTime)>,
+    expires_at: Option<PrimitiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id))
+        .set((
+            api_tokens::prefix.eq(prefix),
+            api_tokens::token_hash.eq(hash),
+            api_tokens::key_id.eq(key_id),
+            api_tokens::previous_hash.eq(previous.map(|(h, _)| h)),
+            api_tokens::previous_valid_until.eq(previous.map(|(_, until)| until)),
+            api_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(changes::mark)
+}
+
+/// The current hash of token `id` (the one a regeneration keeps for its
+/// grace period).
+pub fn hash_of(conn: &mut DbConn, id: i64) -> QueryResult<Vec<u8>> {
+    api_tokens::table
+        .find(id)
+        .select(api_tokens::token_hash)
+        .first(conn)
+}
+
+/// Deletes every token of an account; the deleted rows.
+pub fn delete_for_account(conn: &mut DbConn, account_id: i64) -> QueryResult<Vec<ApiToken>> {
+    let rows = list_for_account(conn, account_id)?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    diesel::delete(api_tokens::table.filter(api_tokens::id.eq_any(&ids)))
+        .execute(conn)
+        .map(changes::mark)?;
+    Ok(rows)
 }

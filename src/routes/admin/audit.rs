@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::guards::AdminPage;
 use crate::auth::{Need, scope};
+use crate::db::models::accounts;
 use crate::db::models::audit::{self, AuditFilter, Event};
 use crate::error::AppError;
 use crate::routes::admin::{PageQuery, Paging, account_filter, given, page_ctx, query};
@@ -78,7 +79,7 @@ async fn load(
     description = "The audit log, newest first.",
     params(
         PageQuery,
-        ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated|scope\\.created|scope\\.deleted|token\\.ip_refused|account\\.password_changed|account\\.password_reset|account\\.email_changed)?\\s*$"),
+        ("event" = Option<String>, Query, description = "blank: any event", pattern = "^\\s*(token\\.created|token\\.deleted|token\\.deactivated|token\\.activated|login\\.succeeded|login\\.failed|account\\.created|account\\.role_changed|account\\.deactivated|account\\.activated|scope\\.created|scope\\.deleted|token\\.ip_refused|account\\.password_changed|account\\.password_reset|account\\.email_changed|token\\.updated|token\\.regenerated|token\\.leaked)?\\s*$"),
         ("actor" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
         ("target" = Option<String>, Query, description = "an account id", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
     ),
@@ -96,6 +97,19 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
     let actor = filter.actor.clone().unwrap_or_default();
     let target = filter.target.clone().unwrap_or_default();
     let list = load(&cx.state, filter, paging).await?;
+    let mut ids: Vec<String> = list
+        .items
+        .iter()
+        .flat_map(|e| [e.actor_account_id.clone(), e.target_account_id.clone()])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = cx
+        .state
+        .db
+        .run(move |conn| Ok(accounts::usernames(conn, &ids)?))
+        .await?;
     let pager = Pager::new(
         &list,
         "/admin/audit",
@@ -108,6 +122,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         events: event_choices(&event),
         actor,
         target,
+        names,
     };
     html(StatusCode::OK, &page)
 }

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Json};
 use serde::Deserialize;
 
+use crate::accounts::Username;
 use crate::actions::{Activation, Reach, TokenChange};
 use crate::auth::guards::{AdminPage, CsrfForm};
 use crate::auth::{Need, scope};
@@ -25,6 +26,8 @@ use crate::views::tokens::TokenView;
 #[derive(Debug, Default, Deserialize)]
 pub struct TokensQuery {
     pub account_id: Option<String>,
+    /// The owner's username: what people know an account by.
+    pub user: Option<String>,
     pub status: Option<String>,
     pub sort: Option<String>,
     #[serde(flatten)]
@@ -33,6 +36,7 @@ pub struct TokensQuery {
 
 struct Filter {
     account_id: Option<String>,
+    username: Option<String>,
     status: Option<TokenStatus>,
     sort: TokenSort,
     paging: Paging,
@@ -54,6 +58,18 @@ impl TokensQuery {
         };
         Ok(Filter {
             account_id: account_filter(&self.account_id, "account_id")?,
+            username: given(&self.user)
+                .map(|name| {
+                    Username::parse(name)
+                        .map(|u| u.as_str().to_owned())
+                        .map_err(|_| {
+                            AppError::invalid(
+                                "user",
+                                "user is a username: letters, digits, “.”, “_” or “-”",
+                            )
+                        })
+                })
+                .transpose()?,
             status,
             sort,
             paging: self.paging.check()?,
@@ -68,16 +84,20 @@ async fn load(
 ) -> Result<(Paged<TokenView>, Vec<(String, String)>), AppError> {
     let paging = filter.paging;
     let (account_id, status, sort) = (filter.account_id.clone(), filter.status, filter.sort);
+    let username = filter.username.clone();
     let now = db::now();
     let (rows, total, owners) = state
         .db
         .run(move |conn| {
-            let owner = match &account_id {
-                Some(public) => match accounts::find_by_account_id(conn, public)? {
-                    Some(account) => Some(account.id),
-                    // Nobody by that id holds any token.
-                    None => return Ok((Vec::new(), 0, Vec::new())),
-                },
+            let found = match (&account_id, &username) {
+                (Some(public), _) => Some(accounts::find_by_account_id(conn, public)?),
+                (None, Some(name)) => Some(accounts::find_by_username(conn, name)?),
+                (None, None) => None,
+            };
+            let owner = match found {
+                Some(Some(account)) => Some(account.id),
+                // Nobody by that id or name holds any token.
+                Some(None) => return Ok((Vec::new(), 0, Vec::new())),
                 None => None,
             };
             let (rows, total) = token_db::list_all(
@@ -113,6 +133,7 @@ async fn load(
     params(
         PageQuery,
         ("account_id" = Option<String>, Query, description = "only this account's", pattern = "^\\s*([A-Za-z0-9_-]{1,64})?\\s*$"),
+        ("user" = Option<String>, Query, description = "only the tokens of the account with this username", pattern = "^\\s*([A-Za-z0-9._-]{1,64})?\\s*$"),
         ("status" = Option<String>, Query, description = "blank: any status", pattern = "^\\s*(active|deactivated|expired)?\\s*$"),
         ("sort" = Option<String>, Query, description = "blank: created", pattern = "^\\s*(created|last_used)?\\s*$"),
     ),
@@ -128,6 +149,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
     let filter = query::<TokensQuery>(&cx.req)?.check()?;
     let (list, owners) = load(&cx.state, &filter).await?;
     let account_id = filter.account_id.clone().unwrap_or_default();
+    let username = filter.username.clone().unwrap_or_default();
     let status = filter.status.map_or("", TokenStatus::as_str);
     let sort = match filter.sort {
         TokenSort::Created => "created",
@@ -138,6 +160,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         "/admin/tokens",
         &[
             ("account_id", &account_id),
+            ("user", &username),
             ("status", status),
             ("sort", sort),
         ],
@@ -151,6 +174,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         list,
         pager,
         account_id,
+        username,
         statuses: Choice::list(
             &[
                 ("", "Any status"),

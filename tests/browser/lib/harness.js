@@ -195,6 +195,18 @@ async function generateToken(page, { label, expiry, scopes } = {}) {
   ]);
 }
 
+/**
+ * Closes the reveal dialog with Escape, saying yes when it asks whether to
+ * close without having copied the token.
+ */
+async function closeReveal(page) {
+  const ask = new Promise((resolve) => page.once("dialog", (d) => resolve(d.accept())));
+  await page.keyboard.press("Escape");
+  const copied = await page.evaluate(() => document.getElementById("token-reveal")?.hasAttribute("data-copied"));
+  if (!copied) await ask;
+  await page.locator("#token-reveal").waitFor({ state: "detached" });
+}
+
 /** The row of the token whose label is `label`. */
 function row(page, label) {
   return page.locator("tr[data-token-id]", { has: page.locator(".token-label", { hasText: label }) });
@@ -217,7 +229,7 @@ async function populate(page, server) {
     await generateToken(page, spec);
     secrets[spec.label] = (await page.locator("#token-secret").innerText()).trim();
     if (await page.evaluate(() => typeof HTMLDialogElement !== "undefined" && !!document.querySelector("dialog:modal"))) {
-      await page.keyboard.press("Escape");
+      await closeReveal(page);
     }
   }
   // A program uses one of them, so "Last used" has something to say.
@@ -263,5 +275,6 @@ module.exports = {
   signIn,
   signInWrongly,
   generateToken,
+  closeReveal,
   row,
 };
