@@ -55,6 +55,10 @@ pub enum AppError {
     RateLimited(RateStatus),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// 403: an admin reset this account's password; the pages lead to the
+    /// change-password form until a new one is chosen.
+    #[error("an admin reset this account's password: choose a new one at /profile/password first")]
+    PasswordChangeRequired,
     #[error("internal error")]
     Internal(String),
 }
@@ -86,7 +90,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid_input",
             AppError::Unauthenticated => "unauthenticated",
             AppError::MissingScope(_) => "insufficient_scope",
-            AppError::Forbidden { .. } => "forbidden",
+            AppError::Forbidden { .. } | AppError::PasswordChangeRequired => "forbidden",
             AppError::IpNotAllowed => "ip_not_allowed",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -134,9 +138,10 @@ impl ResponseError for AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::MissingScope(_) | AppError::Forbidden { .. } | AppError::IpNotAllowed => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::MissingScope(_)
+            | AppError::Forbidden { .. }
+            | AppError::IpNotAllowed
+            | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,

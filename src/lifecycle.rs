@@ -535,9 +535,11 @@ pub struct LeakReport {
     #[schema(max_items = 100)]
     pub tokens: Vec<String>,
     /// Where they were found.
+    #[schema(max_length = 2000, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     #[serde(default)]
     pub url: Option<String>,
     /// Who found them.
+    #[schema(max_length = 2000, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     #[serde(default)]
     pub source: Option<String>,
 }

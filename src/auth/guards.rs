@@ -19,6 +19,7 @@ use crate::auth::session;
 use crate::auth::{Caller, Via, session_caller, state};
 use crate::error::AppError;
 use crate::extract::{FormBody, from_read};
+use crate::routes::account::CHANGE_PASSWORD;
 
 /// A signed-in browser user, for the HTML pages. Unlike [`super::Need`] it
 /// ignores API tokens: pages are for people.
@@ -39,7 +40,17 @@ impl FromRequest for SignedIn {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(SignedIn(session_caller(&req, &state(&req)).await?)) })
+        Box::pin(async move {
+            let caller = session_caller(&req, &state(&req)).await?;
+            // After an admin's reset, the one-time password opens only the
+            // form that replaces it (and signing out).
+            if caller.account.must_change_password
+                && ![CHANGE_PASSWORD, "/logout"].contains(&req.path())
+            {
+                return Err(AppError::PasswordChangeRequired);
+            }
+            Ok(SignedIn(caller))
+        })
     }
 }
 

@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::AppError;
+use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{html, see_other};
 use crate::views::auth::ErrorPage;
 use crate::views::page::PageCtx;
@@ -110,6 +111,7 @@ pub async fn html_errors(
             None
         }
         Some(AppError::Unauthenticated) => Some(see_other("/login")),
+        Some(AppError::PasswordChangeRequired) => Some(see_other(CHANGE_PASSWORD)),
         Some(err) => Some(error_page(err)),
         None => None,
     };

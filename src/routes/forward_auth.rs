@@ -55,7 +55,7 @@ const MISSING_SCOPE: HeaderName = HeaderName::from_static("x-tessera-missing-sco
         204 carries `X-Tessera-Account-Id`, `X-Tessera-Username`, `X-Tessera-Role`, `X-Tessera-Token-Id`, \
         `X-Tessera-Token-Prefix`, `X-Tessera-Scopes` and `X-Tessera-Expires`; 403 names the missing scope in \
         `X-Tessera-Missing-Scope`. Never reads or sets a cookie.",
-    params(("scope" = Option<Vec<crate::tokens::Scope>>, Query, description = "a scope the token must hold (built-in, or an application scope `service:action`); repeat for several, at most 16")),
+    params(("scope" = Option<Vec<crate::tokens::Scope>>, Query, description = "a scope the token must hold (built-in, or an application scope `service:action`); repeat for several, at most 16", max_items = 16)),
     responses(
         (status = 204, description = "the token is good and holds every scope asked for"),
         (status = 429, body = crate::error::ErrorBody, description = "the token's rate limit is spent; `Retry-After` says when to try again"),

@@ -103,9 +103,6 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
         session,
         state,
     } = &cx;
-    if user.0.account.must_change_password {
-        return Ok(see_other(account::CHANGE_PASSWORD));
-    }
     let query = ListQuery::parse(req.query_string())?;
     let reveal = take::<Reveal>(session, REVEAL_KEY);
     let account_id = user.0.account.id;

@@ -19,10 +19,10 @@ use crate::views::tokens::{CreatedToken, TokenList, TokenView};
 /// `GET /profile/tokens.json`.
 #[utoipa::path(get, path = "/profile/tokens.json", tag = "tokens",
     params(
-        ("sort" = Option<String>, Query, pattern = "^(created|last_used|expires|label)$"),
-        ("order" = Option<String>, Query, pattern = "^(asc|desc)$"),
-        ("status" = Option<String>, Query, pattern = "^(active|deactivated|expired)$"),
-        ("q" = Option<String>, Query, description = "part of the label, any case"),
+        ("sort" = Option<String>, Query, description = "blank: created", pattern = "^(created|last_used|expires|label)?$"),
+        ("order" = Option<String>, Query, description = "blank: the sort's natural order", pattern = "^(asc|desc)?$"),
+        ("status" = Option<String>, Query, description = "blank: any status", pattern = "^(active|deactivated|expired)?$"),
+        ("q" = Option<String>, Query, description = "part of the label, any case", max_length = 100),
     ),
     responses((status = 200, body = TokenList)),
     security(("tokens:read" = [])))]

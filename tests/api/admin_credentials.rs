@@ -100,6 +100,12 @@ async fn a_reset_password_is_shown_once_and_must_be_replaced_at_sign_in() {
     let (browser, to) = sign_in_leads_to(&app, &user.account.username, &one_time).await;
     assert_eq!(to, "/profile/password");
     assert_see_other(&browser.get("/profile").await, "/profile/password");
+    // Every other page too, until a new password is chosen.
+    let tokens = format!(
+        "/profile/tokens/{}",
+        app.token_id(&app.token(&user.account, &["profile:read"]))
+    );
+    assert_see_other(&browser.get(&tokens).await, "/profile/password");
     let page = browser.page("/profile/password").await;
     assert!(page.contains(r#"id="password-forced""#));
     let csrf = meta_csrf(&page);

@@ -10,7 +10,7 @@ const { execFileSync } = require("node:child_process");
 const net = require("node:net");
 const path = require("node:path");
 const fs = require("node:fs");
-const { REPO, SCREENSHOTS, TOKEN_RE, useChromium, generateToken, axeViolations, inBothSchemes } = require("../lib/harness");
+const { REPO, SCREENSHOTS, TOKEN_RE, useChromium, generateToken, closeReveal, axeViolations, inBothSchemes } = require("../lib/harness");
 
 const open = useChromium();
 const ADMINS = "tessera-admins";
@@ -114,8 +114,8 @@ test("sign in through the provider, use tessera, and come back renamed and no lo
   assert.match(secret, TOKEN_RE);
   const res = await fetch(`${server.url}/profile.json`, { headers: { Authorization: `Bearer ${secret}` } });
   assert.equal((await res.json()).account_id, accountId, "the token is the SSO account's");
-  if (await page.locator("dialog:modal").count()) await page.keyboard.press("Escape");
-  await Promise.all([page.waitForURL("**/login"), page.getByRole("button", { name: "Sign out" }).click()]);
+  await closeReveal(page);
+  await Promise.all([page.waitForURL("**/login"), page.getByRole("button", { name: "Sign out", exact: true }).click()]);
 
   // Renamed at the provider and out of the admin group; a new browser
   // profile, so the provider asks again.
