@@ -12,7 +12,6 @@ use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, Resource, ResponseError, Route, guard, web};
 use utoipa::openapi::path::HttpMethod;
 
-use crate::auth::restrict;
 pub use crate::auth::session::SESSION_COOKIE;
 use crate::config::Config;
 use crate::db::Db;
@@ -140,6 +139,13 @@ pub const ENDPOINTS: &[Endpoint] = {
     use crate::routes::lifecycle as life;
     use crate::routes::token_page as page;
     &[
+    // The routes on every API call's path first: the router tries each
+    // resource in turn, so these are found without trying the pages'
+    // patterns (docs/PERFORMANCE.md).
+    resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
+    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json), op!(PATCH profile::patch_profile, profile::__path_patch_profile)]),
+    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create), op!(DELETE life::delete_all_own, life::__path_delete_all_own)]),
+    resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/", &[op!(GET preferences::home)]),
     resource("/static/app.css", &[op!(GET assets::css)]),
     resource("/static/app.js", &[op!(GET assets::js)]),
@@ -160,14 +166,10 @@ pub const ENDPOINTS: &[Endpoint] = {
     resource("/profile/tokens/{id:[1-9][0-9]*}", &[op!(GET page::show)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/edit", &[op!(POST page::edit_form)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/regenerate", &[op!(POST page::regenerate_form)]),
-    resource("/healthz", &[op!(GET health::healthz, health::__path_healthz)]),
     resource("/oauth/introspect", &[op!(POST introspect::introspect, introspect::__path_introspect)]),
-    resource("/auth", &[op!(GET forward_auth::auth, forward_auth::__path_auth)]),
     resource("/openapi.json", &[op!(GET openapi::openapi_json, openapi::__path_openapi_json)]),
     resource("/metrics", &[op!(GET metrics::metrics)]),
-    resource("/profile.json", &[op!(GET profile::profile_json, profile::__path_profile_json), op!(PATCH profile::patch_profile, profile::__path_patch_profile)]),
     resource("/profile/sessions.json", &[op!(GET profile::sessions_json, profile::__path_sessions_json)]),
-    resource("/profile/tokens.json", &[op!(GET tokens::list, tokens::__path_list), op!(POST tokens::create, tokens::__path_create), op!(DELETE life::delete_all_own, life::__path_delete_all_own)]),
     resource("/profile/tokens/current.json", &[op!(GET life::current, life::__path_current)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}.json", &[op!(GET life::show, life::__path_show), op!(PATCH life::edit, life::__path_edit), op!(DELETE tokens::delete, tokens::__path_delete)]),
     resource("/profile/tokens/{id:[1-9][0-9]*}/{action:deactivate|activate}.json", &[op!(POST tokens::activation, tokens::__path_activation)]),
@@ -341,11 +343,10 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
             )
             .configure(configure)
             .default_service(web::to(not_found))
-            .wrap(actix_web::middleware::from_fn(
-                crate::auth::check::expiry_header,
-            ))
             .wrap(actix_web::middleware::from_fn(errors::html_errors))
-            .wrap(actix_web::middleware::from_fn(restrict::rate_headers))
+            .wrap(actix_web::middleware::from_fn(
+                crate::auth::check::token_headers,
+            ))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
                     .cookie_name(SESSION_COOKIE.to_owned())

@@ -122,9 +122,8 @@ pub async fn check(
 }
 
 /// [`check`] for a request: its client's address and user agent are
-/// counted with the use, where its rate limit stands is noted for the
-/// `X-RateLimit-*` headers (`restrict::rate_headers`), and a token expiring
-/// soon for the `Tessera-Token-Expires` header ([`expiry_header`]).
+/// counted with the use, and where its rate limit stands and whether it
+/// expires soon are noted for the response's headers ([`token_headers`]).
 pub async fn check_request(
     req: &HttpRequest,
     state: &AppState,
@@ -209,19 +208,34 @@ fn note_expiry(req: &HttpRequest, expires_at: Option<PrimitiveDateTime>) {
     }
 }
 
-/// Middleware: `Tessera-Token-Expires` (RFC 3339) on the response to a
-/// request whose token expires within seven days, so that scripts can warn
-/// before they stop working.
-pub async fn expiry_header(
+/// Middleware: the headers of a response to a token, from what the token
+/// check left in the request's extensions: `X-RateLimit-*` for a token with
+/// a rate limit (refusals carry them already), and `Tessera-Token-Expires`
+/// (RFC 3339) for a token expiring within seven days, so that scripts can
+/// warn before they stop working. One layer for both: it wraps every
+/// request.
+pub async fn token_headers(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
-    let soon = res.request().extensions().get::<ExpiresSoon>().copied();
+    let (rate, soon) = {
+        let notes = res.request().extensions();
+        (
+            notes.get::<RateStatus>().copied(),
+            notes.get::<ExpiresSoon>().copied(),
+        )
+    };
+    let headers = res.headers_mut();
+    if let Some(status) = rate {
+        for (name, value) in status.headers() {
+            headers.insert(name, value);
+        }
+    }
     if let Some(ExpiresSoon(at)) = soon
         && let Ok(value) = header::HeaderValue::from_str(&crate::views::page::rfc3339(at))
     {
-        res.headers_mut().insert(
+        headers.insert(
             header::HeaderName::from_static("tessera-token-expires"),
             value,
         );

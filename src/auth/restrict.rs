@@ -21,10 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -331,25 +328,8 @@ async fn refused_ip(state: &AppState, token: &ApiToken, owner: &Account, ip: Opt
     }
 }
 
-/// Puts `X-RateLimit-*` on the response to a request that a rate-limited
-/// token authenticated (the token check leaves its [`RateStatus`] in the
-/// request's extensions); refusals carry them already.
-pub async fn rate_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut res = next.call(req).await?;
-    let status = res.request().extensions().get::<RateStatus>().copied();
-    if let Some(status) = status {
-        let headers = res.headers_mut();
-        for (name, value) in status.headers() {
-            headers.insert(name, value);
-        }
-    }
-    Ok(res)
-}
-
-/// Leaves the token's rate status for [`rate_headers`].
+/// Leaves the token's rate status for the response's headers
+/// (`check::token_headers`).
 pub fn note(req: &HttpRequest, status: Option<RateStatus>) {
     if let Some(status) = status {
         req.extensions_mut().insert(status);

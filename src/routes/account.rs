@@ -4,7 +4,7 @@
 //! with the mistake beside its field (400).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use crate::accounts::DisplayName;
@@ -43,27 +43,19 @@ pub async fn settings(cx: &Ctx, user: &SignedIn) -> Result<SettingsView, AppErro
     ))
 }
 
-/// What the settings sections show that the kept page must be made anew
-/// for when it changes.
-pub fn settings_key(account: &Account, settings: &SettingsView) -> String {
-    let sessions: Vec<String> = settings
-        .sessions
-        .iter()
-        .map(|s| format!("{}:{}", s.id, s.last_seen_at.as_deref().unwrap_or("")))
-        .collect();
+/// What the settings sections show, besides the sessions, that the kept
+/// page must be made anew for when it changes. (A session signing in or
+/// out moves the change stamp the page is kept under; "last seen" may be a
+/// second old, as the kept page is.)
+pub fn settings_key(account: &Account, req: &HttpRequest) -> String {
     format!(
-        "{:?}|{:?}|{:?}|{}|{:?}|{}|{}",
+        "{:?}|{:?}|{:?}|{}|{}|{}",
         account.display_name,
         account.email,
         account.pending_email,
         account.time_zone,
-        settings
-            .languages
-            .iter()
-            .find(|l| l.selected)
-            .map(|l| l.code),
+        ProfileView::new(account, browser_language(req)).language,
         account.notifications,
-        sessions.join(",")
     )
 }
 

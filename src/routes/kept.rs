@@ -71,19 +71,48 @@ impl KeptResponses {
         now: PrimitiveDateTime,
         make: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
-        let Some(stamp) = list.stamp else {
-            return make();
-        };
-        let age = self.started.elapsed().as_nanos() / MAX_AGE.as_nanos();
-        let age = u64::try_from(age).unwrap_or(u64::MAX);
-        let key = (stamp, age, account_id, variant.to_owned());
-        if let Some(made) = self.cache.get(&key)
-            && made.made_at <= now
-            && made.until.is_none_or(|until| now < until)
-        {
-            return Ok(made.body.clone());
+        if let Some(body) = self.get(list, account_id, variant, now) {
+            return Ok(body);
         }
         let body = make()?;
+        self.keep(list, account_id, variant, now, body.clone());
+        Ok(body)
+    }
+
+    fn key(&self, list: &AccountTokens, account_id: i64, variant: &str) -> Option<Key> {
+        let age = self.started.elapsed().as_nanos() / MAX_AGE.as_nanos();
+        let age = u64::try_from(age).unwrap_or(u64::MAX);
+        Some((list.stamp?, age, account_id, variant.to_owned()))
+    }
+
+    /// The response kept for `list` at `now` as `variant`, if there is one
+    /// (for a response whose making needs more than `list`: the caller
+    /// reads the rest only when this is `None`, then calls [`Self::keep`]).
+    pub fn get(
+        &self,
+        list: &AccountTokens,
+        account_id: i64,
+        variant: &str,
+        now: PrimitiveDateTime,
+    ) -> Option<Bytes> {
+        let made = self.cache.get(&self.key(list, account_id, variant)?)?;
+        (made.made_at <= now && made.until.is_none_or(|until| now < until))
+            .then(|| made.body.clone())
+    }
+
+    /// Keeps `body`, made from `list` at `now` as `variant`, when the list
+    /// was read under a stamp.
+    pub fn keep(
+        &self,
+        list: &AccountTokens,
+        account_id: i64,
+        variant: &str,
+        now: PrimitiveDateTime,
+        body: Bytes,
+    ) {
+        let Some(key) = self.key(list, account_id, variant) else {
+            return;
+        };
         let until = list
             .rows
             .iter()
@@ -93,12 +122,11 @@ impl KeptResponses {
             .filter(|at| *at > now)
             .min();
         let made = Made {
-            body: body.clone(),
+            body,
             made_at: now,
             until,
         };
         self.cache.insert(key, Arc::new(made));
-        Ok(body)
     }
 }
 

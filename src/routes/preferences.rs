@@ -106,18 +106,40 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     let query = ListQuery::parse(req.query_string())?;
     let reveal = take::<Reveal>(session, REVEAL_KEY);
     let account_id = user.0.account.id;
-    let leak_notice = state
-        .db
-        .run(move |conn| Ok(accounts::take_leak_notice(conn, account_id)?))
-        .await?;
+    // Taken (a write) only when the account's row says there is one.
+    let leak_notice = match user.0.account.leak_notice {
+        Some(_) => {
+            state
+                .db
+                .run(move |conn| Ok(accounts::take_leak_notice(conn, account_id)?))
+                .await?
+        }
+        None => None,
+    };
     let showing_once = reveal.is_some() || leak_notice.is_some();
-    let tokens = state.db.tokens_of(user.0.account.id).await?;
+    let tokens = state.db.tokens_of(account_id).await?;
+    // Nothing shown once is on this view: it is kept, for this session and
+    // address, while the tokens and the account's settings stay as they are
+    // (the change stamp moves with the sessions, too). What only the page's
+    // making needs is read only when it is made.
+    let now = db::now();
+    let variant = (!showing_once && !Flash::is_waiting(session)).then(|| {
+        format!(
+            "profile {} {} {} {}",
+            user.csrf_token(),
+            base_url(req),
+            account::settings_key(&user.0.account, req),
+            query.key()
+        )
+    });
+    if let Some(variant) = &variant
+        && let Some(body) = state.kept.get(&tokens, account_id, variant, now)
+    {
+        return Ok(html_response(StatusCode::OK, body));
+    }
     let app_scopes = app_scopes_for(state, &user).await?;
     let settings = account::settings(&cx, &user).await?;
-    // The settings sections change without the tokens: they are part of
-    // what the kept page is kept for.
-    let settings_key = account::settings_key(&user.0.account, &settings);
-    let make = || {
+    let page = {
         let form = TokenForm::new(
             &user.0.account,
             &app_scopes,
@@ -140,21 +162,16 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
             .map(|n| n.lines().map(str::to_owned).collect());
         page
     };
-    // Nothing shown once is on this view: keep it.
-    if !showing_once && !Flash::is_waiting(session) {
-        let variant = format!(
-            "profile {} {} {settings_key} {}",
-            user.csrf_token(),
-            base_url(req),
-            query.key()
-        );
-        let account_id = user.0.account.id;
-        let body = state
-            .kept
-            .get_or_make(&tokens, account_id, &variant, db::now(), || render(&make()))?;
-        return Ok(html_response(StatusCode::OK, body));
+    match variant {
+        Some(variant) => {
+            let body = render(&page)?;
+            state
+                .kept
+                .keep(&tokens, account_id, &variant, now, body.clone());
+            Ok(html_response(StatusCode::OK, body))
+        }
+        None => html(StatusCode::OK, &page),
     }
-    html(StatusCode::OK, &make())
 }
 
 /// `POST /profile/tokens`: the "Generate new token" form.

@@ -36,6 +36,9 @@ pub struct Account {
     /// Set by an admin's password reset: the next sign-in leads to the
     /// change-password page first.
     pub must_change_password: bool,
+    /// What its owner is told on their next visit (tokens reported
+    /// leaked), taken once shown.
+    pub leak_notice: Option<String>,
 }
 
 impl Account {
@@ -94,6 +97,7 @@ pub fn insert(conn: &mut DbConn, new: &NewAccount<'_>) -> QueryResult<Account> {
             accounts::language,
             accounts::notifications,
             accounts::must_change_password,
+            accounts::leak_notice,
         ))
         .get_result(conn)
 }
@@ -355,7 +359,8 @@ pub fn take_leak_notice(conn: &mut DbConn, id: i64) -> QueryResult<Option<String
     if notice.is_some() {
         diesel::update(accounts::table.find(id))
             .set(accounts::leak_notice.eq(None::<String>))
-            .execute(conn)?;
+            .execute(conn)
+            .map(changes::mark)?;
     }
     Ok(notice)
 }
