@@ -197,7 +197,7 @@ fn password_form(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let page = PasswordPage {
-        ctx: PageCtx::signed_in("Change password", "profile", &cx.session, user),
+        ctx: PageCtx::signed_in("title-change-password", "profile", &cx.session, user),
         forced: user.0.account.must_change_password,
         no_password: user.0.account.has_no_password(),
         errors,

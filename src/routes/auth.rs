@@ -13,6 +13,7 @@ use crate::config::SsoConfig;
 use crate::db::models::sessions::Origin;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::preferences::browser_language;
 use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{Ctx, html, see_other};
 use crate::views::auth::{LoginPage, LogoutPage};
@@ -20,6 +21,7 @@ use crate::views::page::{Flash, PageCtx};
 
 fn login_page(
     sso: &SsoConfig,
+    lang: &'static str,
     status: StatusCode,
     session: &Session,
     username: &str,
@@ -29,7 +31,7 @@ fn login_page(
     html(
         status,
         &LoginPage {
-            ctx: PageCtx::new("Sign in", "login", session, None, &csrf),
+            ctx: PageCtx::new("title-sign-in", "login", session, None, &csrf, lang),
             username: username.to_owned(),
             error,
             sso_name: sso.oidc.as_ref().map(|o| o.name.clone()),
@@ -48,7 +50,14 @@ pub async fn show(cx: Ctx) -> Result<HttpResponse, AppError> {
     if session::current(&req, &state).await?.is_some() {
         return Ok(see_other("/profile"));
     }
-    login_page(&state.config.sso, StatusCode::OK, &session, "", None)
+    login_page(
+        &state.config.sso,
+        browser_language(&req),
+        StatusCode::OK,
+        &session,
+        "",
+        None,
+    )
 }
 
 /// `POST /login`: 303 to Account Preferences, or the form again with a
@@ -66,6 +75,7 @@ pub async fn submit(
     if !state.config.sso.password_login {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::FORBIDDEN,
             &session,
             "",
@@ -81,6 +91,7 @@ pub async fn submit(
     if expected.is_empty() || session::check_csrf(form.get("csrf_token"), &expected).is_err() {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::FORBIDDEN,
             &session,
             &username,
@@ -90,6 +101,7 @@ pub async fn submit(
     if username.is_empty() || password.is_empty() {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::BAD_REQUEST,
             &session,
             &username,
@@ -122,6 +134,7 @@ pub async fn submit(
         }
         Ok(None) => login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::UNAUTHORIZED,
             &session,
             &username,
@@ -130,6 +143,7 @@ pub async fn submit(
         Err(AppError::TooManyRequests { retry_after }) => {
             let mut resp = login_page(
                 &state.config.sso,
+                browser_language(&req),
                 StatusCode::TOO_MANY_REQUESTS,
                 &session,
                 &username,
@@ -150,7 +164,7 @@ pub async fn submit(
 /// form post (with the CSRF token), so that a link, a prefetch or another
 /// site cannot sign anyone out; someone not signed in goes to `/login`.
 pub async fn confirm_logout(session: Session, user: SignedIn) -> Result<HttpResponse, AppError> {
-    let ctx = PageCtx::signed_in("Sign out", "logout", &session, &user);
+    let ctx = PageCtx::signed_in("title-sign-out", "logout", &session, &user);
     html(StatusCode::OK, &LogoutPage { ctx })
 }
 

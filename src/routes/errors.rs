@@ -180,6 +180,7 @@ pub fn message_page(
             flash: None,
             section: "error",
             zone: crate::preferences::Zone::utc(),
+            lang: "en",
         },
         status: status.as_u16(),
         heading: heading.to_owned(),

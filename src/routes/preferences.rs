@@ -66,7 +66,7 @@ fn page_with(
     let account = &user.0.account;
     let now = db::now();
     ProfilePage {
-        ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
+        ctx: PageCtx::signed_in("title-preferences", "profile", session, user),
         profile: ProfileView::new(account, browser_language(req)),
         tokens: TokenList {
             tokens: query
@@ -146,7 +146,8 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     // Nothing shown once is on this view: keep it.
     if !showing_once && !Flash::is_waiting(session) {
         let variant = format!(
-            "profile {} {} {settings_key} {}",
+            "profile {} {} {} {settings_key} {}",
+            crate::views::page::language(&user),
             user.csrf_token(),
             base_url(req),
             query.key()
@@ -331,7 +332,7 @@ pub async fn token_action(
     let id = token_id(&raw_id)?;
     let reach = Reach::Own(user.0.account.id);
     if change == TokenChange::Delete && !confirmed(&form) {
-        let ctx = PageCtx::signed_in("Delete token", "profile", &session, &user);
+        let ctx = PageCtx::signed_in("title-delete-token", "profile", &session, &user);
         let action = format!("/profile/tokens/{id}/delete");
         return confirm_delete(&state, reach, id, ctx, action, "/profile".into()).await;
     }

@@ -28,12 +28,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let reach = Reach::Own(user.0.account.id);
     let (detail, _) = detail_of(&state, reach, token_id(&id)?).await?;
-    let ctx = PageCtx::signed_in(
-        format!("Token “{}”", detail.token.label),
-        "profile",
-        &session,
-        &user,
-    );
+    let ctx = PageCtx::signed_in("title-token", "profile", &session, &user)
+        .retitled(|tr| tr.t1("title-token-named", "label", &detail.token.label));
     html(StatusCode::OK, &TokenPage::new(ctx, detail, None))
 }
 
@@ -44,7 +40,8 @@ pub async fn admin_show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (detail, owner) = detail_of(&state, Reach::Any, token_id(&id)?).await?;
-    let ctx = page_ctx(format!("Token “{}”", detail.token.label), &session, &admin);
+    let ctx = page_ctx("title-token", &session, &admin)
+        .retitled(|tr| tr.t1("title-token-named", "label", &detail.token.label));
     html(StatusCode::OK, &TokenPage::new(ctx, detail, Some(owner)))
 }
 
@@ -99,7 +96,7 @@ pub async fn edit_form(
         }
         Err(e @ AppError::Invalid { .. }) => {
             let (detail, _) = detail_of(&state, reach, id).await?;
-            let ctx = PageCtx::signed_in("Edit token", "profile", &session, &user);
+            let ctx = PageCtx::signed_in("title-edit-token", "profile", &session, &user);
             let mut page = TokenPage::new(ctx, detail, None);
             page.edit.label = form.get("label").unwrap_or("").to_owned();
             page.edit.description = form.get("description").unwrap_or("").to_owned();
@@ -173,7 +170,7 @@ pub async fn delete_all_form(
     if !confirmed(&form) {
         let count = state.db.tokens_of(caller.account.id).await?.rows.len();
         let page = ConfirmDeleteAllPage {
-            ctx: PageCtx::signed_in("Delete all tokens", "profile", &session, &user),
+            ctx: PageCtx::signed_in("title-delete-all", "profile", &session, &user),
             count,
             whose: "your account".into(),
             action: "/profile/tokens/delete-all".into(),
@@ -204,7 +201,7 @@ pub async fn admin_delete_all_form(
     if !confirmed(&form) {
         let count = state.db.tokens_of(owner.id).await?.rows.len();
         let page = ConfirmDeleteAllPage {
-            ctx: page_ctx("Delete all tokens", &session, &user),
+            ctx: page_ctx("title-delete-all", &session, &user),
             count,
             whose: owner.username.clone(),
             action: format!("{back}/tokens/delete-all"),

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::auth::Caller;
 use crate::auth::guards::SignedIn;
+use crate::auth::{Caller, Via};
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::preferences::Zone;
 
 const FLASH_KEY: &str = "flash";
@@ -95,28 +96,41 @@ pub struct PageCtx {
     /// The time zone every time on the page is shown in: the account's.
     #[serde(skip)]
     pub zone: Zone,
+    /// The language the page speaks: `en` or `nl`.
+    pub lang: &'static str,
 }
 
 impl PageCtx {
-    /// A page for someone signed in, carrying their session's CSRF token.
+    /// A page for someone signed in, carrying their session's CSRF token,
+    /// titled with the catalogue's message `title`.
     pub fn signed_in(
-        title: impl Into<String>,
+        title: &str,
         section: &'static str,
         session: &Session,
         user: &SignedIn,
     ) -> Self {
-        Self::new(title, section, session, Some(&user.0), user.csrf_token())
+        Self::new(
+            title,
+            section,
+            session,
+            Some(&user.0),
+            user.csrf_token(),
+            language(user),
+        )
     }
 
+    /// A page titled with the catalogue's message `title` in `lang`.
     pub fn new(
-        title: impl Into<String>,
+        title: &str,
         section: &'static str,
         session: &Session,
         caller: Option<&Caller>,
         csrf_token: &str,
+        lang: &'static str,
     ) -> Self {
         Self {
-            title: title.into(),
+            title: Tr(lang).t(title),
+            lang,
             csrf_token: csrf_token.to_owned(),
             user: caller.map(|c| NavUser {
                 username: c.account.username.clone(),
@@ -127,6 +141,47 @@ impl PageCtx {
             section,
             zone: caller.map_or_else(Zone::utc, |c| Zone::of(&c.account)),
         }
+    }
+
+    /// The page under a title made of more than a message.
+    pub fn retitled(mut self, title: impl FnOnce(Tr) -> String) -> Self {
+        self.title = title(self.tr());
+        self
+    }
+
+    pub fn tr(&self) -> Tr {
+        Tr(self.lang)
+    }
+
+    /// The catalogue's message `key` in the page's language: what
+    /// templates write as `{{ ctx.t("key") }}`.
+    pub fn t(&self, key: &str) -> String {
+        self.tr().t(key)
+    }
+
+    /// `key` with one argument: `{{ ctx.t1("key", "name", value) }}`.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        self.tr().t1(key, name, value)
+    }
+
+    /// `key` with two arguments.
+    pub fn t2(
+        &self,
+        key: &str,
+        name: &'static str,
+        value: impl std::fmt::Display,
+        name2: &'static str,
+        value2: impl std::fmt::Display,
+    ) -> String {
+        self.tr().t2(key, name, value, name2, value2)
+    }
+}
+
+/// The language of `user`'s pages: what their session settled on.
+pub fn language(user: &SignedIn) -> &'static str {
+    match &user.0.via {
+        Via::Session { language, .. } => language,
+        Via::Token { .. } => Tr::chosen(user.0.account.language.as_deref(), "en").code(),
     }
 }
 
