@@ -23,3 +23,156 @@ title-users = Users
 title-audit = Audit log
 title-scopes = Scopes
 title-all-tokens = All tokens
+
+## Account Preferences: the profile page and its settings
+
+pref-title = Account Preferences
+pref-leaked = Leaked tokens were deleted.
+pref-account = Account
+pref-username = Username
+pref-display-name = Display name
+pref-role = Role
+pref-account-id = Account id
+pref-email = Email
+pref-none = none
+pref-time-zone = Time zone
+pref-tokens = API tokens
+pref-tokens-intro = Tokens let programs call tessera's API as you.
+pref-tokens-used = { $held } of { $cap } tokens
+pref-used = used.
+pref-find = Find tokens
+pref-search = Search labels
+pref-status = Status
+pref-sort = Sort by
+pref-order = Order
+pref-show = Show
+pref-clear = Clear
+pref-delete-all-confirm = Delete all { $tokens }? Every program using one of them will stop working at once.
+pref-delete-all = Delete all tokens…
+set-details = Details
+set-display-name-help = Shown instead of your username. Blank: your username.
+set-email = Email address
+set-verified = verified
+set-pending = waits for you to follow the link we sent to it.
+set-verification-off = Verification is disabled: { $reason }
+set-email-help = A new address is used once you follow the link we mail to it (valid 24 hours).
+set-save-details = Save details
+set-password = Password
+set-sso = You sign in through single sign-on, so this account has no password of its own to change: change it at your identity provider.
+set-sessions = Sessions
+set-sessions-intro = Browsers signed in to your account. Sign out any you do not recognise.
+set-sign-out-others = Sign out all other sessions
+set-browser = Browser
+set-ip = IP address
+set-signed-in = Signed in
+set-last-seen = Last seen
+set-unknown-browser = Unknown browser
+set-this-session = this session
+set-unknown = unknown
+set-never = Never
+set-sign-out = Sign out
+set-session-n = session { $id }
+set-preferences = Preferences
+set-time-zone-help = An IANA name such as Europe/Amsterdam. Every time on these pages is shown in it.
+set-language = Language
+set-language-help = Until you choose, your browser's language is used.
+set-email-me = Email me when
+set-notices-off = Notifications are disabled: { $reason }
+set-save-preferences = Save preferences
+pw-title = Change password
+pw-choose = Choose a new password
+pw-forced = An admin reset your password. Enter the one-time password you were given as the current password, then choose your own.
+pw-current = Current password
+pw-current-help = The password you signed in with.
+pw-new = New password
+pw-new-help = At least 12 characters, and not your username.
+pw-again = New password again
+pw-again-help = Type it once more, to be sure.
+pw-signs-out = Changing it signs out every other session of your account.
+del-title = Delete token “{ $label }”?
+del-body-start = The token
+del-body-end = will stop working at once, for every program that uses it. This cannot be undone.
+del-button = Delete token
+cancel = Cancel
+
+## Lists of tokens
+
+list-created = Created
+list-last-used = Last used
+list-expires = Expires
+list-label = Label
+list-default = Default
+list-ascending = Ascending
+list-descending = Descending
+list-any = Any
+list-active = Active
+list-deactivated = Deactivated
+list-expired = Expired
+list-tokens = { $n ->
+    [one] 1 token
+   *[other] { $n } tokens
+}
+
+## What a notice mail is about, as a choice on the Preferences form
+
+notify-verify_email = Confirm a new email address
+notify-token_created = A token is created on my account
+notify-expiry_7d = A token will expire in 7 days
+notify-expiry_1d = A token will expire in 1 day
+notify-expired = A token has expired
+notify-token_leaked = A token is reported leaked
+
+## Signing in and out, and error pages
+
+err-status = Error { $status }
+err-back-sign-in = Back to sign in
+err-back-preferences = Back to Account Preferences
+err-not-found = Page not found
+err-forbidden = Not allowed
+err-too-many = Too many requests
+err-unavailable = Temporarily unavailable
+err-client = That did not work
+err-server = Something went wrong
+err-internal = An unexpected error occurred on our side. Please try again.
+login-title = Sign in to tessera
+login-with = Sign in with { $name }
+login-or = or with your tessera password
+login-username = Username
+login-password = Password
+login-submit = Sign in
+login-turned-off = Signing in with a password is turned off here; use single sign-on.
+login-expired = This sign-in form has expired. Please try again.
+login-missing = Enter your username and password.
+login-incorrect = Incorrect username or password.
+login-throttled = Too many failed sign-in attempts. Try again in { $minutes } minute(s).
+logout-title = Sign out of tessera
+logout-signed-in-as = You are signed in as
+logout-explain = Signing out ends this session in every tab; your API tokens keep working.
+logout-submit = Sign out
+
+## Messages beside form fields
+
+field-password-short = a password is at least 12 characters
+field-password-username = a password cannot be your username
+field-passwords-differ = the two new passwords differ
+field-current-wrong = the current password is not right
+field-no-password = this account signs in through single sign-on and has no password to change
+field-display-name = a display name is at most 100 characters, without control characters
+field-email-long = an email address is at most 254 characters
+field-language = choose en (English) or nl (Nederlands)
+field-label-required = a label is required
+field-label-long = a label is at most 100 characters
+field-label-control = a label cannot contain control characters
+field-scopes-none = choose at least one scope
+field-time-zone = unknown time zone { $name }; use an IANA name such as Europe/Amsterdam
+field-email = { $address } is not an email address
+
+## Messages after a change on Account Preferences
+
+flash-details-saved = Details saved.
+flash-details-link-sent = Details saved. We sent a link to { $email }: the address is used once you follow it (within 24 hours).
+flash-details-mail-off = Details saved. { $email } waits for confirmation, but this server sends no mail, so no link can reach it; ask an admin to set your address.
+flash-password-changed = Password changed. Every other session of your account has been signed out.
+flash-session-ended = That session has been signed out.
+flash-sessions-ended = { $n } other session(s) signed out.
+flash-preferences-saved = Preferences saved.

@@ -23,3 +23,162 @@ title-users = Gebruikers
 title-audit = Auditlog
 title-scopes = Scopes
 title-all-tokens = Alle tokens
+
+## Account Preferences: the profile page and its settings
+
+pref-title = Accountvoorkeuren
+pref-leaked = Uitgelekte tokens zijn verwijderd.
+pref-account = Account
+pref-username = Gebruikersnaam
+pref-display-name = Weergavenaam
+pref-role = Rol
+pref-account-id = Account-id
+pref-email = E-mail
+pref-none = geen
+pref-time-zone = Tijdzone
+pref-tokens = API-tokens
+pref-tokens-intro = Met tokens kunnen programma's de API van tessera aanroepen namens jou.
+pref-tokens-used = { $held } van { $cap } tokens
+pref-used = gebruikt.
+pref-find = Tokens zoeken
+pref-search = Zoeken in labels
+pref-status = Status
+pref-sort = Sorteren op
+pref-order = Volgorde
+pref-show = Tonen
+pref-clear = Wissen
+pref-delete-all-confirm = Alle { $tokens } verwijderen? Elk programma dat er een gebruikt, werkt dan meteen niet meer.
+pref-delete-all = Alle tokens verwijderen…
+set-details = Gegevens
+set-display-name-help = Wordt getoond in plaats van je gebruikersnaam. Leeg: je gebruikersnaam.
+set-email = E-mailadres
+set-verified = bevestigd
+set-pending = wacht tot je de link volgt die we ernaartoe hebben gestuurd.
+set-verification-off = Bevestigen is uitgeschakeld: { $reason }
+set-email-help = Een nieuw adres wordt gebruikt zodra je de link volgt die we ernaartoe mailen (24 uur geldig).
+set-save-details = Gegevens opslaan
+set-password = Wachtwoord
+set-sso = Je meldt je aan via single sign-on, dus dit account heeft geen eigen wachtwoord om te wijzigen: dat doe je bij je identiteitsprovider.
+set-sessions = Sessies
+set-sessions-intro = Browsers die zijn aangemeld bij je account. Meld af wat je niet herkent.
+set-sign-out-others = Alle andere sessies afmelden
+set-browser = Browser
+set-ip = IP-adres
+set-signed-in = Aangemeld
+set-last-seen = Laatst gezien
+set-unknown-browser = Onbekende browser
+set-this-session = deze sessie
+set-unknown = onbekend
+set-never = Nooit
+set-sign-out = Afmelden
+set-session-n = sessie { $id }
+set-preferences = Voorkeuren
+set-time-zone-help = Een IANA-naam zoals Europe/Amsterdam. Elke tijd op deze pagina's wordt erin getoond.
+set-language = Taal
+set-language-help = Zolang je niets kiest, wordt de taal van je browser gebruikt.
+set-email-me = Mail me als
+set-notices-off = Meldingen zijn uitgeschakeld: { $reason }
+set-save-preferences = Voorkeuren opslaan
+pw-title = Wachtwoord wijzigen
+pw-choose = Kies een nieuw wachtwoord
+pw-forced = Een beheerder heeft je wachtwoord opnieuw ingesteld. Vul het eenmalige wachtwoord dat je kreeg in als huidig wachtwoord en kies daarna je eigen wachtwoord.
+pw-current = Huidig wachtwoord
+pw-current-help = Het wachtwoord waarmee je je hebt aangemeld.
+pw-new = Nieuw wachtwoord
+pw-new-help = Minstens 12 tekens, en niet je gebruikersnaam.
+pw-again = Nieuw wachtwoord nogmaals
+pw-again-help = Typ het nog een keer, voor de zekerheid.
+pw-signs-out = Als je het wijzigt, worden alle andere sessies van je account afgemeld.
+del-title = Token “{ $label }” verwijderen?
+del-body-start = Het token
+del-body-end = werkt dan meteen niet meer, voor elk programma dat het gebruikt. Dit kun je niet ongedaan maken.
+del-button = Token verwijderen
+cancel = Annuleren
+
+## Lists of tokens
+
+list-created = Aangemaakt
+list-last-used = Laatst gebruikt
+list-expires = Verloopt
+list-label = Label
+list-default = Standaard
+list-ascending = Oplopend
+list-descending = Aflopend
+list-any = Alle
+list-active = Actief
+list-deactivated = Gedeactiveerd
+list-expired = Verlopen
+list-tokens = { $n ->
+    [one] 1 token
+   *[other] { $n } tokens
+}
+
+## What a notice mail is about, as a choice on the Preferences form
+
+notify-verify_email = Een nieuw e-mailadres bevestigen
+notify-token_created = Er een token op mijn account wordt aangemaakt
+notify-expiry_7d = Een token over 7 dagen verloopt
+notify-expiry_1d = Een token over 1 dag verloopt
+notify-expired = Een token is verlopen
+notify-token_leaked = Een token als uitgelekt wordt gemeld
+
+## Signing in and out, and error pages
+
+err-status = Fout { $status }
+err-back-sign-in = Terug naar aanmelden
+err-back-preferences = Terug naar Accountvoorkeuren
+err-not-found = Pagina niet gevonden
+err-forbidden = Niet toegestaan
+err-too-many = Te veel verzoeken
+err-unavailable = Tijdelijk niet beschikbaar
+err-client = Dat lukte niet
+err-server = Er ging iets mis
+err-internal = Er ging onverwacht iets mis aan onze kant. Probeer het opnieuw.
+login-title = Aanmelden bij tessera
+login-with = Aanmelden met { $name }
+login-or = of met je tessera-wachtwoord
+login-username = Gebruikersnaam
+login-password = Wachtwoord
+login-submit = Aanmelden
+login-turned-off = Aanmelden met een wachtwoord staat hier uit; gebruik single sign-on.
+login-expired = Dit aanmeldformulier is verlopen. Probeer het opnieuw.
+login-missing = Vul je gebruikersnaam en wachtwoord in.
+login-incorrect = Onjuiste gebruikersnaam of onjuist wachtwoord.
+login-throttled = Te veel mislukte aanmeldpogingen. Probeer het over { $minutes } { $minutes ->
+        [one] minuut
+       *[other] minuten
+    } opnieuw.
+logout-title = Afmelden bij tessera
+logout-signed-in-as = Je bent aangemeld als
+logout-explain = Afmelden beëindigt deze sessie in elk tabblad; je API-tokens blijven werken.
+logout-submit = Afmelden
+
+## Messages beside form fields
+
+field-password-short = een wachtwoord heeft minstens 12 tekens
+field-password-username = je wachtwoord mag niet je gebruikersnaam zijn
+field-passwords-differ = de twee nieuwe wachtwoorden zijn niet gelijk
+field-current-wrong = het huidige wachtwoord klopt niet
+field-no-password = dit account meldt zich aan via single sign-on en heeft geen wachtwoord om te wijzigen
+field-display-name = een weergavenaam heeft hoogstens 100 tekens, zonder stuurtekens
+field-email-long = een e-mailadres heeft hoogstens 254 tekens
+field-language = kies en (English) of nl (Nederlands)
+field-label-required = een label is verplicht
+field-label-long = een label heeft hoogstens 100 tekens
+field-label-control = een label mag geen stuurtekens bevatten
+field-scopes-none = kies minstens één scope
+field-time-zone = onbekende tijdzone { $name }; gebruik een IANA-naam zoals Europe/Amsterdam
+field-email = { $address } is geen e-mailadres
+
+## Messages after a change on Account Preferences
+
+flash-details-saved = Gegevens opgeslagen.
+flash-details-link-sent = Gegevens opgeslagen. We hebben een link naar { $email } gestuurd: het adres wordt gebruikt zodra je die volgt (binnen 24 uur).
+flash-details-mail-off = Gegevens opgeslagen. { $email } wacht op bevestiging, maar deze server verstuurt geen mail, dus er kan geen link aankomen; vraag een beheerder je adres in te stellen.
+flash-password-changed = Wachtwoord gewijzigd. Alle andere sessies van je account zijn afgemeld.
+flash-session-ended = Die sessie is afgemeld.
+flash-sessions-ended = { $n ->
+    [one] 1 andere sessie afgemeld.
+   *[other] { $n } andere sessies afgemeld.
+}
+flash-preferences-saved = Voorkeuren opgeslagen.

@@ -13,6 +13,7 @@ use crate::config::SsoConfig;
 use crate::db::models::sessions::Origin;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::i18n::Tr;
 use crate::preferences::browser_language;
 use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{Ctx, html, see_other};
@@ -79,7 +80,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             &session,
             "",
-            Some("Signing in with a password is turned off here; use single sign-on.".into()),
+            Some(Tr(browser_language(&req)).t("login-turned-off")),
         );
     }
     let password = form.get("password").unwrap_or("").to_owned();
@@ -95,7 +96,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             &session,
             &username,
-            Some("This sign-in form has expired. Please try again.".into()),
+            Some(Tr(browser_language(&req)).t("login-expired")),
         );
     }
     if username.is_empty() || password.is_empty() {
@@ -105,7 +106,7 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
             &session,
             &username,
-            Some("Enter your username and password.".into()),
+            Some(Tr(browser_language(&req)).t("login-missing")),
         );
     }
     let origin = Origin {
@@ -138,7 +139,7 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             &session,
             &username,
-            Some("Incorrect username or password.".into()),
+            Some(Tr(browser_language(&req)).t("login-incorrect")),
         ),
         Err(AppError::TooManyRequests { retry_after }) => {
             let mut resp = login_page(
@@ -147,9 +148,10 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
                 &session,
                 &username,
-                Some(format!(
-                    "Too many failed sign-in attempts. Try again in {} minute(s).",
-                    retry_after.div_ceil(60)
+                Some(Tr(browser_language(&req)).t1(
+                    "login-throttled",
+                    "minutes",
+                    retry_after.div_ceil(60),
                 )),
             )?;
             resp.headers_mut()

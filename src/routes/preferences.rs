@@ -211,7 +211,8 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             form.open = true;
             form.advanced = advanced;
             form.description = description;
-            form.errors = FieldErrors::new(&errors, &FORM_FIELDS);
+            form.errors = FieldErrors::new(&errors, &FORM_FIELDS)
+                .translated(crate::i18n::Tr(crate::views::page::language(&user)));
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());

@@ -221,6 +221,13 @@ pub struct NoticeOption {
     pub checked: bool,
 }
 
+impl NoticeOption {
+    /// Its label's message in the catalogues.
+    pub fn key(&self) -> String {
+        format!("notify-{}", self.name)
+    }
+}
+
 /// One choice of language.
 #[derive(Debug, Clone, Serialize)]
 pub struct LanguageOption {
@@ -364,10 +371,10 @@ impl ProfilePage {
         };
         Choice::list(
             &[
-                ("created", "Created"),
-                ("last_used", "Last used"),
-                ("expires", "Expires"),
-                ("label", "Label"),
+                ("created", self.ctx.t("list-created")),
+                ("last_used", self.ctx.t("list-last-used")),
+                ("expires", self.ctx.t("list-expires")),
+                ("label", self.ctx.t("list-label")),
             ],
             current,
         )
@@ -381,9 +388,9 @@ impl ProfilePage {
         };
         Choice::list(
             &[
-                ("", "Default"),
-                ("asc", "Ascending"),
-                ("desc", "Descending"),
+                ("", self.ctx.t("list-default")),
+                ("asc", self.ctx.t("list-ascending")),
+                ("desc", self.ctx.t("list-descending")),
             ],
             current,
         )
@@ -393,10 +400,10 @@ impl ProfilePage {
         let current = self.query.status.map_or("", |s| s.as_str());
         Choice::list(
             &[
-                ("", "Any"),
-                ("active", "Active"),
-                ("deactivated", "Deactivated"),
-                ("expired", "Expired"),
+                ("", self.ctx.t("list-any")),
+                ("active", self.ctx.t("list-active")),
+                ("deactivated", self.ctx.t("list-deactivated")),
+                ("expired", self.ctx.t("list-expired")),
             ],
             current,
         )
@@ -404,9 +411,6 @@ impl ProfilePage {
 
     /// "1 token" or "6 tokens".
     pub fn held_text(&self) -> String {
-        match self.held {
-            1 => "1 token".to_owned(),
-            n => format!("{n} tokens"),
-        }
+        self.ctx.t1("list-tokens", "n", self.held)
     }
 }
