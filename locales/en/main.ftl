@@ -176,3 +176,114 @@ flash-password-changed = Password changed. Every other session of your account h
 flash-session-ended = That session has been signed out.
 flash-sessions-ended = { $n } other session(s) signed out.
 flash-preferences-saved = Preferences saved.
+
+## Tokens: the generate form, the list and the reveal dialog
+
+gen-open = + Generate new token
+gen-label = Label
+gen-label-placeholder = e.g. CI deploy
+gen-label-help = What is this token for? 1-100 characters.
+gen-description = Description
+gen-optional = (optional)
+gen-description-help = Where is it used, who looks after it? Up to 1000 characters.
+gen-expiration = Expiration
+gen-scopes = Scopes
+gen-app-scopes = Application scopes
+gen-advanced = Advanced
+gen-allowed-ips = Allowed IP addresses
+gen-allowed-ips-help = Up to 20 IPv4/IPv6 addresses or CIDR ranges, one per line or comma separated. Blank: anywhere.
+gen-rate-limit = Rate limit (requests per minute)
+gen-rate-limit-placeholder = e.g. 600
+gen-rate-limit-help = 1-100000. Blank: no limit.
+gen-submit = Generate token
+expiry-168 = 7 days
+expiry-720 = 30 days
+expiry-2160 = 90 days
+expiry-8760 = 365 days
+expiry-0 = Never
+scope-profile-read = Read your account details
+scope-profile-write = Change your display name, time zone, language and notifications
+scope-tokens-read = List your tokens
+scope-tokens-write = Create, deactivate and delete your tokens
+scope-admin-read = Read every account, token and the audit log
+scope-admin-write = Manage every account and token
+scope-introspect = Ask whether a token is valid (RFC 7662)
+scope-metrics-read = Read the server's metrics
+tt-none = No tokens yet.
+tt-none-help-start = Generate a token to let a script, CI job or tool call the API as you: choose
+tt-none-help-end = above.
+tt-no-match = No token matches.
+tt-show-all = Show all { $tokens }
+tt-old-secret = old secret valid until
+tt-ips-title = May be used only from these addresses
+tt-from = from { $ips }
+tt-per-min = { $n }/min
+tt-no-expiry-title = This token does not expire
+tt-no-expiry = no expiration
+tt-never-used = Never used
+tt-activate = Activate
+tt-activate-label = Activate token { $label }
+tt-deactivate = Deactivate
+tt-deactivate-label = Deactivate token { $label }
+tt-delete = Delete
+tt-delete-label = Delete token { $label }
+tt-delete-confirm = Delete token “{ $label }”? Anything using it will stop working at once.
+status-active = active
+status-deactivated = deactivated
+status-expired = expired
+badge-expires = { $days ->
+    [0] expires today
+    [1] expires in 1 day
+   *[other] expires in { $days } days
+}
+rv-title = Your new token
+rv-copy-now = Copy it now.
+rv-warning = You will not see this token again: tessera keeps only a hash of it.
+rv-token = Token
+rv-account-id = Account id
+rv-try = Try it
+rv-send-as = Send it as
+rv-bare = Authorization (bare)
+rv-api-key = API-KEY header
+rv-curl = the curl command
+rv-scope-start = This call needs the
+rv-scope-middle = scope;
+rv-scope-end = answers a token with any scope.
+rv-close = I have copied it
+copy = Copy
+actions = Actions
+col-label = Label
+col-owner = Owner
+col-scopes = Scopes
+col-created = Created
+col-expires = Expires
+col-last-used = Last used
+col-status = Status
+
+## Notice mails
+
+mail-never = never
+mail-open-preferences = Open Account Preferences
+mail-hello = Hello { $name },
+mail-footer = You can choose which notices you get under Preferences on your Account Preferences page.
+mail-verify-subject = Confirm your email address
+mail-verify-asked = Someone (we hope you) asked tessera to send mail for the account { $username } to this address.
+mail-verify-follow = Follow the link within 24 hours to confirm it. If it was not you, ignore this message: nothing changes.
+mail-verify-link = Confirm this address
+mail-created-subject = A new API token was created on your account
+mail-created-body = The token { $token } was created on your account.
+mail-created-expires = It expires: { $when }.
+mail-created-not-you = If you did not create it, delete it on your Account Preferences page and change your password.
+mail-expiry-subject = Your API token “{ $label }” expires in { $days ->
+    [one] 1 day
+   *[other] { $days } days
+}
+mail-expiry-body = The token { $token } expires on { $when }.
+mail-expiry-advice = Programs that use it will be refused from then on. Generate a new token before then if you still need one.
+mail-expired-subject = Your API token “{ $label }” has expired
+mail-expired-body = The token { $token } expired on { $when }.
+mail-expired-advice = Programs that use it are refused now. Generate a new token if you still need one.
+mail-leaked-subject = Your API token “{ $label }” was found in public and deleted
+mail-leaked-body = The token { $token } was reported leaked and has been deleted, so nobody can use it.
+mail-leaked-body-at = The token { $token } was reported leaked (found at { $url }) and has been deleted, so nobody can use it.
+mail-leaked-advice = Generate a new token for the programs that used it, and keep it out of code and logs.

@@ -182,3 +182,114 @@ flash-sessions-ended = { $n ->
    *[other] { $n } andere sessies afgemeld.
 }
 flash-preferences-saved = Voorkeuren opgeslagen.
+
+## Tokens: the generate form, the list and the reveal dialog
+
+gen-open = + Nieuw token aanmaken
+gen-label = Label
+gen-label-placeholder = bijv. CI-deploy
+gen-label-help = Waar is dit token voor? 1-100 tekens.
+gen-description = Beschrijving
+gen-optional = (optioneel)
+gen-description-help = Waar wordt het gebruikt, wie beheert het? Hoogstens 1000 tekens.
+gen-expiration = Verloopt na
+gen-scopes = Scopes
+gen-app-scopes = Applicatiescopes
+gen-advanced = Geavanceerd
+gen-allowed-ips = Toegestane IP-adressen
+gen-allowed-ips-help = Hoogstens 20 IPv4/IPv6-adressen of CIDR-reeksen, één per regel of gescheiden door komma's. Leeg: overal.
+gen-rate-limit = Limiet (verzoeken per minuut)
+gen-rate-limit-placeholder = bijv. 600
+gen-rate-limit-help = 1-100000. Leeg: geen limiet.
+gen-submit = Token aanmaken
+expiry-168 = 7 dagen
+expiry-720 = 30 dagen
+expiry-2160 = 90 dagen
+expiry-8760 = 365 dagen
+expiry-0 = Nooit
+scope-profile-read = Je accountgegevens lezen
+scope-profile-write = Je weergavenaam, tijdzone, taal en meldingen wijzigen
+scope-tokens-read = Je tokens opvragen
+scope-tokens-write = Je tokens aanmaken, deactiveren en verwijderen
+scope-admin-read = Alle accounts, tokens en het auditlog lezen
+scope-admin-write = Alle accounts en tokens beheren
+scope-introspect = Vragen of een token geldig is (RFC 7662)
+scope-metrics-read = De metrics van de server lezen
+tt-none = Nog geen tokens.
+tt-none-help-start = Maak een token aan om een script, CI-job of tool de API namens jou te laten aanroepen: kies
+tt-none-help-end = hierboven.
+tt-no-match = Geen token gevonden.
+tt-show-all = Alle { $tokens } tonen
+tt-old-secret = oud geheim geldig tot
+tt-ips-title = Mag alleen vanaf deze adressen worden gebruikt
+tt-from = vanaf { $ips }
+tt-per-min = { $n }/min
+tt-no-expiry-title = Dit token verloopt niet
+tt-no-expiry = verloopt niet
+tt-never-used = Nooit gebruikt
+tt-activate = Activeren
+tt-activate-label = Token { $label } activeren
+tt-deactivate = Deactiveren
+tt-deactivate-label = Token { $label } deactiveren
+tt-delete = Verwijderen
+tt-delete-label = Token { $label } verwijderen
+tt-delete-confirm = Token “{ $label }” verwijderen? Alles wat het gebruikt, werkt dan meteen niet meer.
+status-active = actief
+status-deactivated = gedeactiveerd
+status-expired = verlopen
+badge-expires = { $days ->
+    [0] verloopt vandaag
+    [1] verloopt over 1 dag
+   *[other] verloopt over { $days } dagen
+}
+rv-title = Je nieuwe token
+rv-copy-now = Kopieer het nu.
+rv-warning = Je ziet dit token niet meer terug: tessera bewaart er alleen een hash van.
+rv-token = Token
+rv-account-id = Account-id
+rv-try = Probeer het
+rv-send-as = Verstuur het als
+rv-bare = Authorization (kaal)
+rv-api-key = API-KEY-header
+rv-curl = het curl-commando
+rv-scope-start = Deze aanroep heeft de scope
+rv-scope-middle = nodig;
+rv-scope-end = beantwoordt een token met elke scope.
+rv-close = Ik heb het gekopieerd
+copy = Kopiëren
+actions = Acties
+col-label = Label
+col-owner = Eigenaar
+col-scopes = Scopes
+col-created = Aangemaakt
+col-expires = Verloopt
+col-last-used = Laatst gebruikt
+col-status = Status
+
+## Notice mails
+
+mail-never = nooit
+mail-open-preferences = Accountvoorkeuren openen
+mail-hello = Hallo { $name },
+mail-footer = Onder Voorkeuren op je pagina Accountvoorkeuren kies je welke meldingen je krijgt.
+mail-verify-subject = Bevestig je e-mailadres
+mail-verify-asked = Iemand (hopelijk jij) heeft tessera gevraagd mail voor het account { $username } naar dit adres te sturen.
+mail-verify-follow = Volg de link binnen 24 uur om het te bevestigen. Was jij het niet, negeer dan dit bericht: er verandert niets.
+mail-verify-link = Dit adres bevestigen
+mail-created-subject = Er is een nieuw API-token aangemaakt op je account
+mail-created-body = Het token { $token } is aangemaakt op je account.
+mail-created-expires = Het verloopt: { $when }.
+mail-created-not-you = Heb je het niet zelf aangemaakt? Verwijder het dan op je pagina Accountvoorkeuren en wijzig je wachtwoord.
+mail-expiry-subject = Je API-token “{ $label }” verloopt over { $days ->
+    [one] 1 dag
+   *[other] { $days } dagen
+}
+mail-expiry-body = Het token { $token } verloopt op { $when }.
+mail-expiry-advice = Programma's die het gebruiken, worden vanaf dan geweigerd. Maak voor die tijd een nieuw token aan als je er nog een nodig hebt.
+mail-expired-subject = Je API-token “{ $label }” is verlopen
+mail-expired-body = Het token { $token } is verlopen op { $when }.
+mail-expired-advice = Programma's die het gebruiken, worden nu geweigerd. Maak een nieuw token aan als je er nog een nodig hebt.
+mail-leaked-subject = Je API-token “{ $label }” is openbaar gevonden en verwijderd
+mail-leaked-body = Het token { $token } is gemeld als uitgelekt en verwijderd, zodat niemand het kan gebruiken.
+mail-leaked-body-at = Het token { $token } is gemeld als uitgelekt (gevonden op { $url }) en verwijderd, zodat niemand het kan gebruiken.
+mail-leaked-advice = Maak een nieuw token aan voor de programma's die het gebruikten, en houd het buiten code en logs.

@@ -220,6 +220,25 @@ impl PageCtx {
         self.tr().t(key.as_ref())
     }
 
+    /// `key`, or `fallback` where the catalogues have no such message.
+    pub fn t_or(&self, key: impl AsRef<str>, fallback: &str) -> String {
+        self.tr()
+            .try_t(key.as_ref())
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+
+    /// A table's column names (English, as the views list them) in the
+    /// page's language; the empty name of the actions column stays empty.
+    pub fn columns<S: AsRef<str>>(&self, names: Vec<S>) -> Vec<String> {
+        names
+            .iter()
+            .map(|n| match n.as_ref() {
+                "" => String::new(),
+                n => self.t_or(format!("col-{}", n.to_lowercase().replace(' ', "-")), n),
+            })
+            .collect()
+    }
+
     /// `key` with one argument: `{{ ctx.t1("key", "name", value) }}`.
     pub fn t1(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
         self.tr().t1(key, name, value)

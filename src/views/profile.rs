@@ -89,6 +89,21 @@ pub struct ExpiryOption {
     pub selected: bool,
 }
 
+impl ExpiryOption {
+    /// Its label's message in the catalogues.
+    pub fn key(&self) -> String {
+        format!("expiry-{}", self.hours)
+    }
+}
+
+impl ScopeOption {
+    /// Its description's message in the catalogues (built-in scopes have
+    /// one; an application scope's description is the admin's words).
+    pub fn key(&self) -> String {
+        format!("scope-{}", self.name.replace(':', "-"))
+    }
+}
+
 /// The "Generate new token" form, with what the user typed.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenForm {
