@@ -287,3 +287,60 @@ mail-leaked-subject = Your API token “{ $label }” was found in public and de
 mail-leaked-body = The token { $token } was reported leaked and has been deleted, so nobody can use it.
 mail-leaked-body-at = The token { $token } was reported leaked (found at { $url }) and has been deleted, so nobody can use it.
 mail-leaked-advice = Generate a new token for the programs that used it, and keep it out of code and logs.
+
+## Dates and times
+
+set-mail-off = This server sends no mail: its administrator has not set TESSERA_SMTP_URL and TESSERA_MAIL_FROM.
+month-01 = Jan
+month-02 = Feb
+month-03 = Mar
+month-04 = Apr
+month-05 = May
+month-06 = Jun
+month-07 = Jul
+month-08 = Aug
+month-09 = Sep
+month-10 = Oct
+month-11 = Nov
+month-12 = Dec
+rel-now = just now
+rel-in-minute = { $n ->
+    [one] in 1 minute
+   *[other] in { $n } minutes
+}
+rel-ago-minute = { $n ->
+    [one] 1 minute ago
+   *[other] { $n } minutes ago
+}
+rel-in-hour = { $n ->
+    [one] in 1 hour
+   *[other] in { $n } hours
+}
+rel-ago-hour = { $n ->
+    [one] 1 hour ago
+   *[other] { $n } hours ago
+}
+rel-in-day = { $n ->
+    [one] in 1 day
+   *[other] in { $n } days
+}
+rel-ago-day = { $n ->
+    [one] 1 day ago
+   *[other] { $n } days ago
+}
+rel-in-month = { $n ->
+    [one] in 1 month
+   *[other] in { $n } months
+}
+rel-ago-month = { $n ->
+    [one] 1 month ago
+   *[other] { $n } months ago
+}
+rel-in-year = { $n ->
+    [one] in 1 year
+   *[other] in { $n } years
+}
+rel-ago-year = { $n ->
+    [one] 1 year ago
+   *[other] { $n } years ago
+}

@@ -293,3 +293,60 @@ mail-leaked-subject = Je API-token “{ $label }” is openbaar gevonden en verw
 mail-leaked-body = Het token { $token } is gemeld als uitgelekt en verwijderd, zodat niemand het kan gebruiken.
 mail-leaked-body-at = Het token { $token } is gemeld als uitgelekt (gevonden op { $url }) en verwijderd, zodat niemand het kan gebruiken.
 mail-leaked-advice = Maak een nieuw token aan voor de programma's die het gebruikten, en houd het buiten code en logs.
+
+## Dates and times
+
+set-mail-off = Deze server verstuurt geen mail: de beheerder heeft TESSERA_SMTP_URL en TESSERA_MAIL_FROM niet ingesteld.
+month-01 = jan.
+month-02 = feb.
+month-03 = mrt.
+month-04 = apr.
+month-05 = mei
+month-06 = jun.
+month-07 = jul.
+month-08 = aug.
+month-09 = sep.
+month-10 = okt.
+month-11 = nov.
+month-12 = dec.
+rel-now = zojuist
+rel-in-minute = { $n ->
+    [one] over 1 minuut
+   *[other] over { $n } minuten
+}
+rel-ago-minute = { $n ->
+    [one] 1 minuut geleden
+   *[other] { $n } minuten geleden
+}
+rel-in-hour = { $n ->
+    [one] over 1 uur
+   *[other] over { $n } uur
+}
+rel-ago-hour = { $n ->
+    [one] 1 uur geleden
+   *[other] { $n } uur geleden
+}
+rel-in-day = { $n ->
+    [one] over 1 dag
+   *[other] over { $n } dagen
+}
+rel-ago-day = { $n ->
+    [one] 1 dag geleden
+   *[other] { $n } dagen geleden
+}
+rel-in-month = { $n ->
+    [one] over 1 maand
+   *[other] over { $n } maanden
+}
+rel-ago-month = { $n ->
+    [one] 1 maand geleden
+   *[other] { $n } maanden geleden
+}
+rel-in-year = { $n ->
+    [one] over 1 jaar
+   *[other] over { $n } jaar
+}
+rel-ago-year = { $n ->
+    [one] 1 jaar geleden
+   *[other] { $n } jaar geleden
+}

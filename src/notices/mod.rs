@@ -345,7 +345,7 @@ fn compose(
     let tr = Tr::chosen(account.language.as_deref(), "en");
     let when = |at: &Option<String>| {
         at.as_deref()
-            .map(|at| crate::views::page::human_date(at, &zone))
+            .map(|at| crate::views::page::human_date_in(at, &zone, tr))
             .unwrap_or_else(|| tr.t("mail-never"))
     };
     let label = detail.label.as_deref().unwrap_or("");

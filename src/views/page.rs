@@ -220,6 +220,20 @@ impl PageCtx {
         self.tr().t(key.as_ref())
     }
 
+    /// An RFC 3339 time as [`human_date`] writes it, in the page's zone
+    /// and language.
+    pub fn date(&self, rfc3339: &str) -> String {
+        human_date_in(rfc3339, &self.zone, self.tr())
+    }
+
+    /// How far a time is from now, in the page's language.
+    pub fn relative(&self, rfc3339: &str) -> String {
+        match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+            Ok(at) => relative_in(at, OffsetDateTime::now_utc(), self.tr()),
+            Err(_) => String::new(),
+        }
+    }
+
     /// `key`, or `fallback` where the catalogues have no such message.
     pub fn t_or(&self, key: impl AsRef<str>, fallback: &str) -> String {
         self.tr()
@@ -274,6 +288,40 @@ pub fn rfc3339(at: PrimitiveDateTime) -> String {
 /// abbreviation; the exact time, to the second, goes in a title.
 pub fn human_date(rfc3339: &str, zone: &Zone) -> String {
     in_zone(rfc3339, zone, "%b %-d, %Y, %H:%M %Z")
+}
+
+/// [`human_date`] in `tr`'s language: "3 nov. 2026, 16:32 CET" in Dutch.
+pub fn human_date_in(rfc3339: &str, zone: &Zone, tr: Tr) -> String {
+    if tr.code() == "en" {
+        return human_date(rfc3339, zone);
+    }
+    let made = in_zone(rfc3339, zone, "%-d|%m|%Y, %H:%M %Z");
+    let mut parts = made.splitn(3, '|');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(day), Some(month), Some(rest)) => {
+            format!("{day} {} {rest}", tr.t(&format!("month-{month}")))
+        }
+        _ => made,
+    }
+}
+
+/// [`relative_to`] in `tr`'s language.
+fn relative_in(at: OffsetDateTime, now: OffsetDateTime, tr: Tr) -> String {
+    if tr.code() == "en" {
+        return relative_to(at, now);
+    }
+    let gap = at - now;
+    let secs = gap.whole_seconds().unsigned_abs();
+    let (n, unit) = match secs {
+        0..60 => return tr.t("rel-now"),
+        60..3_600 => (secs / 60, "minute"),
+        3_600..86_400 => (secs / 3_600, "hour"),
+        86_400..5_184_000 => (secs / 86_400, "day"),
+        5_184_000..63_072_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    let when = if gap.is_positive() { "in" } else { "ago" };
+    tr.t1(&format!("rel-{when}-{unit}"), "n", n)
 }
 
 /// How far a time is from now, for people: "in 5 days", "2 hours ago",
@@ -331,6 +379,29 @@ mod tests {
         assert_eq!(at(time::Duration::days(90)), "in 3 months");
         assert_eq!(at(time::Duration::days(-800)), "2 years ago");
         assert_eq!(relative("garbage"), "");
+    }
+
+    #[test]
+    fn dates_read_well_in_dutch() {
+        let nl = Tr("nl");
+        let utc = Zone::utc();
+        assert_eq!(
+            human_date_in("2026-11-03T16:32:46Z", &utc, nl),
+            "3 nov. 2026, 16:32 UTC"
+        );
+        assert_eq!(
+            human_date_in("2026-05-13T06:02:00Z", &utc, nl),
+            "13 mei 2026, 06:02 UTC"
+        );
+        assert_eq!(human_date_in("garbage", &utc, nl), "garbage");
+        let now = time::macros::datetime!(2026-12-04 12:00:00 UTC);
+        let at = |d: time::Duration| relative_in(now + d, now, nl);
+        assert_eq!(at(time::Duration::seconds(30)), "zojuist");
+        assert_eq!(at(time::Duration::hours(-2)), "2 uur geleden");
+        assert_eq!(at(time::Duration::days(5)), "over 5 dagen");
+        assert_eq!(at(time::Duration::days(1)), "over 1 dag");
+        assert_eq!(at(time::Duration::days(-800)), "2 jaar geleden");
+        assert_eq!(relative_in(now, now, Tr("en")), "just now");
     }
 
     #[test]
