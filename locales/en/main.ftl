@@ -344,3 +344,70 @@ rel-ago-year = { $n ->
     [one] 1 year ago
    *[other] { $n } years ago
 }
+
+## The token page and deleting every token
+
+tp-details = Details
+tp-owner = Owner
+tp-description = Description
+tp-none = None
+tp-created = Created
+tp-expires = Expires
+tp-no-expiry-title = Tokens that never expire stay valid if they leak
+tp-last-used = Last used
+tp-last-address = Last address
+tp-last-agent = Last user agent
+tp-allowed-from = Allowed from
+tp-anywhere = Anywhere
+tp-rate-limit = Rate limit
+tp-per-minute = { $n } requests per minute
+tp-old-secret = Old secret
+tp-valid-until = valid until
+tp-scopes = Scopes
+tp-not-in-effect = not in effect: the owner's role no longer allows it
+tp-usage = Uses per day, last 30 days
+tp-chart-title = Uses per day from { $first } to { $last }
+tp-chart-none = No uses from { $first } to { $last }.
+tp-chart-summary = { $total } uses from { $first } to { $last }; the busiest day was { $day } with { $n }.
+tp-counts-written = Counts are written every few seconds.
+tp-uses-per-day = Uses per day
+tp-day = Day
+tp-uses = Uses
+tp-addresses = Addresses, last 30 days
+tp-none-yet = None yet.
+tp-last-seen = last seen
+tp-edit = Edit
+tp-edit-intro = A token can be narrowed, never widened: remove scopes or bring its expiry earlier.
+tp-label-help = 1-100 characters.
+tp-description-help = What is it for, where is it used? Up to 1000 characters.
+tp-expires-on = Expires on (UTC)
+tp-earlier = It can only come earlier
+tp-empty-never = ; left empty, the token never expires
+tp-untick = Scopes (untick to remove)
+tp-save = Save changes
+tp-regenerate = Regenerate
+tp-regenerate-intro = A new secret for the same token: same label, scopes and restrictions. It is shown once. Programs still using the old secret can keep working during a grace period.
+tp-old-keeps = Old secret keeps working
+tp-regenerate-submit = Regenerate token
+tp-danger = Danger zone
+grace-0 = None: the old secret stops at once
+grace-1 = 1 hour
+grace-24 = 24 hours
+grace-168 = 7 days
+da-title = Delete all { $count } tokens of { $whose }?
+da-your-account = your account
+da-body = Every program using one of them will stop working at once. This cannot be undone.
+
+## Messages after a token changes
+
+flash-token-created = Token “{ $label }” created.
+flash-token-deactivated = Token “{ $label }” deactivated.
+flash-token-activated = Token “{ $label }” activated.
+flash-token-deleted = Token “{ $label }” deleted.
+flash-token-saved = Token “{ $label }” saved.
+flash-token-regenerated-grace = Token “{ $label }” regenerated; the old secret works until { $until }.
+flash-token-regenerated = Token “{ $label }” regenerated; the old secret no longer works.
+flash-tokens-deleted = { $n ->
+    [one] 1 token deleted.
+   *[other] { $n } tokens deleted.
+}

@@ -350,3 +350,70 @@ rel-ago-year = { $n ->
     [one] 1 jaar geleden
    *[other] { $n } jaar geleden
 }
+
+## The token page and deleting every token
+
+tp-details = Gegevens
+tp-owner = Eigenaar
+tp-description = Beschrijving
+tp-none = Geen
+tp-created = Aangemaakt
+tp-expires = Verloopt
+tp-no-expiry-title = Tokens die nooit verlopen, blijven geldig als ze uitlekken
+tp-last-used = Laatst gebruikt
+tp-last-address = Laatste adres
+tp-last-agent = Laatste user agent
+tp-allowed-from = Toegestaan vanaf
+tp-anywhere = Overal
+tp-rate-limit = Limiet
+tp-per-minute = { $n } verzoeken per minuut
+tp-old-secret = Oud geheim
+tp-valid-until = geldig tot
+tp-scopes = Scopes
+tp-not-in-effect = niet van kracht: de rol van de eigenaar staat het niet meer toe
+tp-usage = Gebruik per dag, laatste 30 dagen
+tp-chart-title = Gebruik per dag van { $first } tot { $last }
+tp-chart-none = Niet gebruikt van { $first } tot { $last }.
+tp-chart-summary = { $total } keer gebruikt van { $first } tot { $last }; de drukste dag was { $day } met { $n }.
+tp-counts-written = De tellingen worden om de paar seconden bijgewerkt.
+tp-uses-per-day = Gebruik per dag
+tp-day = Dag
+tp-uses = Gebruik
+tp-addresses = Adressen, laatste 30 dagen
+tp-none-yet = Nog geen.
+tp-last-seen = laatst gezien
+tp-edit = Bewerken
+tp-edit-intro = Een token kan alleen beperkt worden, nooit verruimd: haal scopes weg of vervroeg het verlopen.
+tp-label-help = 1-100 tekens.
+tp-description-help = Waar is het voor, waar wordt het gebruikt? Hoogstens 1000 tekens.
+tp-expires-on = Verloopt op (UTC)
+tp-earlier = Het kan alleen eerder
+tp-empty-never = ; leeg gelaten verloopt het token nooit
+tp-untick = Scopes (vink uit om te verwijderen)
+tp-save = Wijzigingen opslaan
+tp-regenerate = Opnieuw genereren
+tp-regenerate-intro = Een nieuw geheim voor hetzelfde token: zelfde label, scopes en beperkingen. Het wordt één keer getoond. Programma's die het oude geheim nog gebruiken, kunnen tijdens een overgangsperiode blijven werken.
+tp-old-keeps = Oud geheim blijft werken
+tp-regenerate-submit = Token opnieuw genereren
+tp-danger = Gevarenzone
+grace-0 = Niet: het oude geheim stopt meteen
+grace-1 = 1 uur
+grace-24 = 24 uur
+grace-168 = 7 dagen
+da-title = Alle { $count } tokens van { $whose } verwijderen?
+da-your-account = je account
+da-body = Elk programma dat er een gebruikt, werkt dan meteen niet meer. Dit kun je niet ongedaan maken.
+
+## Messages after a token changes
+
+flash-token-created = Token “{ $label }” aangemaakt.
+flash-token-deactivated = Token “{ $label }” gedeactiveerd.
+flash-token-activated = Token “{ $label }” geactiveerd.
+flash-token-deleted = Token “{ $label }” verwijderd.
+flash-token-saved = Token “{ $label }” opgeslagen.
+flash-token-regenerated-grace = Token “{ $label }” opnieuw gegenereerd; het oude geheim werkt tot { $until }.
+flash-token-regenerated = Token “{ $label }” opnieuw gegenereerd; het oude geheim werkt niet meer.
+flash-tokens-deleted = { $n ->
+    [one] 1 token verwijderd.
+   *[other] { $n } tokens verwijderd.
+}

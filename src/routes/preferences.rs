@@ -194,7 +194,11 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             Flash::set(
                 session,
                 "success",
-                format!("Token “{}” created.", label.trim()),
+                crate::i18n::Tr(crate::views::page::language(&user)).t1(
+                    "flash-token-created",
+                    "label",
+                    label.trim(),
+                ),
             );
             Ok(see_other("/profile"))
         }
@@ -341,7 +345,11 @@ pub async fn token_action(
     Flash::set(
         &session,
         "success",
-        format!("Token “{}” {}.", token.label, change.done()),
+        crate::i18n::Tr(crate::views::page::language(&user)).t1(
+            &format!("flash-token-{}", change.done()),
+            "label",
+            &token.label,
+        ),
     );
     Ok(see_other("/profile"))
 }

@@ -90,7 +90,11 @@ pub async fn edit_form(
             Flash::set(
                 &session,
                 "success",
-                format!("Token “{}” saved.", token.label),
+                crate::i18n::Tr(crate::views::page::language(&user)).t1(
+                    "flash-token-saved",
+                    "label",
+                    &token.label,
+                ),
             );
             Ok(see_other(&format!("/profile/tokens/{id}")))
         }
@@ -136,16 +140,17 @@ pub async fn regenerate_form(
         expires_in_hours: None,
     };
     let created = regenerate_token(&state, &user.0, id, request).await?;
+    let tr = crate::i18n::Tr(crate::views::page::language(&user));
+    let label = &created.token.label;
     let message = match &created.token.previous_secret_valid_until {
-        Some(until) => format!(
-            "Token “{}” regenerated; the old secret works until {}.",
-            created.token.label,
-            crate::views::page::human_date(until, &Zone::of(&user.0.account))
+        Some(until) => tr.t2(
+            "flash-token-regenerated-grace",
+            "label",
+            label,
+            "until",
+            crate::views::page::human_date_in(until, &Zone::of(&user.0.account), tr),
         ),
-        None => format!(
-            "Token “{}” regenerated; the old secret no longer works.",
-            created.token.label
-        ),
+        None => tr.t1("flash-token-regenerated", "label", label),
     };
     session
         .insert(
@@ -172,22 +177,27 @@ pub async fn delete_all_form(
         let page = ConfirmDeleteAllPage {
             ctx: PageCtx::signed_in("title-delete-all", "profile", &session, &user),
             count,
-            whose: "your account".into(),
+            // Empty: "your account", in the page's language.
+            whose: String::new(),
             action: "/profile/tokens/delete-all".into(),
             cancel: "/profile".into(),
         };
         return html(StatusCode::OK, &page);
     }
     let deleted = delete_all(&state, caller, caller.account.clone()).await?;
-    Flash::set(&session, "success", deleted_message(deleted));
+    Flash::set(
+        &session,
+        "success",
+        deleted_message(
+            deleted,
+            crate::i18n::Tr(crate::views::page::language(&user)),
+        ),
+    );
     Ok(see_other("/profile"))
 }
 
-fn deleted_message(n: usize) -> String {
-    match n {
-        1 => "1 token deleted.".to_owned(),
-        n => format!("{n} tokens deleted."),
-    }
+fn deleted_message(n: usize, tr: crate::i18n::Tr) -> String {
+    tr.t1("flash-tokens-deleted", "n", n)
 }
 
 /// `POST /admin/users/{account_id}/tokens/delete-all`.
@@ -210,6 +220,13 @@ pub async fn admin_delete_all_form(
         return html(StatusCode::OK, &page);
     }
     let deleted = delete_all(&state, &user.0.0, owner).await?;
-    Flash::set(&session, "success", deleted_message(deleted));
+    Flash::set(
+        &session,
+        "success",
+        deleted_message(
+            deleted,
+            crate::i18n::Tr(crate::views::page::language(&user.0)),
+        ),
+    );
     Ok(see_other(&back))
 }

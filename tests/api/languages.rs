@@ -68,6 +68,16 @@ async fn choosing_dutch_through_the_api_makes_the_pages_dutch() {
     assert!(is_dutch(&page), "{page}");
     assert!(page.contains("Afmelden"));
     assert!(page.contains("<title>Accountvoorkeuren · tessera</title>"));
+    // The token page too.
+    let page = browser
+        .page(&format!("/profile/tokens/{}", app.token_id(&token)))
+        .await;
+    assert!(page.contains(r#"<html lang="nl">"#));
+    assert!(
+        page.contains(r#"id="danger-title">Gevarenzone</h2>"#),
+        "{page}"
+    );
+    assert!(page.contains("Gebruik per dag, laatste 30 dagen"));
 }
 
 #[tokio::test]
