@@ -411,3 +411,8 @@ flash-tokens-deleted = { $n ->
     [one] 1 token deleted.
    *[other] { $n } tokens deleted.
 }
+
+## Messages after signing in
+
+flash-password-was-reset = Your password was reset by an admin. Choose a new one to go on.
+flash-signed-in-as = Signed in as { $name }.

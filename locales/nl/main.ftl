@@ -417,3 +417,8 @@ flash-tokens-deleted = { $n ->
     [one] 1 token verwijderd.
    *[other] { $n } tokens verwijderd.
 }
+
+## Messages after signing in
+
+flash-password-was-reset = Een beheerder heeft je wachtwoord opnieuw ingesteld. Kies een nieuw wachtwoord om verder te gaan.
+flash-signed-in-as = Aangemeld als { $name }.

@@ -122,15 +122,16 @@ pub async fn submit(
     match outcome {
         Ok(Some(signed_in)) => {
             session::attach(&session, signed_in.sid)?;
+            let tr = Tr::chosen(signed_in.language.as_deref(), browser_language(&req));
             if signed_in.must_change_password {
-                Flash::set(
-                    &session,
-                    "error",
-                    "Your password was reset by an admin. Choose a new one to go on.",
-                );
+                Flash::set(&session, "error", tr.t("flash-password-was-reset"));
                 return Ok(see_other(CHANGE_PASSWORD));
             }
-            Flash::set(&session, "success", format!("Signed in as {username}."));
+            Flash::set(
+                &session,
+                "success",
+                tr.t1("flash-signed-in-as", "name", &username),
+            );
             Ok(see_other("/profile"))
         }
         Ok(None) => login_page(

@@ -110,6 +110,25 @@ async fn the_sign_in_page_follows_the_browser() {
         page.contains("Onjuiste gebruikersnaam of onjuist wachtwoord."),
         "{page}"
     );
+    // Signed in: welcomed in Dutch on the first page.
+    let user = app.user();
+    let csrf = browser.csrf_of("/login").await;
+    let resp = browser
+        .client
+        .post(browser.url("/login"))
+        .header("Accept-Language", "nl")
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", user.account.username.as_str()),
+            ("password", user.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let page = page_in(&browser, "/profile", "nl").await;
+    let welcome = format!("Aangemeld als {}.", user.account.username);
+    assert!(page.contains(&welcome), "{page}");
 }
 
 #[tokio::test]
