@@ -21,6 +21,42 @@ async fn page_in(browser: &Browser, path: &str, accept: &str) -> String {
     resp.text().await.unwrap()
 }
 
+/// `PATCH /profile.json` with `body`, as a program holding `token`.
+async fn patch_profile(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
+    app.request(Method::PATCH, "/profile.json", Some(token))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The Preferences form, sent with a time zone and a language.
+async fn save_preferences(browser: &Browser, zone: &str, language: &str) -> reqwest::Response {
+    browser
+        .submit(
+            "/profile/preferences",
+            &[("time_zone", zone), ("language", language)],
+        )
+        .await
+}
+
+/// The sign-in form, sent from a Dutch browser.
+async fn sign_in_dutch(browser: &Browser, username: &str, password: &str) -> reqwest::Response {
+    let csrf = browser.csrf_of("/login").await;
+    browser
+        .client
+        .post(browser.url("/login"))
+        .header("Accept-Language", "nl")
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 fn is_dutch(page: &str) -> bool {
     page.contains(r#"<html lang="nl">"#) && page.contains("Accountvoorkeuren")
 }
@@ -37,12 +73,7 @@ async fn a_dutch_browser_gets_dutch_pages_until_english_is_chosen() {
     assert!(page.contains(r#"<html lang="en">"#));
     assert!(page.contains(r#"<h1 class="page-title">Account Preferences</h1>"#));
     // Chosen on the form: English wins over the browser's Dutch.
-    let resp = browser
-        .submit(
-            "/profile/preferences",
-            &[("time_zone", "UTC"), ("language", "en")],
-        )
-        .await;
+    let resp = save_preferences(&browser, "UTC", "en").await;
     assert_eq!(resp.status(), 303);
     let page = page_in(&browser, "/profile", "nl").await;
     assert!(page.contains(r#"<html lang="en">"#), "{page}");
@@ -54,12 +85,7 @@ async fn a_dutch_browser_gets_dutch_pages_until_english_is_chosen() {
 async fn choosing_dutch_through_the_api_makes_the_pages_dutch() {
     let (app, user, browser) = TestApp::with_browser().await;
     let token = app.token(&user.account, &["profile:write"]);
-    let resp = app
-        .request(Method::PATCH, "/profile.json", Some(&token))
-        .json(&json!({"language": "nl"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = patch_profile(&app, &token, json!({"language": "nl"})).await;
     assert_eq!(resp.status(), 200);
     // JSON stays English.
     let body = resp.text().await.unwrap();
@@ -91,19 +117,7 @@ async fn the_sign_in_page_follows_the_browser() {
     assert!(page.contains(r#"<html lang="en">"#));
     assert!(page.contains("Sign in to tessera"));
     // A wrong password, said in Dutch.
-    let csrf = browser.csrf_of("/login").await;
-    let resp = browser
-        .client
-        .post(browser.url("/login"))
-        .header("Accept-Language", "nl")
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("username", "nobody"),
-            ("password", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_in_dutch(&browser, "nobody", "wrong").await;
     assert_eq!(resp.status(), 401);
     let page = resp.text().await.unwrap();
     assert!(
@@ -112,19 +126,7 @@ async fn the_sign_in_page_follows_the_browser() {
     );
     // Signed in: welcomed in Dutch on the first page.
     let user = app.user();
-    let csrf = browser.csrf_of("/login").await;
-    let resp = browser
-        .client
-        .post(browser.url("/login"))
-        .header("Accept-Language", "nl")
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("username", user.account.username.as_str()),
-            ("password", user.password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_in_dutch(&browser, &user.account.username, &user.password).await;
     assert_eq!(resp.status(), 303);
     let page = page_in(&browser, "/profile", "nl").await;
     let welcome = format!("Aangemeld als {}.", user.account.username);
@@ -135,17 +137,8 @@ async fn the_sign_in_page_follows_the_browser() {
 async fn a_refused_form_on_a_dutch_page_says_why_in_dutch() {
     let (app, user, browser) = TestApp::with_browser().await;
     let token = app.token(&user.account, &["profile:write"]);
-    app.request(Method::PATCH, "/profile.json", Some(&token))
-        .json(&json!({"language": "nl"}))
-        .send()
-        .await
-        .unwrap();
-    let resp = browser
-        .submit(
-            "/profile/preferences",
-            &[("time_zone", "Mars/Olympus"), ("language", "nl")],
-        )
-        .await;
+    patch_profile(&app, &token, json!({"language": "nl"})).await;
+    let resp = save_preferences(&browser, "Mars/Olympus", "nl").await;
     assert_eq!(resp.status(), 400);
     let page = resp.text().await.unwrap();
     assert!(page.contains(r#"id="time-zone-error""#), "{page}");
@@ -170,12 +163,7 @@ async fn a_refused_form_on_a_dutch_page_says_why_in_dutch() {
         "{page}"
     );
     // The JSON error keeps its English words.
-    let resp = app
-        .request(Method::PATCH, "/profile.json", Some(&token))
-        .json(&json!({"time_zone": "Mars/Olympus"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = patch_profile(&app, &token, json!({"time_zone": "Mars/Olympus"})).await;
     assert!(resp.text().await.unwrap().contains("unknown time zone"));
 }
 
