@@ -640,6 +640,7 @@ pub fn sign_in(
             Some(SignedIn {
                 sid,
                 must_change_password: account.must_change_password,
+                language: account.language.clone(),
             })
         })
     })
@@ -651,6 +652,8 @@ pub fn sign_in(
 pub struct SignedIn {
     pub sid: String,
     pub must_change_password: bool,
+    /// The account's chosen language, for the first page's message.
+    pub language: Option<String>,
 }
 
 /// What every way of signing in does once it knows who: the last sign-in

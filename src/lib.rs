@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod keys;
 pub mod lifecycle;
 pub mod metrics;

@@ -48,6 +48,9 @@ pub enum Via {
     Session {
         csrf_token: String,
         session_id: i64,
+        /// The language its pages speak: the account's choice, else what
+        /// the browser's `Accept-Language` asks for.
+        language: &'static str,
     },
 }
 
@@ -310,12 +313,18 @@ pub(crate) async fn session_caller(
     let (session, account) = session::current(req, state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    let language = crate::i18n::Tr::chosen(
+        account.language.as_deref(),
+        crate::preferences::browser_language(req),
+    )
+    .code();
     Ok(Caller {
         scopes: ScopeSet::for_role(account.role()),
         account,
         via: Via::Session {
             session_id: session.row.id,
             csrf_token: session.csrf_token,
+            language,
         },
         ip: client_ip(req, state),
     })

@@ -25,6 +25,7 @@ use crate::db::models::accounts::{self, Account};
 use crate::db::models::notices as rows;
 use crate::db::models::tokens::ApiToken;
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::preferences::{Notifications, Zone};
 use crate::views::page::rfc3339;
 
@@ -311,12 +312,14 @@ pub struct MailBody {
 #[derive(Template)]
 #[template(path = "mail/notice.txt")]
 struct TextMail<'a> {
+    tr: Tr,
     body: &'a MailBody,
 }
 
 #[derive(Template)]
 #[template(path = "mail/notice.html")]
 struct HtmlMail<'a> {
+    tr: Tr,
     subject: &'a str,
     body: &'a MailBody,
 }
@@ -337,22 +340,24 @@ fn compose(
     }
     let detail: Detail = serde_json::from_str(&notice.detail).unwrap_or_default();
     let zone = Zone::of(account);
+    // In the owner's language; English until they choose one (a mail has
+    // no browser to ask).
+    let tr = Tr::chosen(account.language.as_deref(), "en");
     let when = |at: &Option<String>| {
         at.as_deref()
-            .map(|at| crate::views::page::human_date(at, &zone))
-            .unwrap_or_else(|| "never".into())
+            .map(|at| crate::views::page::human_date_in(at, &zone, tr))
+            .unwrap_or_else(|| tr.t("mail-never"))
     };
+    let label = detail.label.as_deref().unwrap_or("");
     let token = format!(
         "“{}” ({}…)",
         detail.label.as_deref().unwrap_or(""),
         detail.prefix.as_deref().unwrap_or("")
     );
-    let profile_link = detail.base_url.as_ref().map(|b| {
-        (
-            format!("{b}/profile"),
-            "Open Account Preferences".to_owned(),
-        )
-    });
+    let profile_link = detail
+        .base_url
+        .as_ref()
+        .map(|b| (format!("{b}/profile"), tr.t("mail-open-preferences")));
     let (to, subject, paragraphs, link) = match kind {
         Kind::VerifyEmail => {
             let Some((email, until)) = notice.subject.split_once(' ') else {
@@ -367,17 +372,14 @@ fn compose(
             let base = detail.base_url.unwrap_or_default();
             (
                 email.to_owned(),
-                "Confirm your email address".to_owned(),
+                tr.t("mail-verify-subject"),
                 vec![
-                    format!(
-                        "Someone (we hope you) asked tessera to send mail for the account {} to this address.",
-                        account.username
-                    ),
-                    "Follow the link within 24 hours to confirm it. If it was not you, ignore this message: nothing changes.".to_owned(),
+                    tr.t1("mail-verify-asked", "username", &account.username),
+                    tr.t("mail-verify-follow"),
                 ],
                 Some((
                     format!("{base}/profile/email/verify?token={token}"),
-                    "Confirm this address".to_owned(),
+                    tr.t("mail-verify-link"),
                 )),
             )
         }
@@ -387,49 +389,53 @@ fn compose(
             };
             let (subject, lines) = match kind {
                 Kind::TokenCreated => (
-                    "A new API token was created on your account".to_owned(),
+                    tr.t("mail-created-subject"),
                     vec![
-                        format!("The token {token} was created on your account."),
-                        format!("It expires: {}.", when(&detail.expires_at)),
-                        "If you did not create it, delete it on your Account Preferences page and change your password.".to_owned(),
+                        tr.t1("mail-created-body", "token", &token),
+                        tr.t1("mail-created-expires", "when", when(&detail.expires_at)),
+                        tr.t("mail-created-not-you"),
                     ],
                 ),
                 Kind::Expiry7d | Kind::Expiry1d => (
-                    format!(
-                        "Your API token “{}” expires in {}",
-                        detail.label.as_deref().unwrap_or(""),
-                        if kind == Kind::Expiry7d { "7 days" } else { "1 day" }
+                    tr.t2(
+                        "mail-expiry-subject",
+                        "label",
+                        label,
+                        "days",
+                        if kind == Kind::Expiry7d { 7 } else { 1 },
                     ),
                     vec![
-                        format!("The token {token} expires on {}.", when(&detail.expires_at)),
-                        "Programs that use it will be refused from then on. Generate a new token before then if you still need one.".to_owned(),
+                        tr.t2(
+                            "mail-expiry-body",
+                            "token",
+                            &token,
+                            "when",
+                            when(&detail.expires_at),
+                        ),
+                        tr.t("mail-expiry-advice"),
                     ],
                 ),
                 Kind::Expired => (
-                    format!(
-                        "Your API token “{}” has expired",
-                        detail.label.as_deref().unwrap_or("")
-                    ),
+                    tr.t1("mail-expired-subject", "label", label),
                     vec![
-                        format!("The token {token} expired on {}.", when(&detail.expires_at)),
-                        "Programs that use it are refused now. Generate a new token if you still need one.".to_owned(),
+                        tr.t2(
+                            "mail-expired-body",
+                            "token",
+                            &token,
+                            "when",
+                            when(&detail.expires_at),
+                        ),
+                        tr.t("mail-expired-advice"),
                     ],
                 ),
                 Kind::TokenLeaked => (
-                    format!(
-                        "Your API token “{}” was found in public and deleted",
-                        detail.label.as_deref().unwrap_or("")
-                    ),
+                    tr.t1("mail-leaked-subject", "label", label),
                     vec![
-                        format!(
-                            "The token {token} was reported leaked{} and has been deleted, so nobody can use it.",
-                            detail
-                                .url
-                                .as_deref()
-                                .map(|u| format!(" (found at {u})"))
-                                .unwrap_or_default()
-                        ),
-                        "Generate a new token for the programs that used it, and keep it out of code and logs.".to_owned(),
+                        match detail.url.as_deref() {
+                            Some(url) => tr.t2("mail-leaked-body-at", "token", &token, "url", url),
+                            None => tr.t1("mail-leaked-body", "token", &token),
+                        },
+                        tr.t("mail-leaked-advice"),
                     ],
                 ),
                 Kind::VerifyEmail => unreachable!("handled above"),
@@ -438,16 +444,17 @@ fn compose(
         }
     };
     let body = MailBody {
-        greeting: format!("Hello {},", account.display_name),
+        greeting: tr.t1("mail-hello", "name", &account.display_name),
         paragraphs,
         link,
     };
     let render = |r: Result<String, askama::Error>| {
         r.map_err(|e| AppError::Internal(format!("mail template: {e}")))
     };
-    let text = render(TextMail { body: &body }.render())?;
+    let text = render(TextMail { tr, body: &body }.render())?;
     let html = render(
         HtmlMail {
+            tr,
             subject: &subject,
             body: &body,
         }

@@ -12,6 +12,7 @@ use crate::auth::guards::{CsrfForm, SignedIn};
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions;
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::preferences::{
     self, Changes, Choices, EmailOutcome, Notifications, PasswordChange, Zone, browser_language,
 };
@@ -70,7 +71,8 @@ async fn refused(
 ) -> Result<HttpResponse, AppError> {
     let mut settings = settings(cx, user).await?;
     keep(&mut settings);
-    settings.errors = FieldErrors::new(&errors, fields);
+    settings.errors =
+        FieldErrors::new(&errors, fields).translated(Tr(crate::views::page::language(user)));
     let status = errors
         .first()
         .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
@@ -138,14 +140,11 @@ pub async fn details(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpR
             }
         })
         .await?;
+    let tr = Tr(crate::views::page::language(&user));
     let message = match outcome {
-        EmailOutcome::Unchanged => "Details saved.".to_owned(),
-        EmailOutcome::LinkSent => format!(
-            "Details saved. We sent a link to {raw_email}: the address is used once you follow it (within 24 hours)."
-        ),
-        EmailOutcome::MailOff => format!(
-            "Details saved. {raw_email} waits for confirmation, but this server sends no mail, so no link can reach it; ask an admin to set your address."
-        ),
+        EmailOutcome::Unchanged => tr.t("flash-details-saved"),
+        EmailOutcome::LinkSent => tr.t1("flash-details-link-sent", "email", &raw_email),
+        EmailOutcome::MailOff => tr.t1("flash-details-mail-off", "email", &raw_email),
     };
     Flash::set(&cx.session, "success", message);
     Ok(see_other("/profile"))
@@ -189,7 +188,7 @@ fn password_form(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let page = PasswordPage {
-        ctx: PageCtx::signed_in("Change password", "profile", &cx.session, user),
+        ctx: PageCtx::signed_in("title-change-password", "profile", &cx.session, user),
         forced: user.0.account.must_change_password,
         no_password: user.0.account.has_no_password(),
         errors,
@@ -225,13 +224,14 @@ pub async fn change_password(
             Flash::set(
                 &cx.session,
                 "success",
-                "Password changed. Every other session of your account has been signed out.",
+                Tr(crate::views::page::language(&user)).t("flash-password-changed"),
             );
             Ok(see_other("/profile"))
         }
         Err(e @ AppError::Invalid { .. }) => {
             let fields = ["current_password", "new_password", "confirm_password"];
-            let errors = FieldErrors::new(&[e], &fields);
+            let errors =
+                FieldErrors::new(&[e], &fields).translated(Tr(crate::views::page::language(&user)));
             password_form(&cx, &user, StatusCode::BAD_REQUEST, errors)
         }
         Err(e) => Err(e),
@@ -259,7 +259,11 @@ pub async fn sign_out_session(
         cx.session.purge();
         return Ok(see_other("/login"));
     }
-    Flash::set(&cx.session, "success", "That session has been signed out.");
+    Flash::set(
+        &cx.session,
+        "success",
+        Tr(crate::views::page::language(&user)).t("flash-session-ended"),
+    );
     Ok(see_other("/profile"))
 }
 
@@ -278,7 +282,7 @@ pub async fn sign_out_others(
     Flash::set(
         &cx.session,
         "success",
-        format!("{ended} other session(s) signed out."),
+        Tr(crate::views::page::language(&user)).t1("flash-sessions-ended", "n", ended),
     );
     Ok(see_other("/profile"))
 }
@@ -314,6 +318,8 @@ pub async fn save_preferences(
         }
     };
     let account = user.0.account.clone();
+    // Said in the language just chosen: the next page speaks it.
+    let saved = Tr(choices.language.unwrap_or("en")).t("flash-preferences-saved");
     cx.state
         .db
         .run(move |conn| {
@@ -324,6 +330,6 @@ pub async fn save_preferences(
             preferences::change(conn, &account, changes)
         })
         .await?;
-    Flash::set(&cx.session, "success", "Preferences saved.");
+    Flash::set(&cx.session, "success", saved);
     Ok(see_other("/profile"))
 }

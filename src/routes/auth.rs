@@ -13,6 +13,8 @@ use crate::config::SsoConfig;
 use crate::db::models::sessions::Origin;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::i18n::Tr;
+use crate::preferences::browser_language;
 use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{Ctx, html, see_other};
 use crate::views::auth::{LoginPage, LogoutPage};
@@ -20,6 +22,7 @@ use crate::views::page::{Flash, PageCtx};
 
 fn login_page(
     sso: &SsoConfig,
+    lang: &'static str,
     status: StatusCode,
     session: &Session,
     username: &str,
@@ -29,7 +32,7 @@ fn login_page(
     html(
         status,
         &LoginPage {
-            ctx: PageCtx::new("Sign in", "login", session, None, &csrf),
+            ctx: PageCtx::new("title-sign-in", "login", session, None, &csrf, lang),
             username: username.to_owned(),
             error,
             sso_name: sso.oidc.as_ref().map(|o| o.name.clone()),
@@ -48,7 +51,14 @@ pub async fn show(cx: Ctx) -> Result<HttpResponse, AppError> {
     if session::current(&req, &state).await?.is_some() {
         return Ok(see_other("/profile"));
     }
-    login_page(&state.config.sso, StatusCode::OK, &session, "", None)
+    login_page(
+        &state.config.sso,
+        browser_language(&req),
+        StatusCode::OK,
+        &session,
+        "",
+        None,
+    )
 }
 
 /// `POST /login`: 303 to Account Preferences, or the form again with a
@@ -66,10 +76,11 @@ pub async fn submit(
     if !state.config.sso.password_login {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::FORBIDDEN,
             &session,
             "",
-            Some("Signing in with a password is turned off here; use single sign-on.".into()),
+            Some(Tr(browser_language(&req)).t("login-turned-off")),
         );
     }
     let password = form.get("password").unwrap_or("").to_owned();
@@ -81,19 +92,21 @@ pub async fn submit(
     if expected.is_empty() || session::check_csrf(form.get("csrf_token"), &expected).is_err() {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::FORBIDDEN,
             &session,
             &username,
-            Some("This sign-in form has expired. Please try again.".into()),
+            Some(Tr(browser_language(&req)).t("login-expired")),
         );
     }
     if username.is_empty() || password.is_empty() {
         return login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::BAD_REQUEST,
             &session,
             &username,
-            Some("Enter your username and password.".into()),
+            Some(Tr(browser_language(&req)).t("login-missing")),
         );
     }
     let origin = Origin {
@@ -109,33 +122,37 @@ pub async fn submit(
     match outcome {
         Ok(Some(signed_in)) => {
             session::attach(&session, signed_in.sid)?;
+            let tr = Tr::chosen(signed_in.language.as_deref(), browser_language(&req));
             if signed_in.must_change_password {
-                Flash::set(
-                    &session,
-                    "error",
-                    "Your password was reset by an admin. Choose a new one to go on.",
-                );
+                Flash::set(&session, "error", tr.t("flash-password-was-reset"));
                 return Ok(see_other(CHANGE_PASSWORD));
             }
-            Flash::set(&session, "success", format!("Signed in as {username}."));
+            Flash::set(
+                &session,
+                "success",
+                tr.t1("flash-signed-in-as", "name", &username),
+            );
             Ok(see_other("/profile"))
         }
         Ok(None) => login_page(
             &state.config.sso,
+            browser_language(&req),
             StatusCode::UNAUTHORIZED,
             &session,
             &username,
-            Some("Incorrect username or password.".into()),
+            Some(Tr(browser_language(&req)).t("login-incorrect")),
         ),
         Err(AppError::TooManyRequests { retry_after }) => {
             let mut resp = login_page(
                 &state.config.sso,
+                browser_language(&req),
                 StatusCode::TOO_MANY_REQUESTS,
                 &session,
                 &username,
-                Some(format!(
-                    "Too many failed sign-in attempts. Try again in {} minute(s).",
-                    retry_after.div_ceil(60)
+                Some(Tr(browser_language(&req)).t1(
+                    "login-throttled",
+                    "minutes",
+                    retry_after.div_ceil(60),
                 )),
             )?;
             resp.headers_mut()
@@ -150,7 +167,7 @@ pub async fn submit(
 /// form post (with the CSRF token), so that a link, a prefetch or another
 /// site cannot sign anyone out; someone not signed in goes to `/login`.
 pub async fn confirm_logout(session: Session, user: SignedIn) -> Result<HttpResponse, AppError> {
-    let ctx = PageCtx::signed_in("Sign out", "logout", &session, &user);
+    let ctx = PageCtx::signed_in("title-sign-out", "logout", &session, &user);
     html(StatusCode::OK, &LogoutPage { ctx })
 }
 

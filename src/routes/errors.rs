@@ -14,6 +14,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::preferences::browser_language;
 use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{html, see_other};
 use crate::views::auth::ErrorPage;
@@ -112,7 +114,7 @@ pub async fn html_errors(
         }
         Some(AppError::Unauthenticated) => Some(see_other("/login")),
         Some(AppError::PasswordChangeRequired) => Some(see_other(CHANGE_PASSWORD)),
-        Some(err) => Some(error_page(err)),
+        Some(err) => Some(error_page(err, browser_language(res.request()))),
         None => None,
     };
     match replacement {
@@ -138,23 +140,24 @@ fn sentence(message: &str) -> String {
     out
 }
 
-fn error_page(err: &AppError) -> HttpResponse {
+/// The error page in `lang`: its heading, and the message of an error on
+/// our side; what the caller got wrong reads as the JSON error does.
+fn error_page(err: &AppError, lang: &'static str) -> HttpResponse {
+    let tr = Tr(lang);
     let status = err.status_code();
-    let heading = match status {
-        StatusCode::NOT_FOUND => "Page not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::TOO_MANY_REQUESTS => "Too many requests",
-        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
-        s if s.is_client_error() => "That did not work",
-        _ => "Something went wrong",
-    };
+    let heading = tr.t(match status {
+        StatusCode::NOT_FOUND => "err-not-found",
+        StatusCode::FORBIDDEN => "err-forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "err-too-many",
+        StatusCode::SERVICE_UNAVAILABLE => "err-unavailable",
+        s if s.is_client_error() => "err-client",
+        _ => "err-server",
+    });
     let message = match err {
-        AppError::Internal(_) => {
-            "An unexpected error occurred on our side. Please try again.".to_owned()
-        }
+        AppError::Internal(_) => tr.t("err-internal"),
         other => sentence(&other.to_string()),
     };
-    let mut resp = message_page(status, heading, message, "/profile");
+    let mut resp = message_page(status, &heading, message, "/profile", lang);
     // Keep the headers that tell a client what to do next.
     let original = err.error_response();
     for name in [header::RETRY_AFTER] {
@@ -173,6 +176,7 @@ pub fn message_page(
     heading: &str,
     message: String,
     back: &'static str,
+    lang: &'static str,
 ) -> HttpResponse {
     let page = ErrorPage {
         ctx: PageCtx {
@@ -182,6 +186,7 @@ pub fn message_page(
             flash: None,
             section: "error",
             zone: crate::preferences::Zone::utc(),
+            lang,
         },
         status: status.as_u16(),
         heading: heading.to_owned(),

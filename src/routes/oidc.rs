@@ -110,6 +110,7 @@ pub async fn callback(
             "Account deactivated",
             "Your tessera account is deactivated, so you cannot sign in. Ask an administrator to activate it again.".into(),
             "/login",
+            "en",
         )),
     }
 }
@@ -168,7 +169,7 @@ fn flow_error_page(sso: &crate::oidc::Sso, e: &FlowError) -> HttpResponse {
             ),
         ),
     };
-    message_page(status, heading, message, "/login")
+    message_page(status, heading, message, "/login", "en")
 }
 
 /// The provider's error code (RFC 6749 §4.1.2.1), for the page. Its free

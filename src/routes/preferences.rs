@@ -66,7 +66,7 @@ fn page_with(
     let account = &user.0.account;
     let now = db::now();
     ProfilePage {
-        ctx: PageCtx::signed_in("Account Preferences", "profile", session, user),
+        ctx: PageCtx::signed_in("title-preferences", "profile", session, user),
         profile: ProfileView::new(account, browser_language(req)),
         tokens: TokenList {
             tokens: query
@@ -125,7 +125,8 @@ pub async fn show(cx: Ctx, user: SignedIn) -> Result<HttpResponse, AppError> {
     let now = db::now();
     let variant = (!showing_once && !Flash::is_waiting(session)).then(|| {
         format!(
-            "profile {} {} {} {}",
+            "profile {} {} {} {} {}",
+            crate::views::page::language(&user),
             user.csrf_token(),
             base_url(req),
             account::settings_key(&user.0.account, req),
@@ -207,7 +208,11 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             Flash::set(
                 session,
                 "success",
-                format!("Token “{}” created.", label.trim()),
+                crate::i18n::Tr(crate::views::page::language(&user)).t1(
+                    "flash-token-created",
+                    "label",
+                    label.trim(),
+                ),
             );
             Ok(see_other("/profile"))
         }
@@ -224,7 +229,8 @@ pub async fn create(cx: Ctx, CsrfForm { user, form }: CsrfForm) -> Result<HttpRe
             form.open = true;
             form.advanced = advanced;
             form.description = description;
-            form.errors = FieldErrors::new(&errors, &FORM_FIELDS);
+            form.errors = FieldErrors::new(&errors, &FORM_FIELDS)
+                .translated(crate::i18n::Tr(crate::views::page::language(&user)));
             let status = errors
                 .first()
                 .map_or(StatusCode::BAD_REQUEST, |e| e.status_code());
@@ -345,7 +351,7 @@ pub async fn token_action(
     let id = token_id(&raw_id)?;
     let reach = Reach::Own(user.0.account.id);
     if change == TokenChange::Delete && !confirmed(&form) {
-        let ctx = PageCtx::signed_in("Delete token", "profile", &session, &user);
+        let ctx = PageCtx::signed_in("title-delete-token", "profile", &session, &user);
         let action = format!("/profile/tokens/{id}/delete");
         return confirm_delete(&state, reach, id, ctx, action, "/profile".into()).await;
     }
@@ -353,7 +359,11 @@ pub async fn token_action(
     Flash::set(
         &session,
         "success",
-        format!("Token “{}” {}.", token.label, change.done()),
+        crate::i18n::Tr(crate::views::page::language(&user)).t1(
+            &format!("flash-token-{}", change.done()),
+            "label",
+            &token.label,
+        ),
     );
     Ok(see_other("/profile"))
 }

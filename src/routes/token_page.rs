@@ -28,12 +28,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let reach = Reach::Own(user.0.account.id);
     let (detail, _) = detail_of(&state, reach, token_id(&id)?).await?;
-    let ctx = PageCtx::signed_in(
-        format!("Token “{}”", detail.token.label),
-        "profile",
-        &session,
-        &user,
-    );
+    let ctx = PageCtx::signed_in("title-token", "profile", &session, &user)
+        .retitled(|tr| tr.t1("title-token-named", "label", &detail.token.label));
     html(StatusCode::OK, &TokenPage::new(ctx, detail, None))
 }
 
@@ -44,7 +40,8 @@ pub async fn admin_show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (detail, owner) = detail_of(&state, Reach::Any, token_id(&id)?).await?;
-    let ctx = page_ctx(format!("Token “{}”", detail.token.label), &session, &admin);
+    let ctx = page_ctx("title-token", &session, &admin)
+        .retitled(|tr| tr.t1("title-token-named", "label", &detail.token.label));
     html(StatusCode::OK, &TokenPage::new(ctx, detail, Some(owner)))
 }
 
@@ -93,13 +90,17 @@ pub async fn edit_form(
             Flash::set(
                 &session,
                 "success",
-                format!("Token “{}” saved.", token.label),
+                crate::i18n::Tr(crate::views::page::language(&user)).t1(
+                    "flash-token-saved",
+                    "label",
+                    &token.label,
+                ),
             );
             Ok(see_other(&format!("/profile/tokens/{id}")))
         }
         Err(e @ AppError::Invalid { .. }) => {
             let (detail, _) = detail_of(&state, reach, id).await?;
-            let ctx = PageCtx::signed_in("Edit token", "profile", &session, &user);
+            let ctx = PageCtx::signed_in("title-edit-token", "profile", &session, &user);
             let mut page = TokenPage::new(ctx, detail, None);
             page.edit.label = form.get("label").unwrap_or("").to_owned();
             page.edit.description = form.get("description").unwrap_or("").to_owned();
@@ -139,16 +140,17 @@ pub async fn regenerate_form(
         expires_in_hours: None,
     };
     let created = regenerate_token(&state, &user.0, id, request).await?;
+    let tr = crate::i18n::Tr(crate::views::page::language(&user));
+    let label = &created.token.label;
     let message = match &created.token.previous_secret_valid_until {
-        Some(until) => format!(
-            "Token “{}” regenerated; the old secret works until {}.",
-            created.token.label,
-            crate::views::page::human_date(until, &Zone::of(&user.0.account))
+        Some(until) => tr.t2(
+            "flash-token-regenerated-grace",
+            "label",
+            label,
+            "until",
+            crate::views::page::human_date_in(until, &Zone::of(&user.0.account), tr),
         ),
-        None => format!(
-            "Token “{}” regenerated; the old secret no longer works.",
-            created.token.label
-        ),
+        None => tr.t1("flash-token-regenerated", "label", label),
     };
     session
         .insert(
@@ -173,24 +175,29 @@ pub async fn delete_all_form(
     if !confirmed(&form) {
         let count = state.db.tokens_of(caller.account.id).await?.rows.len();
         let page = ConfirmDeleteAllPage {
-            ctx: PageCtx::signed_in("Delete all tokens", "profile", &session, &user),
+            ctx: PageCtx::signed_in("title-delete-all", "profile", &session, &user),
             count,
-            whose: "your account".into(),
+            // Empty: "your account", in the page's language.
+            whose: String::new(),
             action: "/profile/tokens/delete-all".into(),
             cancel: "/profile".into(),
         };
         return html(StatusCode::OK, &page);
     }
     let deleted = delete_all(&state, caller, caller.account.clone()).await?;
-    Flash::set(&session, "success", deleted_message(deleted));
+    Flash::set(
+        &session,
+        "success",
+        deleted_message(
+            deleted,
+            crate::i18n::Tr(crate::views::page::language(&user)),
+        ),
+    );
     Ok(see_other("/profile"))
 }
 
-fn deleted_message(n: usize) -> String {
-    match n {
-        1 => "1 token deleted.".to_owned(),
-        n => format!("{n} tokens deleted."),
-    }
+fn deleted_message(n: usize, tr: crate::i18n::Tr) -> String {
+    tr.t1("flash-tokens-deleted", "n", n)
 }
 
 /// `POST /admin/users/{account_id}/tokens/delete-all`.
@@ -204,7 +211,7 @@ pub async fn admin_delete_all_form(
     if !confirmed(&form) {
         let count = state.db.tokens_of(owner.id).await?.rows.len();
         let page = ConfirmDeleteAllPage {
-            ctx: page_ctx("Delete all tokens", &session, &user),
+            ctx: page_ctx("title-delete-all", &session, &user),
             count,
             whose: owner.username.clone(),
             action: format!("{back}/tokens/delete-all"),
@@ -213,6 +220,13 @@ pub async fn admin_delete_all_form(
         return html(StatusCode::OK, &page);
     }
     let deleted = delete_all(&state, &user.0.0, owner).await?;
-    Flash::set(&session, "success", deleted_message(deleted));
+    Flash::set(
+        &session,
+        "success",
+        deleted_message(
+            deleted,
+            crate::i18n::Tr(crate::views::page::language(&user.0)),
+        ),
+    );
     Ok(see_other(&back))
 }

@@ -310,17 +310,17 @@ impl UserPage {
 #[derive(Debug, Clone, Serialize)]
 pub struct Choice {
     pub value: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub selected: bool,
 }
 
 impl Choice {
-    pub fn list(options: &[(&'static str, &'static str)], current: &str) -> Vec<Choice> {
+    pub fn list<L: AsRef<str>>(options: &[(&'static str, L)], current: &str) -> Vec<Choice> {
         options
             .iter()
             .map(|(value, label)| Choice {
                 value,
-                label,
+                label: label.as_ref().to_owned(),
                 selected: *value == current,
             })
             .collect()

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::auth::Caller;
 use crate::auth::guards::SignedIn;
+use crate::auth::{Caller, Via};
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::preferences::Zone;
 
 const FLASH_KEY: &str = "flash";
@@ -69,12 +70,73 @@ impl FieldErrors {
         out
     }
 
+    /// The messages in `tr`'s language, those the catalogues know (see
+    /// [`field_message`]); the rest stay as the JSON error words them.
+    pub fn translated(mut self, tr: Tr) -> Self {
+        for (_, message) in &mut self.0 {
+            if let Some(t) = field_message(tr, message) {
+                *message = t;
+            }
+        }
+        self
+    }
+
     pub fn of(&self, field: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+}
+
+/// The catalogue's words for a field error's English message (as
+/// `AppError` words it for JSON): fixed messages by their text, those
+/// carrying what was typed by their shape. `None`: no translation known.
+pub fn field_message(tr: Tr, english: &str) -> Option<String> {
+    const FIXED: [(&str, &str); 13] = [
+        (
+            "a password is at least 12 characters",
+            "field-password-short",
+        ),
+        (
+            "a password cannot be your username",
+            "field-password-username",
+        ),
+        ("the two new passwords differ", "field-passwords-differ"),
+        ("the current password is not right", "field-current-wrong"),
+        (
+            "this account signs in through single sign-on and has no password to change",
+            "field-no-password",
+        ),
+        (
+            "a display name is at most 100 characters, without control characters",
+            "field-display-name",
+        ),
+        (
+            "an email address is at most 254 characters",
+            "field-email-long",
+        ),
+        ("choose en (English) or nl (Nederlands)", "field-language"),
+        ("a label is required", "field-label-required"),
+        ("a label is at most 100 characters", "field-label-long"),
+        (
+            "a label cannot contain control characters",
+            "field-label-control",
+        ),
+        ("choose at least one scope", "field-scopes-none"),
+        ("Enter your username and password.", "login-missing"),
+    ];
+    if let Some((_, key)) = FIXED.iter().find(|(text, _)| *text == english) {
+        return Some(tr.t(key));
+    }
+    if let Some(rest) = english.strip_prefix("unknown time zone ") {
+        let name = rest.strip_suffix("; use an IANA name such as Europe/Amsterdam")?;
+        return Some(tr.t1("field-time-zone", "name", name));
+    }
+    if let Some(raw) = english.strip_suffix(" is not an email address") {
+        return Some(tr.t1("field-email", "address", raw));
+    }
+    None
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,28 +157,41 @@ pub struct PageCtx {
     /// The time zone every time on the page is shown in: the account's.
     #[serde(skip)]
     pub zone: Zone,
+    /// The language the page speaks: `en` or `nl`.
+    pub lang: &'static str,
 }
 
 impl PageCtx {
-    /// A page for someone signed in, carrying their session's CSRF token.
+    /// A page for someone signed in, carrying their session's CSRF token,
+    /// titled with the catalogue's message `title`.
     pub fn signed_in(
-        title: impl Into<String>,
+        title: &str,
         section: &'static str,
         session: &Session,
         user: &SignedIn,
     ) -> Self {
-        Self::new(title, section, session, Some(&user.0), user.csrf_token())
+        Self::new(
+            title,
+            section,
+            session,
+            Some(&user.0),
+            user.csrf_token(),
+            language(user),
+        )
     }
 
+    /// A page titled with the catalogue's message `title` in `lang`.
     pub fn new(
-        title: impl Into<String>,
+        title: &str,
         section: &'static str,
         session: &Session,
         caller: Option<&Caller>,
         csrf_token: &str,
+        lang: &'static str,
     ) -> Self {
         Self {
-            title: title.into(),
+            title: Tr(lang).t(title),
+            lang,
             csrf_token: csrf_token.to_owned(),
             user: caller.map(|c| NavUser {
                 username: c.account.username.clone(),
@@ -127,6 +202,80 @@ impl PageCtx {
             section,
             zone: caller.map_or_else(Zone::utc, |c| Zone::of(&c.account)),
         }
+    }
+
+    /// The page under a title made of more than a message.
+    pub fn retitled(mut self, title: impl FnOnce(Tr) -> String) -> Self {
+        self.title = title(self.tr());
+        self
+    }
+
+    pub fn tr(&self) -> Tr {
+        Tr(self.lang)
+    }
+
+    /// The catalogue's message `key` in the page's language: what
+    /// templates write as `{{ ctx.t("key") }}`.
+    pub fn t(&self, key: impl AsRef<str>) -> String {
+        self.tr().t(key.as_ref())
+    }
+
+    /// An RFC 3339 time as [`human_date`] writes it, in the page's zone
+    /// and language.
+    pub fn date(&self, rfc3339: &str) -> String {
+        human_date_in(rfc3339, &self.zone, self.tr())
+    }
+
+    /// How far a time is from now, in the page's language.
+    pub fn relative(&self, rfc3339: &str) -> String {
+        match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+            Ok(at) => relative_in(at, OffsetDateTime::now_utc(), self.tr()),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// `key`, or `fallback` where the catalogues have no such message.
+    pub fn t_or(&self, key: impl AsRef<str>, fallback: &str) -> String {
+        self.tr()
+            .try_t(key.as_ref())
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+
+    /// A table's column names (English, as the views list them) in the
+    /// page's language; the empty name of the actions column stays empty.
+    pub fn columns<S: AsRef<str>>(&self, names: Vec<S>) -> Vec<String> {
+        names
+            .iter()
+            .map(|n| match n.as_ref() {
+                "" => String::new(),
+                n => self.t_or(format!("col-{}", n.to_lowercase().replace(' ', "-")), n),
+            })
+            .collect()
+    }
+
+    /// `key` with one argument: `{{ ctx.t1("key", "name", value) }}`.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        self.tr().t1(key, name, value)
+    }
+
+    /// `key` with two arguments.
+    pub fn t2(
+        &self,
+        key: &str,
+        name: &'static str,
+        value: impl std::fmt::Display,
+        name2: &'static str,
+        value2: impl std::fmt::Display,
+    ) -> String {
+        self.tr().t2(key, name, value, name2, value2)
+    }
+}
+
+/// The language of `user`'s pages: what their session settled on.
+pub fn language(user: &SignedIn) -> &'static str {
+    match &user.0.via {
+        Via::Session { language, .. } => language,
+        Via::Token { .. } => Tr::chosen(user.0.account.language.as_deref(), "en").code(),
     }
 }
 
@@ -139,6 +288,40 @@ pub fn rfc3339(at: PrimitiveDateTime) -> String {
 /// abbreviation; the exact time, to the second, goes in a title.
 pub fn human_date(rfc3339: &str, zone: &Zone) -> String {
     in_zone(rfc3339, zone, "%b %-d, %Y, %H:%M %Z")
+}
+
+/// [`human_date`] in `tr`'s language: "3 nov. 2026, 16:32 CET" in Dutch.
+pub fn human_date_in(rfc3339: &str, zone: &Zone, tr: Tr) -> String {
+    if tr.code() == "en" {
+        return human_date(rfc3339, zone);
+    }
+    let made = in_zone(rfc3339, zone, "%-d|%m|%Y, %H:%M %Z");
+    let mut parts = made.splitn(3, '|');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(day), Some(month), Some(rest)) => {
+            format!("{day} {} {rest}", tr.t(&format!("month-{month}")))
+        }
+        _ => made,
+    }
+}
+
+/// [`relative_to`] in `tr`'s language.
+fn relative_in(at: OffsetDateTime, now: OffsetDateTime, tr: Tr) -> String {
+    if tr.code() == "en" {
+        return relative_to(at, now);
+    }
+    let gap = at - now;
+    let secs = gap.whole_seconds().unsigned_abs();
+    let (n, unit) = match secs {
+        0..60 => return tr.t("rel-now"),
+        60..3_600 => (secs / 60, "minute"),
+        3_600..86_400 => (secs / 3_600, "hour"),
+        86_400..5_184_000 => (secs / 86_400, "day"),
+        5_184_000..63_072_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    let when = if gap.is_positive() { "in" } else { "ago" };
+    tr.t1(&format!("rel-{when}-{unit}"), "n", n)
 }
 
 /// How far a time is from now, for people: "in 5 days", "2 hours ago",
@@ -196,6 +379,29 @@ mod tests {
         assert_eq!(at(time::Duration::days(90)), "in 3 months");
         assert_eq!(at(time::Duration::days(-800)), "2 years ago");
         assert_eq!(relative("garbage"), "");
+    }
+
+    #[test]
+    fn dates_read_well_in_dutch() {
+        let nl = Tr("nl");
+        let utc = Zone::utc();
+        assert_eq!(
+            human_date_in("2026-11-03T16:32:46Z", &utc, nl),
+            "3 nov. 2026, 16:32 UTC"
+        );
+        assert_eq!(
+            human_date_in("2026-05-13T06:02:00Z", &utc, nl),
+            "13 mei 2026, 06:02 UTC"
+        );
+        assert_eq!(human_date_in("garbage", &utc, nl), "garbage");
+        let now = time::macros::datetime!(2026-12-04 12:00:00 UTC);
+        let at = |d: time::Duration| relative_in(now + d, now, nl);
+        assert_eq!(at(time::Duration::seconds(30)), "zojuist");
+        assert_eq!(at(time::Duration::hours(-2)), "2 uur geleden");
+        assert_eq!(at(time::Duration::days(5)), "over 5 dagen");
+        assert_eq!(at(time::Duration::days(1)), "over 1 dag");
+        assert_eq!(at(time::Duration::days(-800)), "2 jaar geleden");
+        assert_eq!(relative_in(now, now, Tr("en")), "just now");
     }
 
     #[test]

@@ -89,6 +89,21 @@ pub struct ExpiryOption {
     pub selected: bool,
 }
 
+impl ExpiryOption {
+    /// Its label's message in the catalogues.
+    pub fn key(&self) -> String {
+        format!("expiry-{}", self.hours)
+    }
+}
+
+impl ScopeOption {
+    /// Its description's message in the catalogues (built-in scopes have
+    /// one; an application scope's description is the admin's words).
+    pub fn key(&self) -> String {
+        format!("scope-{}", self.name.replace(':', "-"))
+    }
+}
+
 /// The "Generate new token" form, with what the user typed.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenForm {
@@ -219,6 +234,13 @@ pub struct NoticeOption {
     pub name: &'static str,
     pub label: &'static str,
     pub checked: bool,
+}
+
+impl NoticeOption {
+    /// Its label's message in the catalogues.
+    pub fn key(&self) -> String {
+        format!("notify-{}", self.name)
+    }
 }
 
 /// One choice of language.
@@ -364,10 +386,10 @@ impl ProfilePage {
         };
         Choice::list(
             &[
-                ("created", "Created"),
-                ("last_used", "Last used"),
-                ("expires", "Expires"),
-                ("label", "Label"),
+                ("created", self.ctx.t("list-created")),
+                ("last_used", self.ctx.t("list-last-used")),
+                ("expires", self.ctx.t("list-expires")),
+                ("label", self.ctx.t("list-label")),
             ],
             current,
         )
@@ -381,9 +403,9 @@ impl ProfilePage {
         };
         Choice::list(
             &[
-                ("", "Default"),
-                ("asc", "Ascending"),
-                ("desc", "Descending"),
+                ("", self.ctx.t("list-default")),
+                ("asc", self.ctx.t("list-ascending")),
+                ("desc", self.ctx.t("list-descending")),
             ],
             current,
         )
@@ -393,10 +415,10 @@ impl ProfilePage {
         let current = self.query.status.map_or("", |s| s.as_str());
         Choice::list(
             &[
-                ("", "Any"),
-                ("active", "Active"),
-                ("deactivated", "Deactivated"),
-                ("expired", "Expired"),
+                ("", self.ctx.t("list-any")),
+                ("active", self.ctx.t("list-active")),
+                ("deactivated", self.ctx.t("list-deactivated")),
+                ("expired", self.ctx.t("list-expired")),
             ],
             current,
         )
@@ -404,9 +426,6 @@ impl ProfilePage {
 
     /// "1 token" or "6 tokens".
     pub fn held_text(&self) -> String {
-        match self.held {
-            1 => "1 token".to_owned(),
-            n => format!("{n} tokens"),
-        }
+        self.ctx.t1("list-tokens", "n", self.held)
     }
 }

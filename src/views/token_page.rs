@@ -5,6 +5,7 @@
 use askama::Template;
 use serde::Serialize;
 
+use crate::i18n::Tr;
 use crate::lifecycle::GRACE_HOURS;
 use crate::views::page::{FieldErrors, PageCtx};
 use crate::views::tokens::{TokenDetail, UsageDay};
@@ -80,12 +81,19 @@ impl UsageChart {
     }
 
     /// What the chart says, for those who cannot see it.
-    pub fn summary(&self) -> String {
+    pub fn summary(&self, tr: Tr) -> String {
+        let (first, last) = (self.first_day.clone(), self.last_day.clone());
         match &self.busiest {
-            None => format!("No uses from {} to {}.", self.first_day, self.last_day),
-            Some((day, n)) => format!(
-                "{} uses from {} to {}; the busiest day was {day} with {n}.",
-                self.total, self.first_day, self.last_day
+            None => tr.t2("tp-chart-none", "first", first, "last", last),
+            Some((day, n)) => tr.ta(
+                "tp-chart-summary",
+                &[
+                    ("total", self.total.to_string()),
+                    ("first", first),
+                    ("last", last),
+                    ("day", day.clone()),
+                    ("n", n.to_string()),
+                ],
             ),
         }
     }
@@ -177,12 +185,13 @@ impl TokenPage {
         self.scopes.iter().any(|s| !s.effective)
     }
 
-    pub fn grace_label(hours: &i64) -> &'static str {
+    /// The message for a grace period's choice.
+    pub fn grace_key(hours: &i64) -> &'static str {
         match hours {
-            0 => "None: the old secret stops at once",
-            1 => "1 hour",
-            24 => "24 hours",
-            _ => "7 days",
+            0 => "grace-0",
+            1 => "grace-1",
+            24 => "grace-24",
+            _ => "grace-168",
         }
     }
 }
@@ -207,11 +216,14 @@ mod tests {
         assert_eq!(chart.bars[2].y, 0);
         assert_eq!(chart.total, 15);
         assert_eq!(
-            chart.summary(),
+            chart.summary(Tr("en")),
             "15 uses from 2026-12-01 to 2026-12-03; the busiest day was 2026-12-03 with 10."
         );
         let quiet = UsageChart::new(&days[..1]);
-        assert_eq!(quiet.summary(), "No uses from 2026-12-01 to 2026-12-01.");
+        assert_eq!(
+            quiet.summary(Tr("en")),
+            "No uses from 2026-12-01 to 2026-12-01."
+        );
     }
 }
 

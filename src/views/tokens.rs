@@ -122,6 +122,11 @@ impl TokenView {
                 .is_some_and(|at| at <= OffsetDateTime::now_utc())
     }
 
+    /// Its status's message in the catalogues.
+    pub fn status_key(&self) -> String {
+        format!("status-{}", self.status)
+    }
+
     pub fn is_expired(&self) -> bool {
         self.status == "expired"
     }

@@ -22,6 +22,7 @@ mod helpers;
 mod hostile;
 mod introspect;
 mod key_rotation;
+mod languages;
 mod lifecycle;
 mod lifecycle_pages;
 mod metrics;

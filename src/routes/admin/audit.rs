@@ -116,7 +116,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         &[("event", &event), ("actor", &actor), ("target", &target)],
     );
     let page = AuditPage {
-        ctx: page_ctx("Audit log", &cx.session, &user),
+        ctx: page_ctx("title-audit", &cx.session, &user),
         list,
         pager,
         events: event_choices(&event),

@@ -21,7 +21,7 @@ use crate::auth::guards::AdminPage;
 use crate::error::AppError;
 use crate::views::page::PageCtx;
 
-pub fn page_ctx(title: impl Into<String>, session: &Session, admin: &AdminPage) -> PageCtx {
+pub fn page_ctx(title: &str, session: &Session, admin: &AdminPage) -> PageCtx {
     PageCtx::signed_in(title, "admin", session, &admin.0)
 }
 

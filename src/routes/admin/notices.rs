@@ -49,7 +49,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
     let list = load(&cx.state, paging).await?;
     let pager = Pager::new(&list, "/admin/notices", &[]);
     let page = NoticesPage {
-        ctx: page_ctx("Mail", &cx.session, &user),
+        ctx: page_ctx("title-mail", &cx.session, &user),
         list,
         pager,
         mail_off: cx.state.config.mail.is_none().then_some(MAIL_OFF),

@@ -99,7 +99,7 @@ pub async fn delete_json(
 
 async fn page(cx: &Ctx, user: &AdminPage, form: ScopeForm) -> Result<ScopesPage, AppError> {
     Ok(ScopesPage {
-        ctx: page_ctx("Scopes", &cx.session, user),
+        ctx: page_ctx("title-scopes", &cx.session, user),
         list: load(&cx.state).await?,
         form,
     })

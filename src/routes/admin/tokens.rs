@@ -170,7 +170,7 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         q => format!("/admin/tokens?{q}"),
     };
     let page = TokensPage {
-        ctx: page_ctx("All tokens", &cx.session, &user),
+        ctx: page_ctx("title-all-tokens", &cx.session, &user),
         list,
         pager,
         account_id,
@@ -252,7 +252,7 @@ pub async fn action_form(
         let mut back = form_urlencoded::Serializer::new(String::new());
         back.append_pair("next", &next);
         let action = format!("/admin/tokens/{id}/delete?{}", back.finish());
-        let ctx = page_ctx("Delete token", &session, &user);
+        let ctx = page_ctx("title-delete-token", &session, &user);
         return confirm_delete(&state, Reach::Any, id, ctx, action, next).await;
     }
     let token = change_token(&state, &user.0.0, Reach::Any, id, change).await?;

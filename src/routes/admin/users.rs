@@ -83,7 +83,7 @@ async fn users_page(cx: &Ctx, user: &AdminPage, form: AccountForm) -> Result<Use
     let q = filter.search.clone().unwrap_or_default();
     let list = load_users(&cx.state, filter).await?;
     Ok(UsersPage {
-        ctx: page_ctx("Users", &cx.session, user),
+        ctx: page_ctx("title-users", &cx.session, user),
         pager: Pager::new(&list, "/admin/users", &[("q", &q)]),
         list,
         q,
@@ -156,7 +156,7 @@ async fn user_page(cx: &Ctx, user: &AdminPage, account_id: String) -> Result<Use
     let reveal = crate::views::page::take::<PasswordReveal>(session, REVEAL_KEY)
         .filter(|r| r.account_id == detail.account.account_id);
     Ok(UserPage {
-        ctx: page_ctx(detail.account.username.clone(), session, user),
+        ctx: page_ctx("title-users", session, user).retitled(|_| detail.account.username.clone()),
         is_self: detail.account.account_id == user.0.0.account.account_id,
         next: format!("/admin/users/{}", detail.account.account_id),
         detail,

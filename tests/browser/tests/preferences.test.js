@@ -90,10 +90,33 @@ test("preferences: times shown in the chosen zone, with its abbreviation", async
   assert.equal(await page.locator("fieldset.notices").getAttribute("disabled"), "", "no mail: disabled");
   await page.fill("#time_zone", "Mars/Olympus_Mons");
   await send(page, "#preferences-form");
-  assert.match(await page.locator("#time-zone-error").innerText(), /unknown time zone/i);
+  // Nederlands was chosen above: the field's message is Dutch.
+  assert.match(await page.locator("#time-zone-error").innerText(), /onbekende tijdzone/i);
   await check(t, page, "prefs-preferences-error");
   await page.setViewportSize({ width: 390, height: 844 });
   await check(t, page, "prefs-phone");
+});
+
+test("language: Nederlands once chosen, English again after; both pass axe", async (t) => {
+  const { server, page } = await open(t);
+  await signIn(page, "admin", server.password);
+  // Chromium asks for en-US: English until a language is chosen.
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  await page.selectOption("#language", "nl");
+  await send(page, "#preferences-form");
+  assert.equal(await page.locator("html").getAttribute("lang"), "nl");
+  assert.equal((await page.locator("h1.page-title").innerText()).trim(), "Accountvoorkeuren");
+  assert.equal((await page.locator("#sessions-title").innerText()).trim(), "Sessies");
+  assert.match(await page.locator(".flash").first().innerText(), /Voorkeuren opgeslagen/);
+  assert.equal(await page.title(), "Accountvoorkeuren · tessera");
+  await check(t, page, "prefs-dutch");
+  await page.click("#generate summary");
+  await check(t, page, "prefs-dutch-generate");
+  await page.selectOption("#language", "en");
+  await send(page, "#preferences-form");
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  assert.equal((await page.locator("h1.page-title").innerText()).trim(), "Account Preferences");
+  await check(t, page, "prefs-english");
 });
 
 test("admin: a reset password is shown once, then changed at sign-in", async (t) => {
