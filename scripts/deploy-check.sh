@@ -56,6 +56,18 @@ awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' \
 echo "deploy-check: tessera.service verifies; systemd exposure level $exposure (0 best, 10 worst)"
 
 # --- the container image ---------------------------------------------------
+# Checked even where the image cannot be built: the build stage copies
+# every top-level directory of the repository but those that only test,
+# measure, document or deploy tessera (a new one, like locales/ was, is
+# needed by the build until it is named here).
+for dir in $(git ls-tree -d --name-only HEAD); do
+  case $dir in
+    tests | bench | docs | scripts | deploy | .ci) continue ;;
+  esac
+  grep -q "^COPY $dir $dir\$" deploy/Dockerfile \
+    || { echo "deploy/Dockerfile does not copy $dir/, which the build needs" >&2; exit 1; }
+done
+
 if ! command -v podman >/dev/null; then
   banner "podman is not installed; the container image was not built"
   exit 0
