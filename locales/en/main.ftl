@@ -416,3 +416,14 @@ flash-tokens-deleted = { $n ->
 
 flash-password-was-reset = Your password was reset by an admin. Choose a new one to go on.
 flash-signed-in-as = Signed in as { $name }.
+
+## Admin: mail that failed
+
+notices-title = Mail that failed
+notices-intro = Notices whose sending failed at least once, newest first: still being retried (pending), given up (failed), or sent in the end.
+notices-none = No mail has failed.
+notices-col-notice = Notice
+notices-col-account = Account
+notices-col-state = State
+notices-col-attempts = Attempts
+notices-col-last-error = Last error

@@ -422,3 +422,14 @@ flash-tokens-deleted = { $n ->
 
 flash-password-was-reset = Een beheerder heeft je wachtwoord opnieuw ingesteld. Kies een nieuw wachtwoord om verder te gaan.
 flash-signed-in-as = Aangemeld als { $name }.
+
+## Admin: mail that failed
+
+notices-title = Mislukte mail
+notices-intro = Berichten waarvan het versturen minstens één keer mislukte, nieuwste eerst: nog in herhaling (pending), opgegeven (failed) of toch nog verstuurd.
+notices-none = Er is geen mail mislukt.
+notices-col-notice = Bericht
+notices-col-account = Account
+notices-col-state = Status
+notices-col-attempts = Pogingen
+notices-col-last-error = Laatste fout
