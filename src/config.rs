@@ -150,6 +150,10 @@ pub struct SsoConfig {
     /// `TESSERA_PASSWORD_LOGIN`: with `false` the sign-in page has no
     /// password form and `POST /login` is refused.
     pub password_login: bool,
+    /// `TESSERA_PUBLIC_URL` without its trailing slash: where people reach
+    /// tessera. Besides the provider's way back, the links of mail made
+    /// without a request to learn it from (the expiry notices).
+    pub public_url: Option<String>,
 }
 
 impl Default for SsoConfig {
@@ -157,6 +161,7 @@ impl Default for SsoConfig {
         Self {
             oidc: None,
             password_login: true,
+            public_url: None,
         }
     }
 }
@@ -213,11 +218,23 @@ impl SsoSettings {
     /// nobody could sign in at all.
     pub fn validate(self) -> Result<SsoConfig, String> {
         let set = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let public_url = set(self.public_url);
+        if let Some(public) = &public_url
+            && !(public.starts_with("https://") || public.starts_with("http://"))
+        {
+            return Err(format!(
+                "TESSERA_PUBLIC_URL must be an http(s) URL, not {public:?}"
+            ));
+        }
+        let public_url = public_url.map(|p| p.trim_end_matches('/').to_owned());
         let Some(issuer) = set(self.issuer) else {
             if !self.password_login {
                 return Err("TESSERA_PASSWORD_LOGIN=false needs TESSERA_OIDC_ISSUER: without a provider nobody could sign in".into());
             }
-            return Ok(SsoConfig::default());
+            return Ok(SsoConfig {
+                public_url,
+                ..SsoConfig::default()
+            });
         };
         if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
             return Err(format!(
@@ -226,23 +243,19 @@ impl SsoSettings {
         }
         let client_id = set(self.client_id)
             .ok_or("TESSERA_OIDC_CLIENT_ID is required with TESSERA_OIDC_ISSUER")?;
-        let public = set(self.public_url)
+        let public = public_url.clone()
             .ok_or("TESSERA_PUBLIC_URL is required with TESSERA_OIDC_ISSUER: the provider sends people back to {TESSERA_PUBLIC_URL}/login/oidc/callback")?;
-        if !(public.starts_with("https://") || public.starts_with("http://")) {
-            return Err(format!(
-                "TESSERA_PUBLIC_URL must be an http(s) URL, not {public:?}"
-            ));
-        }
         Ok(SsoConfig {
             oidc: Some(OidcSettings {
                 issuer,
                 client_id,
                 client_secret: set(self.client_secret),
-                redirect_url: format!("{}/login/oidc/callback", public.trim_end_matches('/')),
+                redirect_url: format!("{public}/login/oidc/callback"),
                 name: set(self.name).unwrap_or_else(|| "single sign-on".into()),
                 admin_group: set(self.admin_group),
             }),
             password_login: self.password_login,
+            public_url,
         })
     }
 }

@@ -164,8 +164,8 @@ field-label-required = a label is required
 field-label-long = a label is at most 100 characters
 field-label-control = a label cannot contain control characters
 field-scopes-none = choose at least one scope
-field-time-zone = unknown time zone { $name }; use an IANA name such as Europe/Amsterdam
-field-email = { $address } is not an email address
+field-time-zone = unknown time zone "{ $name }"; use an IANA name such as Europe/Amsterdam
+field-email = "{ $address }" is not an email address
 
 ## Messages after a change on Account Preferences
 
@@ -427,3 +427,67 @@ notices-col-account = Account
 notices-col-state = State
 notices-col-attempts = Attempts
 notices-col-last-error = Last error
+
+## Error messages on pages (the JSON API words them the same in English)
+
+msg-link-invalid = this verification link is not valid; ask for a new one
+msg-link-expired = this verification link has expired; enter the address again for a new one
+msg-admin-scope = only admins may grant { $scope }
+msg-role-scope = your role may not grant the scope { $scope }
+msg-expiry-range = expires_in_hours must be between 0 (never) and { $max }
+msg-expiry-never = tokens on this server must expire within { $days } days; "never" is not allowed
+msg-expiry-max = tokens on this server must expire within { $days } days ({ $hours } hours)
+msg-too-many-tokens = this account already holds { $held } tokens, the most allowed ({ $max }); delete one first
+msg-bad-ip = "{ $item }" is neither an IPv4/IPv6 address nor a CIDR range
+msg-too-many-ips = at most { $max } addresses or ranges per token
+msg-rate-limit = a rate limit is 1-{ $max } requests per minute, or null for none
+msg-scopes-only-removed = scopes can only be removed, not added ({ $scope } is not on this token)
+msg-expiry-not-removed = an expiry can be brought earlier, not removed
+msg-expiry-earlier = an expiry can only be brought earlier
+msg-expiry-future = choose a time in the future (deactivate or delete the token to stop it now)
+msg-description-long = a description is at most { $max } characters
+msg-description-control = a description cannot contain control characters
+msg-username-taken = the username "{ $name }" is taken
+msg-last-admin = { $name } is the last active admin; make another account an admin first
+msg-scope-name-missing = give the scope a name, like billing:read
+msg-scope-built-in = { $name } is a built-in scope; choose another name
+msg-scope-exists = the scope { $name } already exists
+msg-scope-roles = choose at least one role that may grant the scope
+msg-at-most = at most { $max } characters
+msg-not-found = not found
+msg-admins-only = the admin pages are for admins; ask one to change your role if you need them
+msg-form-expired = the form has expired or did not come from this site; reload the page and try again
+msg-too-many-attempts = too many attempts; try again in { $seconds } seconds
+
+## Signing in through single sign-on
+
+sso-default-name = single sign-on
+sso-not-set-up-title = Single sign-on is not set up
+sso-not-set-up = This tessera server has no identity provider configured. Sign in with your password.
+sso-unavailable-title = Sign-in service unavailable
+sso-unavailable = tessera could not reach { $name }. Try again in a few minutes; if it keeps happening, tell your administrator.
+sso-cancelled-title = Sign-in cancelled
+sso-cancelled = You did not allow tessera to sign you in with { $name }. Nothing was changed.
+sso-refused-title = Sign-in refused
+sso-refused = { $name } did not sign you in ({ $code }). Please try again.
+sso-refused-unknown = { $name } did not sign you in (an error). Please try again.
+sso-expired-title = Sign-in expired
+sso-expired = This sign-in was already completed, took too long, or did not start on this page. Please sign in again.
+sso-code-refused-title = Sign-in could not be completed
+sso-code-refused = { $name } did not confirm this sign-in; its link may have been used already. Please sign in again.
+sso-unverified-title = Sign-in could not be verified
+sso-unverified = The answer from { $name } could not be trusted: { $reason }. Please sign in again; if it keeps happening, tell your administrator.
+sso-problem-missing = it carried no ID token
+sso-problem-expired = it has expired (is this server's clock right?)
+sso-problem-issuer = it comes from an unexpected issuer
+sso-problem-audience = it was made for another application
+sso-problem-nonce = it was not made for this sign-in
+sso-problem-signature = its signature does not match the provider's keys
+sso-problem-other = it failed a check
+sso-deactivated-title = Account deactivated
+sso-deactivated = Your tessera account is deactivated, so you cannot sign in. Ask an administrator to activate it again.
+
+## Confirming an email address
+
+flash-email-verified = Your email address is now { $email }.
+flash-email-link-used = This link has been used already, or a newer address was asked for since; nothing changed.

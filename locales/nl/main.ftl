@@ -167,8 +167,8 @@ field-label-required = een label is verplicht
 field-label-long = een label heeft hoogstens 100 tekens
 field-label-control = een label mag geen stuurtekens bevatten
 field-scopes-none = kies minstens één scope
-field-time-zone = onbekende tijdzone { $name }; gebruik een IANA-naam zoals Europe/Amsterdam
-field-email = { $address } is geen e-mailadres
+field-time-zone = onbekende tijdzone "{ $name }"; gebruik een IANA-naam zoals Europe/Amsterdam
+field-email = "{ $address }" is geen e-mailadres
 
 ## Messages after a change on Account Preferences
 
@@ -433,3 +433,67 @@ notices-col-account = Account
 notices-col-state = Status
 notices-col-attempts = Pogingen
 notices-col-last-error = Laatste fout
+
+## Foutmeldingen op pagina's (de JSON-API geeft ze in het Engels)
+
+msg-link-invalid = deze bevestigingslink is niet geldig; vraag een nieuwe aan
+msg-link-expired = deze bevestigingslink is verlopen; vul het adres opnieuw in voor een nieuwe
+msg-admin-scope = alleen beheerders mogen { $scope } toekennen
+msg-role-scope = je rol mag de scope { $scope } niet toekennen
+msg-expiry-range = expires_in_hours ligt tussen 0 (nooit) en { $max }
+msg-expiry-never = tokens op deze server moeten binnen { $days } dagen verlopen; "nooit" mag niet
+msg-expiry-max = tokens op deze server moeten binnen { $days } dagen ({ $hours } uur) verlopen
+msg-too-many-tokens = dit account heeft al { $held } tokens, het maximum ({ $max }); verwijder er eerst een
+msg-bad-ip = "{ $item }" is geen IPv4/IPv6-adres en geen CIDR-bereik
+msg-too-many-ips = hoogstens { $max } adressen of bereiken per token
+msg-rate-limit = een limiet is 1-{ $max } verzoeken per minuut, of leeg voor geen
+msg-scopes-only-removed = scopes kunnen alleen worden weggehaald, niet toegevoegd ({ $scope } staat niet op dit token)
+msg-expiry-not-removed = een vervaldatum kan vervroegd worden, niet weggehaald
+msg-expiry-earlier = een vervaldatum kan alleen vervroegd worden
+msg-expiry-future = kies een tijd in de toekomst (deactiveer of verwijder het token om het nu te stoppen)
+msg-description-long = een beschrijving heeft hoogstens { $max } tekens
+msg-description-control = een beschrijving mag geen stuurtekens bevatten
+msg-username-taken = de gebruikersnaam "{ $name }" is al in gebruik
+msg-last-admin = { $name } is de laatste actieve beheerder; maak eerst een ander account beheerder
+msg-scope-name-missing = geef de scope een naam, zoals billing:read
+msg-scope-built-in = { $name } is een ingebouwde scope; kies een andere naam
+msg-scope-exists = de scope { $name } bestaat al
+msg-scope-roles = kies minstens één rol die de scope mag toekennen
+msg-at-most = hoogstens { $max } tekens
+msg-not-found = hier is niets te vinden
+msg-admins-only = de beheerpagina's zijn voor beheerders; vraag er een om je rol te wijzigen als je ze nodig hebt
+msg-form-expired = het formulier is verlopen of kwam niet van deze site; laad de pagina opnieuw en probeer het nog eens
+msg-too-many-attempts = te veel pogingen; probeer het over { $seconds } seconden opnieuw
+
+## Aanmelden via single sign-on
+
+sso-default-name = single sign-on
+sso-not-set-up-title = Single sign-on is niet ingesteld
+sso-not-set-up = Deze tessera-server heeft geen identiteitsprovider ingesteld. Meld je aan met je wachtwoord.
+sso-unavailable-title = Aanmeldservice niet bereikbaar
+sso-unavailable = tessera kon { $name } niet bereiken. Probeer het over een paar minuten opnieuw; blijft het gebeuren, meld het dan aan je beheerder.
+sso-cancelled-title = Aanmelden geannuleerd
+sso-cancelled = Je hebt tessera niet toegestaan je aan te melden met { $name }. Er is niets gewijzigd.
+sso-refused-title = Aanmelden geweigerd
+sso-refused = { $name } heeft je niet aangemeld ({ $code }). Probeer het opnieuw.
+sso-refused-unknown = { $name } heeft je niet aangemeld (een fout). Probeer het opnieuw.
+sso-expired-title = Aanmelding verlopen
+sso-expired = Deze aanmelding was al afgerond, duurde te lang of begon niet op deze pagina. Meld je opnieuw aan.
+sso-code-refused-title = Aanmelden kon niet worden afgerond
+sso-code-refused = { $name } heeft deze aanmelding niet bevestigd; de link is misschien al gebruikt. Meld je opnieuw aan.
+sso-unverified-title = Aanmelding kon niet worden gecontroleerd
+sso-unverified = Het antwoord van { $name } was niet te vertrouwen: { $reason }. Meld je opnieuw aan; blijft het gebeuren, meld het dan aan je beheerder.
+sso-problem-missing = er zat geen ID-token in
+sso-problem-expired = het is verlopen (staat de klok van deze server goed?)
+sso-problem-issuer = het komt van een onverwachte uitgever
+sso-problem-audience = het was voor een andere toepassing bedoeld
+sso-problem-nonce = het was niet voor deze aanmelding bedoeld
+sso-problem-signature = de handtekening past niet bij de sleutels van de provider
+sso-problem-other = het kwam niet door een controle
+sso-deactivated-title = Account gedeactiveerd
+sso-deactivated = Je tessera-account is gedeactiveerd, dus je kunt je niet aanmelden. Vraag een beheerder om het weer te activeren.
+
+## Een e-mailadres bevestigen
+
+flash-email-verified = Je e-mailadres is nu { $email }.
+flash-email-link-used = Deze link is al gebruikt, of er is sindsdien een nieuwer adres opgegeven; er is niets gewijzigd.

@@ -354,8 +354,15 @@ fn compose(
         detail.label.as_deref().unwrap_or(""),
         detail.prefix.as_deref().unwrap_or("")
     );
-    let profile_link = detail
-        .base_url
+    // Links go to `TESSERA_PUBLIC_URL` when it is set: the request a notice
+    // was made on could have named any host. Without it, to where that
+    // request came; a notice the scheduler made (expiry) then has none.
+    let base_url = config
+        .sso
+        .public_url
+        .clone()
+        .or_else(|| detail.base_url.clone());
+    let profile_link = base_url
         .as_ref()
         .map(|b| (format!("{b}/profile"), tr.t("mail-open-preferences")));
     let (to, subject, paragraphs, link) = match kind {
@@ -369,7 +376,7 @@ fn compose(
             let until: i64 = until.parse().unwrap_or(0);
             let token =
                 crate::preferences::verification_token(config, &account.account_id, email, until);
-            let base = detail.base_url.unwrap_or_default();
+            let base = base_url.unwrap_or_default();
             (
                 email.to_owned(),
                 tr.t("mail-verify-subject"),

@@ -168,9 +168,11 @@ pub async fn verify_email(
         .db
         .run(move |conn| preferences::verify_email(conn, &state.config, &token, crate::db::now()))
         .await?;
+    let browser = browser_language(&cx.req);
     let message = match verified {
-        Some((_, email)) => format!("Your email address is now {email}."),
-        None => "This link has been used already, or a newer address was asked for since; nothing changed.".to_owned(),
+        Some((account, email)) => Tr::chosen(account.language.as_deref(), browser)
+            .t1("flash-email-verified", "email", email),
+        None => Tr(browser).t("flash-email-link-used"),
     };
     Flash::set(&cx.session, "success", message);
     Ok(see_other("/profile"))

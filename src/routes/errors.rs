@@ -19,6 +19,7 @@ use crate::preferences::browser_language;
 use crate::routes::account::CHANGE_PASSWORD;
 use crate::routes::{html, see_other};
 use crate::views::auth::ErrorPage;
+use crate::views::messages::field_message;
 use crate::views::page::PageCtx;
 
 /// Whether a path answers people (HTML) rather than programs (JSON).
@@ -140,8 +141,8 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// The error page in `lang`: its heading, and the message of an error on
-/// our side; what the caller got wrong reads as the JSON error does.
+/// The error page in `lang`: its heading and its message (in English, as
+/// the JSON error words it, when the catalogues do not know the message).
 fn error_page(err: &AppError, lang: &'static str) -> HttpResponse {
     let tr = Tr(lang);
     let status = err.status_code();
@@ -155,7 +156,10 @@ fn error_page(err: &AppError, lang: &'static str) -> HttpResponse {
     });
     let message = match err {
         AppError::Internal(_) => tr.t("err-internal"),
-        other => sentence(&other.to_string()),
+        other => {
+            let english = other.to_string();
+            sentence(&field_message(tr, &english).unwrap_or(english))
+        }
     };
     let mut resp = message_page(status, &heading, message, "/profile", lang);
     // Keep the headers that tell a client what to do next.

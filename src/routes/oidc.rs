@@ -11,6 +11,8 @@ use crate::auth::{client_ip, session, user_agent};
 use crate::db::models::audit::Event;
 use crate::db::models::sessions::Origin;
 use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::preferences::browser_language;
 use crate::oidc::{Callback, FlowError, PENDING_KEY, Pending, TokenProblem};
 use crate::routes::errors::message_page;
 use crate::routes::{Ctx, see_other};
@@ -23,7 +25,13 @@ fn unix_now() -> i64 {
 
 /// `GET /login/oidc`: 303 to the provider's authorization endpoint, with
 /// what the way back needs kept in the session cookie.
-pub async fn start(Ctx { session, state, .. }: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn start(
+    Ctx {
+        req,
+        session,
+        state,
+    }: Ctx,
+) -> Result<HttpResponse, AppError> {
     match state.sso.start(unix_now()).await {
         Ok((url, pending)) => {
             session
@@ -31,7 +39,7 @@ pub async fn start(Ctx { session, state, .. }: Ctx) -> Result<HttpResponse, AppE
                 .map_err(|e| AppError::Internal(format!("session: {e}")))?;
             Ok(see_other(&url))
         }
-        Err(e) => Ok(flow_error_page(&state.sso, &e)),
+        Err(e) => Ok(flow_error_page(&state.sso, &e, browser_language(&req))),
     }
 }
 
@@ -80,11 +88,15 @@ pub async fn callback(
                     })
                     .await?;
             }
-            return Ok(flow_error_page(&state.sso, &e));
+            return Ok(flow_error_page(&state.sso, &e, browser_language(&req)));
         }
     };
     let Some(oidc) = state.sso.settings().cloned() else {
-        return Ok(flow_error_page(&state.sso, &FlowError::NotConfigured));
+        return Ok(flow_error_page(
+            &state.sso,
+            &FlowError::NotConfigured,
+            browser_language(&req),
+        ));
     };
     let origin = Origin {
         ip,
@@ -98,88 +110,101 @@ pub async fn callback(
     match outcome {
         Outcome::SignedIn { sid, account } => {
             session::attach(&session, sid)?;
+            let tr = Tr::chosen(account.language.as_deref(), browser_language(&req));
             Flash::set(
                 &session,
                 "success",
-                format!("Signed in as {}.", account.username),
+                tr.t1("flash-signed-in-as", "name", &account.username),
             );
             Ok(see_other("/profile"))
         }
-        Outcome::Deactivated => Ok(message_page(
-            StatusCode::FORBIDDEN,
-            "Account deactivated",
-            "Your tessera account is deactivated, so you cannot sign in. Ask an administrator to activate it again.".into(),
-            "/login",
-            "en",
-        )),
+        Outcome::Deactivated => {
+            let lang = browser_language(&req);
+            let tr = Tr(lang);
+            Ok(message_page(
+                StatusCode::FORBIDDEN,
+                &tr.t("sso-deactivated-title"),
+                tr.t("sso-deactivated"),
+                "/login",
+                lang,
+            ))
+        }
     }
 }
 
-/// What a person reads when signing in through the provider failed.
-fn flow_error_page(sso: &crate::oidc::Sso, e: &FlowError) -> HttpResponse {
-    let name = sso.settings().map_or("single sign-on", |s| s.name.as_str());
+/// What a person reads when signing in through the provider failed, in
+/// their browser's language.
+fn flow_error_page(sso: &crate::oidc::Sso, e: &FlowError, lang: &'static str) -> HttpResponse {
+    let tr = Tr(lang);
+    let name = sso
+        .settings()
+        .map_or_else(|| tr.t("sso-default-name"), |s| s.name.clone());
+    let with_name = |key: &str| tr.t1(key, "name", &name);
     let (status, heading, message) = match e {
         FlowError::NotConfigured => (
             StatusCode::NOT_FOUND,
-            "Single sign-on is not set up",
-            "This tessera server has no identity provider configured. Sign in with your password.".to_owned(),
+            "sso-not-set-up-title",
+            tr.t("sso-not-set-up"),
         ),
         FlowError::Unavailable(_) => (
             StatusCode::BAD_GATEWAY,
-            "Sign-in service unavailable",
-            format!("tessera could not reach {name}. Try again in a few minutes; if it keeps happening, tell your administrator."),
+            "sso-unavailable-title",
+            with_name("sso-unavailable"),
         ),
         FlowError::Cancelled => (
             StatusCode::FORBIDDEN,
-            "Sign-in cancelled",
-            format!("You did not allow tessera to sign you in with {name}. Nothing was changed."),
+            "sso-cancelled-title",
+            with_name("sso-cancelled"),
         ),
         FlowError::Provider(detail) => (
             StatusCode::BAD_GATEWAY,
-            "Sign-in refused",
-            format!(
-                "{name} did not sign you in ({}). Please try again.",
-                error_code(detail)
-            ),
+            "sso-refused-title",
+            match error_code(detail) {
+                Some(code) => tr.t2("sso-refused", "name", &name, "code", code),
+                None => with_name("sso-refused-unknown"),
+            },
         ),
         FlowError::State => (
             StatusCode::BAD_REQUEST,
-            "Sign-in expired",
-            "This sign-in was already completed, took too long, or did not start on this page. Please sign in again.".to_owned(),
+            "sso-expired-title",
+            tr.t("sso-expired"),
         ),
         FlowError::CodeRefused(_) => (
             StatusCode::BAD_REQUEST,
-            "Sign-in could not be completed",
-            format!("{name} did not confirm this sign-in; its link may have been used already. Please sign in again."),
+            "sso-code-refused-title",
+            with_name("sso-code-refused"),
         ),
         FlowError::Token(problem) => (
             StatusCode::BAD_REQUEST,
-            "Sign-in could not be verified",
-            format!(
-                "The answer from {name} could not be trusted: {}. Please sign in again; if it keeps happening, tell your administrator.",
-                match problem {
-                    TokenProblem::Missing => "it carried no ID token",
-                    TokenProblem::Expired => "it has expired (is this server's clock right?)",
-                    TokenProblem::Issuer => "it comes from an unexpected issuer",
-                    TokenProblem::Audience => "it was made for another application",
-                    TokenProblem::Nonce => "it was not made for this sign-in",
-                    TokenProblem::Signature => "its signature does not match the provider's keys",
-                    TokenProblem::Other => "it failed a check",
-                }
+            "sso-unverified-title",
+            tr.t2(
+                "sso-unverified",
+                "name",
+                &name,
+                "reason",
+                tr.t(match problem {
+                    TokenProblem::Missing => "sso-problem-missing",
+                    TokenProblem::Expired => "sso-problem-expired",
+                    TokenProblem::Issuer => "sso-problem-issuer",
+                    TokenProblem::Audience => "sso-problem-audience",
+                    TokenProblem::Nonce => "sso-problem-nonce",
+                    TokenProblem::Signature => "sso-problem-signature",
+                    TokenProblem::Other => "sso-problem-other",
+                }),
             ),
         ),
     };
-    message_page(status, heading, message, "/login", "en")
+    message_page(status, &tr.t(heading), message, "/login", lang)
 }
 
 /// The provider's error code (RFC 6749 §4.1.2.1), for the page. Its free
 /// text, like anything in the redirect, could have been written by anyone
 /// who sends a link, so only a well-formed code is shown; the log has all.
-fn error_code(detail: &str) -> &str {
+fn error_code(detail: &str) -> Option<&str> {
     let code = detail.split(':').next().unwrap_or("");
     let well_formed =
         (1..=40).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    if well_formed { code } else { "an error" }
+    well_formed.then_some(code)
 }
 
 #[cfg(test)]
@@ -190,13 +215,10 @@ mod tests {
     fn only_a_well_formed_error_code_reaches_the_page() {
         assert_eq!(
             error_code("login_required: the user is not signed in"),
-            "login_required"
+            Some("login_required")
         );
-        assert_eq!(error_code("server_error"), "server_error");
-        assert_eq!(
-            error_code("Call +1 555 0100 to restore your account"),
-            "an error"
-        );
-        assert_eq!(error_code(""), "an error");
+        assert_eq!(error_code("server_error"), Some("server_error"));
+        assert_eq!(error_code("Call +1 555 0100 to restore your account"), None);
+        assert_eq!(error_code(""), None);
     }
 }

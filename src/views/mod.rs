@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod messages;
 pub mod notices;
 pub mod page;
 pub mod profile;

@@ -11,6 +11,7 @@ use crate::auth::{Caller, Via};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::preferences::Zone;
+use crate::views::messages::field_message;
 
 const FLASH_KEY: &str = "flash";
 
@@ -71,7 +72,7 @@ impl FieldErrors {
     }
 
     /// The messages in `tr`'s language, those the catalogues know (see
-    /// [`field_message`]); the rest stay as the JSON error words them.
+    /// `views::messages`); the rest stay as the JSON error words them.
     pub fn translated(mut self, tr: Tr) -> Self {
         for (_, message) in &mut self.0 {
             if let Some(t) = field_message(tr, message) {
@@ -87,56 +88,6 @@ impl FieldErrors {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
-}
-
-/// The catalogue's words for a field error's English message (as
-/// `AppError` words it for JSON): fixed messages by their text, those
-/// carrying what was typed by their shape. `None`: no translation known.
-pub fn field_message(tr: Tr, english: &str) -> Option<String> {
-    const FIXED: [(&str, &str); 13] = [
-        (
-            "a password is at least 12 characters",
-            "field-password-short",
-        ),
-        (
-            "a password cannot be your username",
-            "field-password-username",
-        ),
-        ("the two new passwords differ", "field-passwords-differ"),
-        ("the current password is not right", "field-current-wrong"),
-        (
-            "this account signs in through single sign-on and has no password to change",
-            "field-no-password",
-        ),
-        (
-            "a display name is at most 100 characters, without control characters",
-            "field-display-name",
-        ),
-        (
-            "an email address is at most 254 characters",
-            "field-email-long",
-        ),
-        ("choose en (English) or nl (Nederlands)", "field-language"),
-        ("a label is required", "field-label-required"),
-        ("a label is at most 100 characters", "field-label-long"),
-        (
-            "a label cannot contain control characters",
-            "field-label-control",
-        ),
-        ("choose at least one scope", "field-scopes-none"),
-        ("Enter your username and password.", "login-missing"),
-    ];
-    if let Some((_, key)) = FIXED.iter().find(|(text, _)| *text == english) {
-        return Some(tr.t(key));
-    }
-    if let Some(rest) = english.strip_prefix("unknown time zone ") {
-        let name = rest.strip_suffix("; use an IANA name such as Europe/Amsterdam")?;
-        return Some(tr.t1("field-time-zone", "name", name));
-    }
-    if let Some(raw) = english.strip_suffix(" is not an email address") {
-        return Some(tr.t1("field-email", "address", raw));
-    }
-    None
 }
 
 #[derive(Debug, Clone, Serialize)]

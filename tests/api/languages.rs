@@ -167,6 +167,57 @@ async fn a_refused_form_on_a_dutch_page_says_why_in_dutch() {
     assert!(resp.text().await.unwrap().contains("unknown time zone"));
 }
 
+/// `path` as a Dutch browser reads it, whatever its status.
+async fn dutch_answer(browser: &Browser, path: &str) -> (u16, String) {
+    let resp = browser
+        .client
+        .get(browser.url(path))
+        .header("Accept-Language", "nl")
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn error_pages_and_single_sign_on_pages_speak_dutch() {
+    let (app, _user, browser) = TestApp::with_browser().await;
+    // A user on an admin page: heading and message in Dutch.
+    let (status, page) = dutch_answer(&browser, "/admin/users").await;
+    assert_eq!(status, 403);
+    assert!(page.contains(r#"<html lang="nl">"#), "{page}");
+    assert!(page.contains("Niet toegestaan"), "{page}");
+    assert!(
+        page.contains("De beheerpagina&#x27;s zijn voor beheerders")
+            || page.contains("De beheerpagina's zijn voor beheerders"),
+        "{page}"
+    );
+    assert!(!page.contains("admin pages are for admins"), "{page}");
+    // A page that does not exist.
+    let (status, page) = dutch_answer(&browser, "/profile/tokens/999999").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Hier is niets te vinden."), "{page}");
+    // Single sign-on on a server without it.
+    let (status, page) = dutch_answer(&Browser::new(&app), "/login/oidc").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Single sign-on is niet ingesteld"), "{page}");
+    assert!(page.contains("Meld je aan met je wachtwoord."), "{page}");
+    // A verification link that is not one.
+    let (status, page) = dutch_answer(&browser, "/profile/email/verify?token=nonsense").await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("Deze bevestigingslink is niet geldig; vraag een nieuwe aan."),
+        "{page}"
+    );
+    // English for an English browser, as the JSON error words it.
+    let (status, page) = browser.fetch("/profile/email/verify?token=nonsense").await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("This verification link is not valid; ask for a new one."),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn notice_mails_speak_their_owners_language() {
     let Some(mail) = MailSink::shared("notice_mails_speak_their_owners_language") else {

@@ -73,6 +73,7 @@ async fn app_with(issuer: &str, tweak: impl FnOnce(&mut SsoConfig)) -> TestApp {
                 admin_group: Some(ADMINS.into()),
             }),
             password_login: true,
+            public_url: Some(format!("http://127.0.0.1:{port}")),
         };
         tweak(&mut config.sso);
     })
