@@ -411,6 +411,25 @@ mod tests {
             ..Default::default()
         };
         assert!(none.clone().validate().unwrap().oidc.is_none());
+        // A public URL alone is where mail links go.
+        let public_only = SsoSettings {
+            public_url: Some(" https://tokens.example.com/ ".into()),
+            ..none.clone()
+        };
+        assert_eq!(
+            public_only.validate().unwrap().public_url.as_deref(),
+            Some("https://tokens.example.com")
+        );
+        let not_a_url = SsoSettings {
+            public_url: Some("tokens.example.com".into()),
+            ..none.clone()
+        };
+        assert!(
+            not_a_url
+                .validate()
+                .unwrap_err()
+                .contains("TESSERA_PUBLIC_URL")
+        );
         let no_password = SsoSettings {
             password_login: false,
             ..none.clone()

@@ -170,8 +170,11 @@ pub async fn verify_email(
         .await?;
     let browser = browser_language(&cx.req);
     let message = match verified {
-        Some((account, email)) => Tr::chosen(account.language.as_deref(), browser)
-            .t1("flash-email-verified", "email", email),
+        Some((account, email)) => Tr::chosen(account.language.as_deref(), browser).t1(
+            "flash-email-verified",
+            "email",
+            email,
+        ),
         None => Tr(browser).t("flash-email-link-used"),
     };
     Flash::set(&cx.session, "success", message);

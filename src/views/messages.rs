@@ -10,8 +10,14 @@ use crate::i18n::Tr;
 /// English catalogue reads exactly as the shape (a test holds them to it).
 const MESSAGES: [(&str, &str); 43] = [
     // Account Preferences.
-    ("a password is at least 12 characters", "field-password-short"),
-    ("a password cannot be your username", "field-password-username"),
+    (
+        "a password is at least 12 characters",
+        "field-password-short",
+    ),
+    (
+        "a password cannot be your username",
+        "field-password-username",
+    ),
     ("the two new passwords differ", "field-passwords-differ"),
     ("the current password is not right", "field-current-wrong"),
     (
@@ -22,7 +28,10 @@ const MESSAGES: [(&str, &str); 43] = [
         "a display name is at most 100 characters, without control characters",
         "field-display-name",
     ),
-    ("an email address is at most 254 characters", "field-email-long"),
+    (
+        "an email address is at most 254 characters",
+        "field-email-long",
+    ),
     ("\"{address}\" is not an email address", "field-email"),
     ("choose en (English) or nl (Nederlands)", "field-language"),
     (
@@ -41,10 +50,16 @@ const MESSAGES: [(&str, &str); 43] = [
     // Tokens.
     ("a label is required", "field-label-required"),
     ("a label is at most 100 characters", "field-label-long"),
-    ("a label cannot contain control characters", "field-label-control"),
+    (
+        "a label cannot contain control characters",
+        "field-label-control",
+    ),
     ("choose at least one scope", "field-scopes-none"),
     ("only admins may grant {scope}", "msg-admin-scope"),
-    ("your role may not grant the scope {scope}", "msg-role-scope"),
+    (
+        "your role may not grant the scope {scope}",
+        "msg-role-scope",
+    ),
     (
         "expires_in_hours must be between 0 (never) and {max}",
         "msg-expiry-range",
@@ -81,7 +96,10 @@ const MESSAGES: [(&str, &str); 43] = [
         "an expiry can be brought earlier, not removed",
         "msg-expiry-not-removed",
     ),
-    ("an expiry can only be brought earlier", "msg-expiry-earlier"),
+    (
+        "an expiry can only be brought earlier",
+        "msg-expiry-earlier",
+    ),
     (
         "choose a time in the future (deactivate or delete the token to stop it now)",
         "msg-expiry-future",
@@ -183,7 +201,10 @@ mod tests {
     #[test]
     fn shapes_match_their_messages_only() {
         assert_eq!(
-            matches("the scope {name} already exists", "the scope b:r already exists"),
+            matches(
+                "the scope {name} already exists",
+                "the scope b:r already exists"
+            ),
             Some(vec![("name", "b:r".to_owned())])
         );
         assert_eq!(
@@ -195,7 +216,13 @@ mod tests {
         );
         assert_eq!(matches("not found", "not found"), Some(vec![]));
         assert_eq!(matches("not found", "not found at all"), None);
-        assert_eq!(matches("the scope {name} already exists", "the scope  already exists"), None);
+        assert_eq!(
+            matches(
+                "the scope {name} already exists",
+                "the scope  already exists"
+            ),
+            None
+        );
     }
 
     /// The English catalogue says exactly what `AppError` says, so an
@@ -213,7 +240,10 @@ mod tests {
                 args.push((name, value));
             }
             assert_eq!(Tr("en").ta(key, &args), example, "{key}");
-            assert_eq!(field_message(Tr("en"), &example).as_deref(), Some(example.as_str()));
+            assert_eq!(
+                field_message(Tr("en"), &example).as_deref(),
+                Some(example.as_str())
+            );
             let dutch = field_message(Tr("nl"), &example).unwrap();
             assert_ne!(dutch, example, "{key} has no Dutch");
         }

@@ -46,7 +46,11 @@ async fn each_notice_arrives_once_from_two_instances_and_across_a_restart() {
     let Some(mail) = MailSink::shared("each_notice_arrives_once_from_two_instances") else {
         return;
     };
-    let a = TestApp::spawn_with(|c| mail.configure(c)).await;
+    let a = TestApp::spawn_with(|c| {
+        mail.configure(c);
+        c.sso.public_url = Some("https://tokens.example.com".into());
+    })
+    .await;
     let b = TestApp::start(a.test_db.share(), a.config.clone());
     let email = fresh_address("twice");
     let user = with_address(&a, &email);
@@ -94,6 +98,17 @@ async fn each_notice_arrives_once_from_two_instances_and_across_a_restart() {
     assert_eq!(count("expires in 7 days"), 2, "{subjects:?}");
     assert_eq!(count("expires in 1 day"), 1, "{subjects:?}");
     assert_eq!(count("has expired"), 1, "{subjects:?}");
+    // Mail made by the scheduler links to the configured public URL.
+    for mail in got_after
+        .iter()
+        .filter(|m| m.subject().contains("expires in"))
+    {
+        assert!(
+            mail.text().contains("https://tokens.example.com/profile"),
+            "{}",
+            mail.text()
+        );
+    }
     let created = got_after
         .iter()
         .find(|m| m.text().contains("deploy <key>"))
