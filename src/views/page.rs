@@ -136,7 +136,7 @@ pub fn field_message(tr: Tr, english: &str) -> Option<String> {
     if let Some(raw) = english.strip_suffix(" is not an email address") {
         return Some(tr.t1("field-email", "address", raw));
     }
-    None
+    crate::views::admin::field_message(tr, english)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -249,6 +249,20 @@ impl PageCtx {
             .map(|n| match n.as_ref() {
                 "" => String::new(),
                 n => self.t_or(format!("col-{}", n.to_lowercase().replace(' ', "-")), n),
+            })
+            .collect()
+    }
+
+    /// The messages `keys` in the page's language; an empty key (a
+    /// table's actions column) stays empty.
+    pub fn messages(&self, keys: Vec<&str>) -> Vec<String> {
+        keys.into_iter()
+            .map(|k| {
+                if k.is_empty() {
+                    String::new()
+                } else {
+                    self.t(k)
+                }
             })
             .collect()
     }
