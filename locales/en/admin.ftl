@@ -102,6 +102,10 @@ admin-col-actor = Actor
 admin-col-target = Target
 admin-col-token = Token
 admin-col-ip = IP
+admin-detail-scope-taken = { $name }: taken from { $n ->
+    [one] 1 token
+   *[other] { $n } tokens
+}
 
 ## What an audit entry records (its code, with "." and "_" as "-")
 

@@ -102,6 +102,10 @@ admin-col-actor = Uitvoerder
 admin-col-target = Betrokken account
 admin-col-token = Token
 admin-col-ip = IP
+admin-detail-scope-taken = { $name }: weggehaald bij { $n ->
+    [one] 1 token
+   *[other] { $n } tokens
+}
 
 ## Wat een regel van het auditlog vastlegt (de code, met "-" voor "." en "_")
 

@@ -136,6 +136,23 @@ impl AuditEntryView {
         Event::parse(&self.event).map_or_else(|| self.event.clone(), |e| tr.t(&e.message_key()))
     }
 
+    /// What the entry says beyond its fixed fields, for people: names,
+    /// codes and addresses as recorded; a deleted scope's count of tokens
+    /// in `tr`'s language.
+    pub fn detail_text(&self, tr: Tr) -> Option<String> {
+        let detail = self.detail.as_deref()?;
+        let taken = (self.event == Event::ScopeDeleted.as_str())
+            .then(|| detail.rsplit_once(": taken from "))
+            .flatten()
+            .and_then(|(name, rest)| {
+                Some((name, rest.strip_suffix(" tokens")?.parse::<u64>().ok()?))
+            });
+        Some(match taken {
+            Some((name, n)) => tr.t2("admin-detail-scope-taken", "name", name, "n", n),
+            None => detail.to_owned(),
+        })
+    }
+
     /// Changes made through `tessera` on the command line have neither an
     /// actor nor an address: every web request has the latter.
     pub fn from_command_line(&self) -> bool {
@@ -624,6 +641,25 @@ mod tests {
             entry("some.future_event").event_text(Tr("nl")),
             "some.future_event"
         );
+        let detail = |event: &str, text: &str| AuditEntryView {
+            detail: Some(text.to_owned()),
+            ..entry(event)
+        };
+        let deleted = detail("scope.deleted", "billing:read: taken from 1 tokens");
+        assert_eq!(
+            deleted.detail_text(Tr("en")).as_deref(),
+            Some("billing:read: taken from 1 token")
+        );
+        assert_eq!(
+            deleted.detail_text(Tr("nl")).as_deref(),
+            Some("billing:read: weggehaald bij 1 token")
+        );
+        let edited = detail("token.updated", "label, scopes");
+        assert_eq!(
+            edited.detail_text(Tr("nl")).as_deref(),
+            Some("label, scopes")
+        );
+        assert_eq!(entry("token.updated").detail_text(Tr("nl")), None);
     }
 
     #[test]
