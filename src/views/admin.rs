@@ -9,10 +9,11 @@ use utoipa::ToSchema;
 
 use crate::db::models::accounts::Account;
 use crate::db::models::audit::{AuditEvent, Event};
+use crate::i18n::Tr;
 use crate::scopes::ScopeList;
 use crate::views::page::{FieldErrors, PageCtx, rfc3339};
 use crate::views::profile::RoleName;
-use crate::views::tokens::{TokenView, token_columns};
+use crate::views::tokens::TokenView;
 
 /// An account as admins see it (`/admin/users.json` items).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -50,6 +51,16 @@ impl AccountView {
 
     pub fn status(&self) -> &'static str {
         if self.active { "active" } else { "deactivated" }
+    }
+
+    /// Its status's message in the catalogues.
+    pub fn status_key(&self) -> String {
+        format!("status-{}", self.status())
+    }
+
+    /// Its role's message in the catalogues.
+    pub fn role_key(&self) -> String {
+        role_key(self.role)
     }
 
     pub fn is_admin(&self) -> bool {
@@ -119,9 +130,27 @@ impl AuditEntryView {
         }
     }
 
-    /// The event for people ("Token created"); the code stays in `.json`.
-    pub fn event_text(&self) -> &str {
-        crate::db::models::audit::Event::parse(&self.event).map_or(&self.event, |e| e.describe())
+    /// The event for people ("Token created"), in `tr`'s language; the
+    /// code stays in `.json`.
+    pub fn event_text(&self, tr: Tr) -> String {
+        Event::parse(&self.event).map_or_else(|| self.event.clone(), |e| tr.t(&e.message_key()))
+    }
+
+    /// What the entry says beyond its fixed fields, for people: names,
+    /// codes and addresses as recorded; a deleted scope's count of tokens
+    /// in `tr`'s language.
+    pub fn detail_text(&self, tr: Tr) -> Option<String> {
+        let detail = self.detail.as_deref()?;
+        let taken = (self.event == Event::ScopeDeleted.as_str())
+            .then(|| detail.rsplit_once(": taken from "))
+            .flatten()
+            .and_then(|(name, rest)| {
+                Some((name, rest.strip_suffix(" tokens")?.parse::<u64>().ok()?))
+            });
+        Some(match taken {
+            Some((name, n)) => tr.t2("admin-detail-scope-taken", "name", name, "n", n),
+            None => detail.to_owned(),
+        })
     }
 
     /// Changes made through `tessera` on the command line have neither an
@@ -170,6 +199,24 @@ impl Pager {
             next: (list.page < pages).then(|| link(list.page + 1)),
         }
     }
+
+    /// "1–50 of 120", in `tr`'s language.
+    pub fn range(&self, tr: Tr) -> String {
+        tr.ta(
+            "admin-page-range",
+            &[
+                ("first", self.first.to_string()),
+                ("last", self.last.to_string()),
+                ("total", self.total.to_string()),
+            ],
+        )
+    }
+}
+
+/// A role's message in the catalogues: "user" or "admin" in the page's
+/// language.
+pub fn role_key(role: &str) -> String {
+    format!("admin-role-{role}")
 }
 
 /// The "Create account" form, with what the admin typed.
@@ -224,8 +271,15 @@ impl ScopesPage {
         "scopes"
     }
 
+    /// The messages of its columns' names; empty: the actions column.
     pub fn columns(&self) -> Vec<&'static str> {
-        vec!["Scope", "Description", "Who may grant it", "Tokens", ""]
+        vec![
+            "admin-col-scope",
+            "tp-description",
+            "admin-grantable-by",
+            "admin-col-tokens",
+            "",
+        ]
     }
 }
 
@@ -270,15 +324,19 @@ impl AdminList for UsersPage {
     const TABLE_CLASS: &'static str = "tokens admin-table";
 
     fn columns(&self) -> Vec<&'static str> {
-        let when = ["Last sign-in", "Created"];
-        ["Username", "Display name", "Role", "Status", "Tokens"]
-            .into_iter()
-            .chain(when)
-            .collect()
+        vec![
+            "pref-username",
+            "pref-display-name",
+            "pref-role",
+            "pref-status",
+            "admin-col-tokens",
+            "admin-last-sign-in",
+            "col-created",
+        ]
     }
 
     fn submit_label(&self) -> &'static str {
-        "Search"
+        "admin-search"
     }
 
     /// Only a search has something to clear.
@@ -358,10 +416,12 @@ pub trait AdminList {
         Self::TABLE_CLASS
     }
 
+    /// The messages of its columns' names; empty: the actions column.
     fn columns(&self) -> Vec<&'static str>;
 
+    /// The message of the filter form's button.
     fn submit_label(&self) -> &'static str {
-        "Filter"
+        "admin-filter"
     }
 
     /// Whether to offer "Clear" beside the filters.
@@ -425,14 +485,41 @@ impl AdminList for AuditPage {
     const TABLE_CLASS: &'static str = "tokens audit";
 
     fn columns(&self) -> Vec<&'static str> {
-        vec!["Time", "Event", "Actor", "Target", "Token", "IP"]
+        vec![
+            "admin-col-time",
+            "admin-col-event",
+            "admin-col-actor",
+            "admin-col-target",
+            "admin-col-token",
+            "admin-col-ip",
+        ]
     }
 }
 
-/// The audit log's event filter: every event, and "any".
-pub fn event_choices(current: &str) -> Vec<Choice> {
-    let mut options = vec![("", "Any event")];
-    options.extend(Event::ALL.iter().map(|e| (e.as_str(), e.as_str())));
+/// The messages of the columns of an admin table of tokens, with their
+/// owners' or not; empty: the actions column.
+pub fn token_columns(with_owner: bool) -> Vec<&'static str> {
+    let owner = with_owner.then_some("col-owner");
+    let rest = [
+        "col-scopes",
+        "col-created",
+        "col-expires",
+        "col-last-used",
+        "col-status",
+        "",
+    ];
+    ["col-label"].into_iter().chain(owner).chain(rest).collect()
+}
+
+/// The audit log's event filter: "any", then every event as the log's
+/// page says it, in `tr`'s language.
+pub fn event_choices(current: &str, tr: Tr) -> Vec<Choice> {
+    let mut options = vec![("", tr.t("admin-audit-any-event"))];
+    options.extend(
+        Event::ALL
+            .iter()
+            .map(|e| (e.as_str(), tr.t(&e.message_key()))),
+    );
     Choice::list(&options, current)
 }
 
@@ -473,6 +560,129 @@ mod tests {
         let empty = Pager::new(&list(1, 50, 0, 0), "/x", &[]);
         assert_eq!(empty.pages, 1);
         assert_eq!((empty.prev, empty.next), (None, None));
+    }
+
+    #[test]
+    fn every_audit_event_reads_in_every_language() {
+        for event in Event::ALL {
+            for lang in ["en", "nl"] {
+                assert!(
+                    Tr(lang).try_t(&event.message_key()).is_some(),
+                    "{lang}: {}",
+                    event.as_str()
+                );
+            }
+        }
+        let entry = |event: &str| AuditEntryView {
+            id: 1,
+            event: event.to_owned(),
+            at: String::new(),
+            actor_account_id: None,
+            target_account_id: None,
+            token_prefix: None,
+            ip: None,
+            detail: None,
+        };
+        assert_eq!(
+            entry("account.role_changed").event_text(Tr("en")),
+            "Role changed"
+        );
+        assert_eq!(
+            entry("account.role_changed").event_text(Tr("nl")),
+            "Rol gewijzigd"
+        );
+        assert_eq!(
+            entry("some.future_event").event_text(Tr("nl")),
+            "some.future_event"
+        );
+        let detail = |event: &str, text: &str| AuditEntryView {
+            detail: Some(text.to_owned()),
+            ..entry(event)
+        };
+        let deleted = detail("scope.deleted", "billing:read: taken from 1 tokens");
+        assert_eq!(
+            deleted.detail_text(Tr("en")).as_deref(),
+            Some("billing:read: taken from 1 token")
+        );
+        assert_eq!(
+            deleted.detail_text(Tr("nl")).as_deref(),
+            Some("billing:read: weggehaald bij 1 token")
+        );
+        let edited = detail("token.updated", "label, scopes");
+        assert_eq!(
+            edited.detail_text(Tr("nl")).as_deref(),
+            Some("label, scopes")
+        );
+        assert_eq!(entry("token.updated").detail_text(Tr("nl")), None);
+    }
+
+    #[test]
+    fn every_column_and_label_of_the_admin_lists_has_its_message() {
+        let mut keys: Vec<&str> = token_columns(true);
+        keys.extend([
+            "pref-username",
+            "pref-display-name",
+            "pref-role",
+            "pref-status",
+            "admin-col-tokens",
+            "admin-last-sign-in",
+            "col-created",
+            "admin-col-time",
+            "admin-col-event",
+            "admin-col-actor",
+            "admin-col-target",
+            "admin-col-token",
+            "admin-col-ip",
+            "admin-col-scope",
+            "tp-description",
+            "admin-grantable-by",
+            "admin-filter",
+            "admin-search",
+            "admin-refresh",
+        ]);
+        let roles = [role_key("user"), role_key("admin")];
+        for key in keys.iter().copied().chain(roles.iter().map(String::as_str)) {
+            if !key.is_empty() {
+                assert!(Tr("nl").try_t(key).is_some(), "{key}");
+            }
+        }
+        assert_eq!(Tr("nl").t(&role_key("admin")), "beheerder");
+    }
+
+    #[test]
+    fn an_admin_forms_refusals_read_in_the_pages_language() {
+        let nl = Tr("nl");
+        let said = |english: &str| crate::views::messages::field_message(nl, english);
+        assert_eq!(
+            said("ada is the last active admin; make another account an admin first").as_deref(),
+            Some("ada is de laatste actieve beheerder; maak eerst een ander account beheerder")
+        );
+        assert_eq!(
+            said("the username \"ada\" is taken").as_deref(),
+            Some("de gebruikersnaam “ada” is al in gebruik")
+        );
+        assert_eq!(
+            said("tokens:write is a built-in scope; choose another name").as_deref(),
+            Some("tokens:write is een ingebouwde scope; kies een andere naam")
+        );
+        assert_eq!(
+            said("at most 200 characters").as_deref(),
+            Some("hoogstens 200 tekens")
+        );
+        assert_eq!(said("something else entirely"), None);
+        // English pages keep the words the JSON error has.
+        let english = "the role is \"user\" or \"admin\"";
+        assert_eq!(
+            crate::views::messages::field_message(Tr("en"), english).as_deref(),
+            Some(english)
+        );
+    }
+
+    #[test]
+    fn the_pager_says_what_it_shows_in_the_pages_language() {
+        let p = Pager::new(&list(2, 50, 120, 50), "/x", &[]);
+        assert_eq!(p.range(Tr("en")), "51–100 of 120");
+        assert_eq!(p.range(Tr("nl")), "51–100 van 120");
     }
 
     #[test]

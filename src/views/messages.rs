@@ -8,7 +8,7 @@ use crate::i18n::Tr;
 /// Each message as `AppError` words it, with `{name}` where it carries a
 /// value, and its catalogue key (whose arguments are those names). The
 /// English catalogue reads exactly as the shape (a test holds them to it).
-const MESSAGES: [(&str, &str); 43] = [
+const MESSAGES: &[(&str, &str)] = &[
     // Account Preferences.
     (
         "a password is at least 12 characters",
@@ -113,25 +113,34 @@ const MESSAGES: [(&str, &str); 43] = [
         "msg-description-control",
     ),
     // Accounts and scopes (admin).
-    ("the username \"{name}\" is taken", "msg-username-taken"),
     (
-        "{name} is the last active admin; make another account an admin first",
-        "msg-last-admin",
+        "a username is 1-64 characters of letters, digits, '.', '_' and '-'",
+        "admin-err-username",
+    ),
+    ("the role is \"user\" or \"admin\"", "admin-err-role"),
+    ("the username \"{username}\" is taken", "admin-err-username-taken"),
+    (
+        "{username} is the last active admin; make another account an admin first",
+        "admin-err-last-admin",
     ),
     (
         "give the scope a name, like billing:read",
-        "msg-scope-name-missing",
+        "admin-err-scope-name-missing",
+    ),
+    (
+        "a scope name is service:action: lowercase letters, digits, _ and - (and . after the colon), each part starting with a letter and at most 32 characters, like billing:read",
+        "admin-err-scope-name",
     ),
     (
         "{name} is a built-in scope; choose another name",
-        "msg-scope-built-in",
+        "admin-err-scope-builtin",
     ),
     ("the scope {name} already exists", "msg-scope-exists"),
     (
         "choose at least one role that may grant the scope",
-        "msg-scope-roles",
+        "admin-err-no-role",
     ),
-    ("at most {max} characters", "msg-at-most"),
+    ("at most {n} characters", "admin-err-description-long"),
     // Whole error pages.
     ("not found", "msg-not-found"),
     (
@@ -188,7 +197,8 @@ fn matches(shape: &str, text: &str) -> Option<Vec<(&'static str, String)>> {
 /// The argument names the shapes use, as the `'static` names Fluent takes.
 fn arg_name(name: &str) -> Option<&'static str> {
     [
-        "address", "name", "scope", "max", "days", "hours", "held", "item", "seconds",
+        "address", "name", "scope", "max", "days", "hours", "held", "item", "seconds", "username",
+        "n",
     ]
     .into_iter()
     .find(|n| *n == name)
@@ -229,7 +239,7 @@ mod tests {
     /// English page reads as the JSON error does; every key has its Dutch.
     #[test]
     fn english_catalogue_reads_as_the_shapes() {
-        for (shape, key) in MESSAGES {
+        for &(shape, key) in MESSAGES {
             let mut example = shape.to_owned();
             let mut args = Vec::new();
             while let Some(open) = example.find('{') {

@@ -65,17 +65,17 @@ impl AdminList for NoticesPage {
 
     fn columns(&self) -> Vec<&'static str> {
         vec![
-            "Created",
-            "Notice",
-            "Account",
-            "State",
-            "Attempts",
-            "Last error",
+            "col-created",
+            "notices-col-notice",
+            "notices-col-account",
+            "notices-col-state",
+            "notices-col-attempts",
+            "notices-col-last-error",
         ]
     }
 
     fn submit_label(&self) -> &'static str {
-        "Refresh"
+        "admin-refresh"
     }
 
     fn clear(&self) -> bool {

@@ -204,6 +204,20 @@ impl PageCtx {
             .collect()
     }
 
+    /// The messages `keys` in the page's language; an empty key (a
+    /// table's actions column) stays empty.
+    pub fn messages(&self, keys: Vec<&str>) -> Vec<String> {
+        keys.into_iter()
+            .map(|k| {
+                if k.is_empty() {
+                    String::new()
+                } else {
+                    self.t(k)
+                }
+            })
+            .collect()
+    }
+
     /// `key` with one argument: `{{ ctx.t1("key", "name", value) }}`.
     pub fn t1(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
         self.tr().t1(key, name, value)

@@ -264,3 +264,146 @@ async fn notice_mails_speak_their_owners_language() {
     );
     assert!(got[0].html().contains(r#"<html lang="en">"#));
 }
+
+/// Sets an account's language as the Preferences form would.
+fn speaks(app: &TestApp, user: &crate::helpers::TestUser, language: &str) {
+    use diesel::prelude::*;
+    use tessera::db::schema::accounts;
+    app.with_conn(|c| {
+        diesel::update(accounts::table.find(user.account.id))
+            .set(accounts::language.eq(Some(language)))
+            .execute(c)
+            .unwrap();
+    });
+}
+
+#[tokio::test]
+async fn the_admin_area_speaks_the_admins_language() {
+    let app = TestApp::spawn().await;
+    let (dutch, english) = (app.admin(), app.admin());
+    speaks(&app, &dutch, "nl");
+    let owner = app.user();
+    let secret = app.labelled_token(&owner.account, "deploy", &["profile:read"]);
+    let id = app.token_id(&secret);
+    let browser = Browser::signed_in(&app, &dutch).await;
+
+    let page = browser.page("/admin/users").await;
+    assert!(page.contains(r#"<html lang="nl">"#), "{page}");
+    assert!(page.contains(r#"aria-current="page">Gebruikers</a>"#));
+    assert!(page.contains(r#"<h2 id="users-title">Accounts</h2>"#));
+    assert!(page.contains("+ Account aanmaken"));
+    assert!(page.contains(r#"<label for="q">Zoeken op gebruikersnaam</label>"#));
+    assert!(page.contains(r#"<span class="badge badge-role">beheerder</span>"#));
+    assert!(page.contains(r#"<button type="submit" class="btn">Zoeken</button>"#));
+    assert!(!page.contains("Create account") && !page.contains("Search"));
+
+    let page = browser.page("/admin/tokens").await;
+    assert!(
+        page.contains("<title>Alle tokens · tessera</title>"),
+        "{page}"
+    );
+    assert!(page.contains("Tokens van alle accounts"));
+    assert!(page.contains(r#"<option value="" selected>Elke status</option>"#));
+    assert!(page.contains(">Nieuwste eerst</option>"));
+    assert!(page.contains(r#"<th scope="col">Eigenaar</th>"#));
+    assert!(page.contains("Token deploy deactiveren"));
+    assert!(!page.contains("Any status") && !page.contains(">Deactivate<"));
+
+    // An admin's change: the message after it is Dutch too.
+    let resp = browser
+        .submit(
+            &format!("/admin/tokens/{id}/deactivate"),
+            &[("next", "/admin/tokens")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let page = browser.page("/admin/tokens").await;
+    assert!(page.contains("Token “deploy” (tsr_"), "{page}");
+    assert!(page.contains("…) gedeactiveerd."), "{page}");
+    assert!(page.contains(r#"<span class="badge badge-deactivated">gedeactiveerd</span>"#));
+
+    let page = browser.page("/admin/audit").await;
+    assert!(page.contains("<title>Auditlog · tessera</title>"), "{page}");
+    assert!(page.contains("Wat er gebeurde, nieuwste eerst"));
+    assert!(
+        page.contains(r#"<span title="token.deactivated">Token gedeactiveerd</span>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<span title="login.succeeded">Aangemeld</span>"#));
+    assert!(page.contains(r#"<option value="token.created">Token aangemaakt</option>"#));
+    assert!(page.contains(r#"<th scope="col">Gebeurtenis</th>"#));
+    assert!(
+        page.contains("opdrachtregel"),
+        "the token made on the command line"
+    );
+    assert!(!page.contains("Token deactivated") && !page.contains("Any event"));
+
+    let page = browser.page("/admin/scopes").await;
+    assert!(page.contains("+ Scope aanmaken"), "{page}");
+    assert!(page.contains(r#"<span class="badge">ingebouwd</span>"#));
+    assert!(page.contains("<legend>Wie mag hem toekennen</legend>"));
+    assert!(
+        page.contains("Je accountgegevens lezen"),
+        "a built-in scope's description"
+    );
+    assert!(page.contains("gebruiker, beheerder"));
+    assert!(!page.contains("built-in") && !page.contains("Read your account details"));
+
+    // An account's page, and a change made on it.
+    let page = browser
+        .page(&format!("/admin/users/{}", owner.account.account_id))
+        .await;
+    assert!(page.contains(">Account deactiveren</button>"), "{page}");
+    assert!(page.contains(">Wachtwoord opnieuw instellen</button>"));
+    assert!(page.contains("1 token. Deactiveren of verwijderen stopt een token meteen."));
+    let resp = browser
+        .submit(
+            &format!("/admin/users/{}/role", owner.account.account_id),
+            &[("role", "admin")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let page = browser
+        .page(&format!("/admin/users/{}", owner.account.account_id))
+        .await;
+    assert!(
+        page.contains(&format!("{} is nu beheerder.", owner.account.username)),
+        "{page}"
+    );
+
+    // Another admin, without a language of their own, reads English.
+    let en_browser = Browser::signed_in(&app, &english).await;
+    let page = en_browser.page("/admin/users").await;
+    assert!(page.contains(r#"<html lang="en">"#), "{page}");
+    assert!(page.contains("+ Create account"));
+    assert!(page.contains(r#"<span class="badge badge-role">admin</span>"#));
+    let page = en_browser.page("/admin/tokens").await;
+    assert!(page.contains(r#"<option value="" selected>Any status</option>"#));
+    assert!(page.contains(">Activate</button>"), "{page}");
+    let page = en_browser.page("/admin/audit").await;
+    assert!(page.contains(r#"<span title="token.deactivated">Token deactivated</span>"#));
+    assert!(page.contains(r#"<option value="token.created">Token created</option>"#));
+    let page = en_browser.page("/admin/scopes").await;
+    assert!(page.contains(r#"<span class="badge">built-in</span>"#));
+    assert!(page.contains("Read your account details"));
+    assert!(!page.contains("Gebruikers") && !page.contains("ingebouwd"));
+
+    // A refusal is said in Dutch too: the last active admin may not step
+    // down.
+    app.leave_only_admins(&[&dutch]);
+    let resp = browser
+        .submit(
+            &format!("/admin/users/{}/role", dutch.account.account_id),
+            &[("role", "user")],
+        )
+        .await;
+    assert_eq!(resp.status(), 409);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "{} is de laatste actieve beheerder; maak eerst een ander account beheerder",
+            dutch.account.username
+        )),
+        "{page}"
+    );
+}

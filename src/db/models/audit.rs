@@ -77,29 +77,11 @@ impl Event {
         }
     }
 
-    /// The event as the audit page says it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Event::TokenCreated => "Token created",
-            Event::TokenDeleted => "Token deleted",
-            Event::TokenDeactivated => "Token deactivated",
-            Event::TokenActivated => "Token activated",
-            Event::LoginSucceeded => "Signed in",
-            Event::LoginFailed => "Sign-in failed",
-            Event::AccountCreated => "Account created",
-            Event::AccountRoleChanged => "Role changed",
-            Event::AccountDeactivated => "Account deactivated",
-            Event::AccountActivated => "Account activated",
-            Event::ScopeCreated => "Application scope created",
-            Event::ScopeDeleted => "Application scope deleted",
-            Event::TokenUpdated => "Token edited",
-            Event::TokenRegenerated => "Token regenerated",
-            Event::TokenLeaked => "Token reported leaked and deleted",
-            Event::TokenIpRefused => "Token refused from an address not allowed",
-            Event::AccountPasswordChanged => "Password changed",
-            Event::AccountPasswordReset => "Password reset by an admin",
-            Event::AccountEmailChanged => "Email address changed",
-        }
+    /// The message in the catalogues that says the event for people
+    /// ("Token created"): `admin-event-` and its code, with "-" for "."
+    /// and "_".
+    pub fn message_key(self) -> String {
+        format!("admin-event-{}", self.as_str().replace(['.', '_'], "-"))
     }
 
     pub fn parse(s: &str) -> Option<Event> {

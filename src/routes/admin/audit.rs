@@ -115,11 +115,12 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         "/admin/audit",
         &[("event", &event), ("actor", &actor), ("target", &target)],
     );
+    let ctx = page_ctx("title-audit", &cx.session, &user);
     let page = AuditPage {
-        ctx: page_ctx("title-audit", &cx.session, &user),
+        events: event_choices(&event, ctx.tr()),
+        ctx,
         list,
         pager,
-        events: event_choices(&event),
         actor,
         target,
         names,

@@ -13,8 +13,8 @@ use crate::auth::{Caller, Need, NeedJson, scope};
 use crate::db::models::tokens as token_db;
 use crate::error::AppError;
 use crate::preferences;
-use crate::routes::admin::account_id;
 use crate::routes::admin::users::REVEAL_KEY;
+use crate::routes::admin::{account_id, tr};
 use crate::routes::{Ctx, JsonResult, no_store_json, see_other};
 use crate::state::AppState;
 use crate::views::admin::{AccountView, CreatedAccount, PasswordReveal};
@@ -93,9 +93,16 @@ pub async fn email_form(
 ) -> Result<HttpResponse, AppError> {
     let raw = form.get("email").map(str::to_owned);
     let view = set_email(&cx.state, user.0.0.clone(), path.into_inner(), raw).await?;
+    let tr = tr(&user);
     let message = match &view.email {
-        Some(email) => format!("The email address of {} is now {email}.", view.username),
-        None => format!("{} has no email address now.", view.username),
+        Some(email) => tr.t2(
+            "admin-flash-email-set",
+            "username",
+            &view.username,
+            "email",
+            email,
+        ),
+        None => tr.t1("admin-flash-email-removed", "username", &view.username),
     };
     Flash::set(&cx.session, "success", message);
     Ok(see_other(&format!("/admin/users/{}", view.account_id)))
@@ -161,7 +168,7 @@ pub async fn password_form(
     Flash::set(
         &cx.session,
         "success",
-        format!("The password of {} was reset.", account.username),
+        tr(&user).t1("admin-flash-password-reset", "username", &account.username),
     );
     Ok(see_other(&format!("/admin/users/{}", account.account_id)))
 }

@@ -19,10 +19,16 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::guards::AdminPage;
 use crate::error::AppError;
-use crate::views::page::PageCtx;
+use crate::i18n::Tr;
+use crate::views::page::{PageCtx, language};
 
 pub fn page_ctx(title: &str, session: &Session, admin: &AdminPage) -> PageCtx {
     PageCtx::signed_in(title, "admin", session, &admin.0)
+}
+
+/// The admin's language, for the messages after a change.
+pub fn tr(admin: &AdminPage) -> Tr {
+    Tr(language(&admin.0))
 }
 
 /// The query string as `T` (whose fields are all optional strings, so only

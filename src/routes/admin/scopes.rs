@@ -10,7 +10,7 @@ use crate::actions::Actor;
 use crate::auth::guards::{AdminPage, CsrfForm};
 use crate::auth::{Caller, Need, NeedJson, scope};
 use crate::error::AppError;
-use crate::routes::admin::page_ctx;
+use crate::routes::admin::{page_ctx, tr};
 use crate::routes::{Ctx, JsonResult, html, see_other};
 use crate::scopes::{self, NewScope, ScopeList, ScopeView};
 use crate::state::AppState;
@@ -135,7 +135,7 @@ pub async fn create_form(
             Flash::set(
                 &cx.session,
                 "success",
-                format!("Scope {} created.", view.name),
+                tr(&user).t1("admin-flash-scope-created", "name", &view.name),
             );
             Ok(see_other("/admin/scopes"))
         }
@@ -144,7 +144,8 @@ pub async fn create_form(
                 errors: FieldErrors::new(
                     std::slice::from_ref(&err),
                     &["name", "description", "grantable_by"],
-                ),
+                )
+                .translated(tr(&user)),
                 ..typed
             };
             html(err.status_code(), &page(&cx, &user, form).await?)
@@ -164,10 +165,7 @@ pub async fn delete_form(
     Flash::set(
         &cx.session,
         "success",
-        format!(
-            "Scope {name} deleted and taken from {touched} {}.",
-            if touched == 1 { "token" } else { "tokens" }
-        ),
+        tr(&user).t2("admin-flash-scope-deleted", "name", name, "n", touched),
     );
     Ok(see_other("/admin/scopes"))
 }

@@ -14,7 +14,9 @@ use crate::db::models::accounts;
 use crate::db::models::tokens::{self as token_db, TokenFilter, TokenSort, TokenStatus};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{PageQuery, Paging, account_filter, given, page_ctx, query, safe_next};
+use crate::routes::admin::{
+    PageQuery, Paging, account_filter, given, page_ctx, query, safe_next, tr,
+};
 use crate::routes::preferences::{confirm_delete, confirmed};
 use crate::routes::tokens::{change_token, token_id};
 use crate::routes::{Ctx, JsonResult, html, see_other};
@@ -169,25 +171,30 @@ pub async fn list_page(cx: Ctx, user: AdminPage) -> Result<HttpResponse, AppErro
         "" => "/admin/tokens".to_owned(),
         q => format!("/admin/tokens?{q}"),
     };
+    let ctx = page_ctx("title-all-tokens", &cx.session, &user);
+    let tr = ctx.tr();
     let page = TokensPage {
-        ctx: page_ctx("title-all-tokens", &cx.session, &user),
         list,
         pager,
         account_id,
         username,
         statuses: Choice::list(
             &[
-                ("", "Any status"),
-                ("active", "Active"),
-                ("deactivated", "Deactivated"),
-                ("expired", "Expired"),
+                ("", tr.t("admin-any-status")),
+                ("active", tr.t("list-active")),
+                ("deactivated", tr.t("list-deactivated")),
+                ("expired", tr.t("list-expired")),
             ],
             status,
         ),
         sorts: Choice::list(
-            &[("created", "Newest first"), ("last_used", "Recently used")],
+            &[
+                ("created", tr.t("admin-sort-newest")),
+                ("last_used", tr.t("admin-sort-recent")),
+            ],
             sort,
         ),
+        ctx,
         owners,
         next,
     };
@@ -259,11 +266,9 @@ pub async fn action_form(
     Flash::set(
         &session,
         "success",
-        format!(
-            "Token “{}” ({}…) {}.",
-            token.label,
-            token.prefix,
-            change.done()
+        tr(&user).ta(
+            &format!("admin-flash-token-{}", change.done()),
+            &[("label", token.label), ("prefix", token.prefix)],
         ),
     );
     Ok(see_other(&next))

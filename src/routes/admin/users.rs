@@ -13,14 +13,15 @@ use crate::auth::{Caller, Need, NeedJson, scope};
 use crate::db::models::{accounts, tokens as token_db};
 use crate::db::{self};
 use crate::error::AppError;
-use crate::routes::admin::{PageQuery, Paging, account_id, given, page_ctx, query};
+use crate::routes::admin::{PageQuery, Paging, account_id, given, page_ctx, query, tr};
 use crate::routes::{Ctx, JsonResult, html, no_store_json, see_other};
 use crate::state::AppState;
 use crate::tokens::Role;
 use crate::views::admin::{
     AccountDetail, AccountForm, AccountView, CreatedAccount, Paged, Pager, PasswordReveal,
-    UserPage, UsersPage,
+    UserPage, UsersPage, role_key,
 };
+use crate::views::messages::field_message;
 use crate::views::page::{FieldErrors, Flash};
 use crate::views::tokens::TokenView;
 
@@ -294,7 +295,7 @@ pub async fn create_form(
             Flash::set(
                 session,
                 "success",
-                format!("Account {} created.", account.username),
+                tr(&user).t1("admin-flash-account-created", "username", &account.username),
             );
             Ok(see_other(&format!("/admin/users/{}", account.account_id)))
         }
@@ -303,7 +304,8 @@ pub async fn create_form(
                 errors: FieldErrors::new(
                     std::slice::from_ref(&err),
                     &["username", "display_name", "role"],
-                ),
+                )
+                .translated(tr(&user)),
                 ..typed
             };
             let page = users_page(&cx, &user, form).await?;
@@ -400,15 +402,20 @@ pub async fn change_form(
     .await
     {
         Ok(account) => {
+            let tr = tr(&user);
+            let name = &account.username;
             let done = match account_change {
-                AccountChange::Role(role) => {
-                    format!("{} is now {}.", account.username, role.as_str())
-                }
-                AccountChange::Deactivate => format!(
-                    "{} is deactivated: signed out everywhere, and its tokens stopped working.",
-                    account.username
+                AccountChange::Role(role) => tr.t2(
+                    "admin-flash-role",
+                    "username",
+                    name,
+                    "role",
+                    tr.t(&role_key(role.as_str())),
                 ),
-                AccountChange::Activate => format!("{} is active again.", account.username),
+                AccountChange::Deactivate => {
+                    tr.t1("admin-flash-account-deactivated", "username", name)
+                }
+                AccountChange::Activate => tr.t1("admin-flash-account-activated", "username", name),
             };
             Flash::set(&cx.session, "success", done);
             let is_self = account.account_id == user.0.0.account.account_id;
@@ -420,9 +427,10 @@ pub async fn change_form(
         }
         Err(err @ AppError::Conflict(_)) => {
             let mut page = user_page(&cx, &user, account_id).await?;
+            let english = err.to_string();
             page.ctx.flash = Some(Flash {
                 kind: "error".into(),
-                message: err.to_string(),
+                message: field_message(page.ctx.tr(), &english).unwrap_or(english),
             });
             html(err.status_code(), &page)
         }
