@@ -119,6 +119,8 @@ trap 'exit 130' INT TERM
 # minted tokens of (d) are hashed with it.
 KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 export TESSERA_SECRET_KEY=$KEY
+# With BENCH_KEEP, the kept databases can be served again with this key.
+echo "$KEY" >"$WORK/secret-key"
 
 # --- servers ---------------------------------------------------------------
 # start_server NAME URL [VAR=VALUE...]: tessera on CPU 0, waits for /healthz.

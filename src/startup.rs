@@ -264,13 +264,30 @@ pub fn api_document() -> serde_json::Value {
     }))
 }
 
-/// Serves every route of [`ENDPOINTS`].
+/// The routes that reverse proxies call before every request they pass
+/// on: they never read a cookie or answer with a page, so they are served
+/// outside the session and page layers, with nothing around them but the
+/// request's id, count and log line (`telemetry::request_scope`).
+const GATES: [&str; 1] = [forward_auth::PATH];
+
+/// Serves every route of [`ENDPOINTS`] but the [`GATES`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
     static DOCUMENT: OnceLock<web::Bytes> = OnceLock::new();
     let document = DOCUMENT.get_or_init(|| api_document().to_string().into());
     cfg.app_data(web::Data::new(openapi::Published(document.clone())));
+    serve_endpoints(cfg, |path| !GATES.contains(&path));
+}
+
+/// Serves the [`GATES`].
+pub fn configure_gates(cfg: &mut web::ServiceConfig) {
+    serve_endpoints(cfg, |path| GATES.contains(&path));
+}
+
+fn serve_endpoints(cfg: &mut web::ServiceConfig, wanted: impl Fn(&str) -> bool) {
     for (id, endpoint) in ENDPOINTS.iter().enumerate() {
-        cfg.service(endpoint.build(id));
+        if wanted(endpoint.path) {
+            cfg.service(endpoint.build(id));
+        }
     }
 }
 
@@ -341,31 +358,41 @@ pub fn serve(state: web::Data<AppState>) -> std::io::Result<(Server, SocketAddr)
                 web::QueryConfig::default()
                     .error_handler(|e, _| AppError::invalid("query", e.to_string()).into()),
             )
-            .configure(configure)
-            .default_service(web::to(not_found))
-            .wrap(actix_web::middleware::from_fn(errors::html_errors))
-            .wrap(actix_web::middleware::from_fn(
-                crate::auth::check::token_headers,
-            ))
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
-                    .cookie_name(SESSION_COOKIE.to_owned())
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .cookie_secure(cookie_secure)
-                    .build(),
-            )
-            .wrap(Condition::new(
-                rotating,
-                actix_web::middleware::from_fn(keys::reseal_older_session_cookie),
-            ))
-            .wrap(actix_web::middleware::from_fn(forward_auth::cookieless))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "same-origin"))
-                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
+            // The proxies' gate first, bare: no session (it must never
+            // read a cookie), no page headers (it answers proxies, with no
+            // body on success; its refusals are JSON).
+            .configure(configure_gates)
+            // Everything else, in a scope that holds every path.
+            .service(
+                web::scope("")
+                    .configure(configure)
+                    .default_service(web::to(not_found))
+                    .wrap(actix_web::middleware::from_fn(errors::html_errors))
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::auth::check::token_headers,
+                    ))
+                    .wrap(
+                        SessionMiddleware::builder(
+                            CookieSessionStore::default(),
+                            cookie_key.clone(),
+                        )
+                        .cookie_name(SESSION_COOKIE.to_owned())
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(cookie_secure)
+                        .build(),
+                    )
+                    .wrap(Condition::new(
+                        rotating,
+                        actix_web::middleware::from_fn(keys::reseal_older_session_cookie),
+                    ))
+                    .wrap(
+                        DefaultHeaders::new()
+                            .add(("X-Content-Type-Options", "nosniff"))
+                            .add(("X-Frame-Options", "DENY"))
+                            .add(("Referrer-Policy", "same-origin"))
+                            .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
+                    ),
             )
             .wrap(actix_web::middleware::from_fn(telemetry::request_scope))
     })

@@ -420,7 +420,12 @@ flash-signed-in-as = Signed in as { $name }.
 ## Admin: mail that failed
 
 notices-title = Mail that failed
-notices-intro = Notices whose sending failed at least once, newest first: still being retried (pending), given up (failed), or sent in the end.
+notices-intro = Notices whose sending failed at least once, newest first: still being retried, given up, or sent in the end.
+notices-state-pending = Retrying
+notices-state-sending = Sending
+notices-state-sent = Sent
+notices-state-failed = Given up
+notices-state-skipped = Not sent
 notices-none = No mail has failed.
 notices-col-notice = Notice
 notices-col-account = Account

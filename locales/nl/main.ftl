@@ -426,7 +426,12 @@ flash-signed-in-as = Aangemeld als { $name }.
 ## Admin: mail that failed
 
 notices-title = Mislukte mail
-notices-intro = Berichten waarvan het versturen minstens één keer mislukte, nieuwste eerst: nog in herhaling (pending), opgegeven (failed) of toch nog verstuurd.
+notices-intro = Berichten waarvan het versturen minstens één keer mislukte, nieuwste eerst: nog in herhaling, opgegeven of toch nog verstuurd.
+notices-state-pending = Wordt opnieuw geprobeerd
+notices-state-sending = Wordt verstuurd
+notices-state-sent = Verstuurd
+notices-state-failed = Opgegeven
+notices-state-skipped = Niet verstuurd
 notices-none = Er is geen mail mislukt.
 notices-col-notice = Bericht
 notices-col-account = Account

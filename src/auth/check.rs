@@ -21,6 +21,7 @@
 //! 6. **use recorded** ([`record_use`]): last used time and address, at most
 //!    once a minute per token.
 
+use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, header};
 use actix_web::{HttpMessage, HttpRequest};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use crate::db::{self};
 use crate::error::AppError;
 use crate::metrics::{self, CheckResult};
 use crate::state::AppState;
-use crate::tokens::PlainToken;
+use crate::tokens::{PlainToken, TokenHash};
 
 /// A token presented with the request, in whichever form it came.
 #[derive(Debug, PartialEq, Eq)]
@@ -122,9 +123,9 @@ pub async fn check(
 }
 
 /// [`check`] for a request: its client's address and user agent are
-/// counted with the use, and where its rate limit stands and whether it
-/// expires soon are noted for the response's headers ([`token_headers`]).
-pub async fn check_request(
+/// counted with the use. The caller writes the token's headers
+/// ([`Checked::write_headers`]).
+pub async fn check_from(
     req: &HttpRequest,
     state: &AppState,
     raw: &str,
@@ -135,10 +136,29 @@ pub async fn check_request(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let ip = super::client_ip(req, state);
-    let checked = check_as(state, raw, ip, agent, with_list).await?;
+    check_as(state, raw, ip, agent, with_list).await
+}
+
+/// [`check_from`], with where the token's rate limit stands and whether it
+/// expires soon noted for the response's headers ([`token_headers`]).
+pub async fn check_request(
+    req: &HttpRequest,
+    state: &AppState,
+    raw: &str,
+    with_list: bool,
+) -> Result<Checked, AppError> {
+    let checked = check_from(req, state, raw, with_list).await?;
     restrict::note(req, checked.rate);
     note_expiry(req, checked.expires_at);
     Ok(checked)
+}
+
+impl Checked {
+    /// The token's headers ([`token_headers`]) on a response made without
+    /// that middleware.
+    pub fn write_headers(&self, headers: &mut HeaderMap) {
+        write_token_headers(headers, self.rate, expires_soon(self.expires_at));
+    }
 }
 
 /// [`check`], with the caller's user agent for the token's usage record.
@@ -165,7 +185,7 @@ pub async fn check_as(
         .db
         .usage()
         .count(token.id, now, ip.as_deref(), user_agent);
-    if record_use(state, token, now, ip.as_deref()).await
+    if record_use(state, token, &hash, now, ip.as_deref()).await
         && let Some(list) = &mut list
     {
         show_use(list, token.id, now, ip.as_deref());
@@ -202,9 +222,15 @@ pub const EXPIRY_WARNING: time::Duration = time::Duration::days(7);
 #[derive(Clone, Copy)]
 struct ExpiresSoon(PrimitiveDateTime);
 
+fn expires_soon(expires_at: Option<PrimitiveDateTime>) -> Option<ExpiresSoon> {
+    expires_at
+        .filter(|at| *at - db::now() <= EXPIRY_WARNING)
+        .map(ExpiresSoon)
+}
+
 fn note_expiry(req: &HttpRequest, expires_at: Option<PrimitiveDateTime>) {
-    if let Some(at) = expires_at.filter(|at| *at - db::now() <= EXPIRY_WARNING) {
-        req.extensions_mut().insert(ExpiresSoon(at));
+    if let Some(soon) = expires_soon(expires_at) {
+        req.extensions_mut().insert(soon);
     }
 }
 
@@ -226,7 +252,15 @@ pub async fn token_headers(
             notes.get::<ExpiresSoon>().copied(),
         )
     };
-    let headers = res.headers_mut();
+    write_token_headers(res.headers_mut(), rate, soon);
+    Ok(res)
+}
+
+fn write_token_headers(
+    headers: &mut HeaderMap,
+    rate: Option<RateStatus>,
+    soon: Option<ExpiresSoon>,
+) {
     if let Some(status) = rate {
         for (name, value) in status.headers() {
             headers.insert(name, value);
@@ -240,7 +274,6 @@ pub async fn token_headers(
             value,
         );
     }
-    Ok(res)
 }
 
 /// Whether a token found live may still be used at `now`: the lookup's rows
@@ -256,6 +289,7 @@ pub fn allowed(token: &ApiToken, owner: &Account, now: PrimitiveDateTime) -> boo
 pub async fn record_use(
     state: &AppState,
     token: &ApiToken,
+    hash: &TokenHash,
     now: PrimitiveDateTime,
     ip: Option<&str>,
 ) -> bool {
@@ -264,7 +298,7 @@ pub async fn record_use(
     }
     match state
         .db
-        .record_use(token.id, now, ip.map(str::to_owned))
+        .record_use(token, hash, now, ip.map(str::to_owned))
         .await
     {
         Ok(recorded) => recorded,

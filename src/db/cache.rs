@@ -17,7 +17,7 @@
 //! the database (`super::batch`).
 
 use std::future::Future;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,7 +32,7 @@ use crate::db::models::tokens::ApiToken;
 use crate::db::rows::LiveToken;
 
 /// The longest any answer is kept, whatever the stamp says.
-pub const MAX_AGE: Duration = Duration::from_secs(1);
+pub const MAX_AGE: Duration = Duration::from_secs(10);
 
 /// Checks (token or session) kept: about 1 KB each, far more than one
 /// instance's callers of a second.
@@ -102,9 +102,12 @@ impl ReadCache {
 /// second of this process it was read in (so none is kept longer than
 /// [`MAX_AGE`]; quick_cache has no time to live of its own, and no
 /// bookkeeping on reads, which made moka's cost show on every API call).
+/// Each key's seconds start at an offset of its own: the answers read in
+/// one burst are not all read again in the same instant a second later.
 pub struct Kind<K, V> {
     cache: Cache<(u64, u64, K), V>,
     started: Instant,
+    offsets: RandomState,
     asked: AtomicU64,
     loaded: AtomicU64,
 }
@@ -118,6 +121,7 @@ where
         Self {
             cache: Cache::new(capacity),
             started: Instant::now(),
+            offsets: RandomState::new(),
             asked: AtomicU64::new(0),
             loaded: AtomicU64::new(0),
         }
@@ -132,8 +136,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         self.asked.fetch_add(1, Ordering::Relaxed);
-        let age = self.started.elapsed().as_nanos() / MAX_AGE.as_nanos();
-        let key = (stamp, u64::try_from(age).unwrap_or(u64::MAX), key);
+        let key = (stamp, self.second(&key), key);
         let loaded = &self.loaded;
         self.cache
             .get_or_insert_async(&key, async move {
@@ -141,6 +144,22 @@ where
                 load.await
             })
             .await
+    }
+
+    /// Drops the answer for `key` kept under `stamp`: the next request
+    /// reads it again. For what this process changed that is no news to
+    /// the others (a token's use: `Db::record_use`).
+    pub fn forget(&self, stamp: u64, key: K) {
+        let key = (stamp, self.second(&key), key);
+        self.cache.remove(&key);
+    }
+
+    /// Which of its seconds `key` is in, counted from its own offset.
+    fn second(&self, key: &K) -> u64 {
+        let period = MAX_AGE.as_nanos() as u64;
+        let offset = self.offsets.hash_one(key) % period;
+        let elapsed = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        elapsed.saturating_add(offset) / period
     }
 
     fn counts(&self) -> Counts {
@@ -190,6 +209,26 @@ mod tests {
             assert_eq!(
                 kind.get(1, 1, async { Ok::<_, &str>("up") }).await,
                 Ok("up")
+            );
+        });
+    }
+
+    #[test]
+    fn a_forgotten_answer_is_read_again() {
+        block_on(async {
+            let kind = kind();
+            kind.get(1, 1, async { Ok::<_, ()>("old") }).await.unwrap();
+            kind.get(1, 2, async { Ok::<_, ()>("other") })
+                .await
+                .unwrap();
+            kind.forget(1, 1);
+            assert_eq!(
+                kind.get(1, 1, async { Ok::<_, ()>("new") }).await,
+                Ok("new")
+            );
+            assert_eq!(
+                kind.get(1, 2, async { Ok::<_, ()>("not read") }).await,
+                Ok("other")
             );
         });
     }

@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::db::models::accounts::Account;
 use crate::db::models::sessions;
 use crate::db::models::tokens;
+use crate::db::models::tokens::ApiToken;
 use crate::db::rows::{AccountTokens, Found};
 use crate::db::timestamps::now;
 use crate::error::AppError;
@@ -106,11 +107,23 @@ impl Db {
     /// or instance did within the minute; whether this one did.
     pub async fn record_use(
         &self,
-        token_id: i64,
+        token: &ApiToken,
+        hash: &TokenHash,
         now: PrimitiveDateTime,
         ip: Option<String>,
     ) -> Result<bool, AppError> {
-        self.run(move |conn| Ok(tokens::touch(conn, token_id, now, ip.as_deref())? > 0))
-            .await
+        let token_id = token.id;
+        let recorded = self
+            .run(move |conn| Ok(tokens::touch(conn, token_id, now, ip.as_deref())? > 0))
+            .await?;
+        // Recorded here or, a moment ago, by another instance: either way
+        // the rows kept here are out of date, and would have the next
+        // request record the use again.
+        if let Some(cache) = self.cache() {
+            let stamp = cache.stamp();
+            cache.tokens.forget(stamp, hash.0);
+            cache.lists.forget(stamp, token.account_id);
+        }
+        Ok(recorded)
     }
 }

@@ -14,11 +14,8 @@
 
 use std::borrow::Cow;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::check::{self, Presented};
@@ -71,7 +68,7 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Presented::Token(raw) => raw,
         Presented::None | Presented::Malformed => return unauthenticated(),
     };
-    let checked = match check::check_request(&req, &state, raw, false).await {
+    let checked = match check::check_from(&req, &state, raw, false).await {
         Ok(checked) => checked,
         Err(AppError::Unauthenticated) => return unauthenticated(),
         Err(e) => return refused(&e),
@@ -80,6 +77,7 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if let Some(missing) = required.iter().find(|s| !scopes.contains_name(s)) {
         let mut response = error(StatusCode::FORBIDDEN, FORBIDDEN_BODY);
         response.headers_mut().insert(MISSING_SCOPE, value(missing));
+        checked.write_headers(response.headers_mut());
         return response;
     }
     let (token, account) = &*checked.live;
@@ -96,7 +94,9 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             value(&token.expires_at.map(rfc3339).unwrap_or_default()),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"));
-    response.finish()
+    let mut response = response.finish();
+    checked.write_headers(response.headers_mut());
+    response
 }
 
 /// The `scope` parameters of the `/auth` URL, each a scope's name (built-in
@@ -149,13 +149,20 @@ const TOO_MANY_SCOPES_BODY: &str =
     r#"{"error":{"code":"invalid_input","message":"at most 16 scope parameters","field":"scope"}}"#;
 const BAD_SCOPE_BODY: &str = r#"{"error":{"code":"invalid_input","message":"a scope parameter is not a scope's name","field":"scope"}}"#;
 
-/// A short JSON error from static text.
+/// A short JSON error from static text. Refusals have a body (Caddy and
+/// Traefik pass it on to the client), so they say not to sniff it.
 fn error(status: StatusCode, body: &'static str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(NOSNIFF)
         .body(body)
 }
+
+const NOSNIFF: (HeaderName, HeaderValue) = (
+    header::X_CONTENT_TYPE_OPTIONS,
+    HeaderValue::from_static("nosniff"),
+);
 
 fn unauthenticated() -> HttpResponse {
     let mut response = error(StatusCode::UNAUTHORIZED, UNAUTHENTICATED_BODY);
@@ -170,25 +177,10 @@ fn unauthenticated() -> HttpResponse {
 /// allowlist, a spent rate limit, the database down) as the `.json` routes
 /// answer it, with its headers.
 fn refused(e: &AppError) -> HttpResponse {
-    actix_web::ResponseError::error_response(e)
-}
-
-/// Keeps `/auth` free of cookies: a browser's session cookie that a proxy
-/// passes on is neither read nor answered with a new one, so a signed-in
-/// user never opens a protected service without a token.
-pub async fn cookieless(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let gate = req.path() == PATH;
-    if gate {
-        req.headers_mut().remove(header::COOKIE);
-    }
-    let mut res = next.call(req).await?;
-    if gate {
-        res.headers_mut().remove(header::SET_COOKIE);
-    }
-    Ok(res)
+    let mut response = actix_web::ResponseError::error_response(e);
+    let (name, value) = NOSNIFF;
+    response.headers_mut().insert(name, value);
+    response
 }
 
 #[cfg(test)]

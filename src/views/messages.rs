@@ -118,7 +118,10 @@ const MESSAGES: &[(&str, &str)] = &[
         "admin-err-username",
     ),
     ("the role is \"user\" or \"admin\"", "admin-err-role"),
-    ("the username \"{username}\" is taken", "admin-err-username-taken"),
+    (
+        "the username \"{username}\" is taken",
+        "admin-err-username-taken",
+    ),
     (
         "{username} is the last active admin; make another account an admin first",
         "admin-err-last-admin",

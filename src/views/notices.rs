@@ -46,6 +46,17 @@ impl NoticeView {
             last_error: notice.last_error.clone(),
         }
     }
+
+    /// The catalogue's name for the state, as the page shows it.
+    pub fn state_key(&self) -> &'static str {
+        match self.state.as_str() {
+            "pending" => "notices-state-pending",
+            "sending" => "notices-state-sending",
+            "sent" => "notices-state-sent",
+            "failed" => "notices-state-failed",
+            _ => "notices-state-skipped",
+        }
+    }
 }
 
 /// `GET /admin/notices`.

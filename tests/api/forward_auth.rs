@@ -33,6 +33,9 @@ async fn assert_refused(resp: Response, status: u16, code: &str) -> HeaderMap {
     assert_eq!(resp.status(), status);
     let headers = resp.headers().clone();
     assert!(headers.get("set-cookie").is_none());
+    // The body may reach a browser (Caddy and Traefik pass it on).
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    assert!(header(&headers, "content-type").starts_with("application/json"));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
     if status == 401 {

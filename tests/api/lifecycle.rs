@@ -488,6 +488,22 @@ async fn tokens_expiring_within_a_week_say_so() {
         .get("/profile/tokens.json", soon["secret"].as_str().unwrap())
         .await;
     assert_eq!(resp.status(), 403);
+    assert_eq!(
+        resp.headers()["tessera-token-expires"],
+        soon["token"]["expires_at"].as_str().unwrap()
+    );
+    // And so does the proxies' gate, admitting or not.
+    for (query, status) in [("", 204), ("?scope=tokens:read", 403)] {
+        let resp = app
+            .get(&format!("/auth{query}"), soon["secret"].as_str().unwrap())
+            .await;
+        assert_eq!(resp.status(), status);
+        assert_eq!(
+            resp.headers()["tessera-token-expires"],
+            soon["token"]["expires_at"].as_str().unwrap(),
+            "/auth{query}"
+        );
+    }
     let resp = app
         .get("/profile.json", month["secret"].as_str().unwrap())
         .await;

@@ -189,6 +189,7 @@ async fn a_mail_server_down_at_first_still_gets_the_notice() {
     );
     let page = admin.browser.page("/admin/notices").await;
     assert!(page.contains("token_created"));
+    assert!(page.contains(">Retrying</span>"), "{page}");
 
     // The server comes up: the notice arrives, once.
     let own = OwnSink::start(port);

@@ -258,6 +258,12 @@ impl ApiToken {
 
 /// Records a use, unless one was recorded less than a minute ago. The
 /// condition is in SQL too, so concurrent requests and instances write once.
+///
+/// Not marked as a change (`changes::mark`): a use decides nothing about
+/// any token, and marking it would empty every process's read cache once
+/// a minute per token in use. The process that records it forgets its own
+/// cached rows of the token (`Db::record_use`); the others read the new
+/// time within `cache::MAX_AGE`.
 pub fn touch(
     conn: &mut DbConn,
     id: i64,
@@ -277,7 +283,6 @@ pub fn touch(
         api_tokens::last_used_ip.eq(ip),
     ))
     .execute(conn)
-    .map(changes::mark)
 }
 
 /// Replaces the hash of token `id`, made with an older key, by `new` made
