@@ -112,6 +112,15 @@ test("language: Nederlands once chosen, English again after; both pass axe", asy
   await check(t, page, "prefs-dutch");
   await page.click("#generate summary");
   await check(t, page, "prefs-dutch-generate");
+  // The admin area speaks the admin's language too.
+  await page.goto("/admin/users");
+  assert.equal(await page.locator("html").getAttribute("lang"), "nl");
+  assert.equal((await page.locator(".admin-nav a[aria-current=page]").innerText()).trim(), "Gebruikers");
+  await check(t, page, "admin-users-dutch");
+  await page.goto("/admin/audit");
+  assert.equal((await page.locator(".admin-nav a[aria-current=page]").innerText()).trim(), "Auditlog");
+  await check(t, page, "admin-audit-dutch");
+  await page.goto("/profile");
   await page.selectOption("#language", "en");
   await send(page, "#preferences-form");
   assert.equal(await page.locator("html").getAttribute("lang"), "en");
