@@ -296,11 +296,14 @@ pub async fn record_use(
     if !token.use_due(now) {
         return false;
     }
-    match state
+    let recorded = state
         .db
         .record_use(token, hash, now, ip.map(str::to_owned))
-        .await
-    {
+        .await;
+    // The owner's lists as shown (`tokens.json`, Account Preferences) show
+    // the use; the stamp did not move for it (`tokens::touch`).
+    state.kept.forget_account(token.account_id);
+    match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
             tracing::warn!(error = %e, token_id = token.id, "could not record token use");

@@ -100,6 +100,12 @@ impl KeptResponses {
             .then(|| made.body.clone())
     }
 
+    /// Drops every response kept for the account: for a change that does
+    /// not move the stamp (a token's recorded use, `auth::check::record_use`).
+    pub fn forget_account(&self, account_id: i64) {
+        self.cache.retain(|key, _| key.2 != account_id);
+    }
+
     /// Keeps `body`, made from `list` at `now` as `variant`, when the list
     /// was read under a stamp.
     pub fn keep(

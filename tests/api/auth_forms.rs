@@ -129,6 +129,32 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }
 
+/// A use recorded through one token shows at once in the list read with
+/// another, although the list was just kept (a use moves no change stamp).
+#[tokio::test]
+async fn a_use_shows_at_once_in_a_list_kept_before_it() {
+    let (app, user, lister) = TestApp::with_token(&["tokens:read"]).await;
+    let other = app.token(&user.account, &["profile:read"]);
+    let other_id = app.token_id(&other);
+    let last_used = |list: &Value| {
+        list["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == other_id)
+            .unwrap()["last_used_at"]
+            .clone()
+    };
+    // The lister's first call records its own use; the second is kept.
+    for _ in 0..2 {
+        let before: Value = app.get_json("/profile/tokens.json", &lister).await;
+        assert_eq!(last_used(&before), Value::Null);
+    }
+    assert_eq!(app.get("/profile.json", &other).await.status(), 200);
+    let after: Value = app.get_json("/profile/tokens.json", &lister).await;
+    assert!(last_used(&after).is_string(), "{after}");
+}
+
 /// HEAD answers as GET would, without the body; a method a resource does
 /// not take is 405 with `Allow` naming those it does (SPEC-NOTES).
 #[tokio::test]
