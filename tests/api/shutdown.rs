@@ -138,10 +138,10 @@ async fn sigterm_finishes_the_requests_in_flight_and_exits_0() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(status.success(), "exit status {status:?}");
     let mut log = String::new();
     let mut stderr = server.child.stderr.take().unwrap();
     stderr.read_to_string(&mut log).unwrap();
+    assert!(status.success(), "exit status {status:?}: {log}");
     assert!(log.lines().last().unwrap().ends_with("stopped"), "{log}");
     println!(
         "shutdown figure: {at_signal} of {REQUESTS} sign-ins answered at SIGTERM, the rest within {answered_in:?} ({signed_in} signed in, {overloaded} 503), exit 0 after {:?}",
