@@ -35,7 +35,7 @@ use crate::db::rows::LiveToken;
 pub const MAX_AGE: Duration = Duration::from_secs(10);
 
 /// Checks (token or session) kept: about 1 KB each, far more than one
-/// instance's callers of a second.
+/// instance's callers of a few seconds.
 const MAX_CHECKS: usize = 10_000;
 
 /// Token lists kept: up to 100 rows (30 KB) each.
@@ -99,14 +99,15 @@ impl ReadCache {
 }
 
 /// One kind of cached answer, keyed by the stamp it was read at and by the
-/// second of this process it was read in (so none is kept longer than
-/// [`MAX_AGE`]; quick_cache has no time to live of its own, and no
-/// bookkeeping on reads, which made moka's cost show on every API call).
-/// Each key's seconds start at an offset of its own: the answers read in
-/// one burst are not all read again in the same instant a second later.
+/// period of this process ([`MAX_AGE`] long) it was read in, so none is
+/// kept longer than that (quick_cache has no time to live of its own, and
+/// no bookkeeping on reads, which made moka's cost show on every API call).
+/// Each key's periods start at an offset of its own: the answers read in
+/// one burst are not all read again in the same instant.
 pub struct Kind<K, V> {
     cache: Cache<(u64, u64, K), V>,
     started: Instant,
+    period: Duration,
     offsets: RandomState,
     asked: AtomicU64,
     loaded: AtomicU64,
@@ -118,9 +119,14 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn new(capacity: usize) -> Self {
+        Self::with_period(capacity, MAX_AGE)
+    }
+
+    fn with_period(capacity: usize, period: Duration) -> Self {
         Self {
             cache: Cache::new(capacity),
             started: Instant::now(),
+            period,
             offsets: RandomState::new(),
             asked: AtomicU64::new(0),
             loaded: AtomicU64::new(0),
@@ -136,7 +142,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         self.asked.fetch_add(1, Ordering::Relaxed);
-        let key = (stamp, self.second(&key), key);
+        let key = (stamp, self.period_of(&key), key);
         let loaded = &self.loaded;
         self.cache
             .get_or_insert_async(&key, async move {
@@ -150,13 +156,13 @@ where
     /// reads it again. For what this process changed that is no news to
     /// the others (a token's use: `Db::record_use`).
     pub fn forget(&self, stamp: u64, key: K) {
-        let key = (stamp, self.second(&key), key);
+        let key = (stamp, self.period_of(&key), key);
         self.cache.remove(&key);
     }
 
-    /// Which of its seconds `key` is in, counted from its own offset.
-    fn second(&self, key: &K) -> u64 {
-        let period = MAX_AGE.as_nanos() as u64;
+    /// Which of its periods `key` is in, counted from its own offset.
+    fn period_of(&self, key: &K) -> u64 {
+        let period = self.period.as_nanos() as u64;
         let offset = self.offsets.hash_one(key) % period;
         let elapsed = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         elapsed.saturating_add(offset) / period
@@ -174,8 +180,10 @@ where
 mod tests {
     use super::*;
 
+    const PERIOD: Duration = Duration::from_millis(200);
+
     fn kind() -> Kind<i64, &'static str> {
-        Kind::new(10)
+        Kind::with_period(10, PERIOD)
     }
 
     fn block_on<T>(f: impl Future<Output = T>) -> T {
@@ -238,7 +246,7 @@ mod tests {
         block_on(async {
             let kind = kind();
             kind.get(1, 1, async { Ok::<_, ()>("old") }).await.unwrap();
-            std::thread::sleep(MAX_AGE + Duration::from_millis(50));
+            std::thread::sleep(PERIOD + Duration::from_millis(50));
             assert_eq!(
                 kind.get(1, 1, async { Ok::<_, ()>("new") }).await,
                 Ok("new")

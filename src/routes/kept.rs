@@ -22,7 +22,7 @@ use crate::db::rows::AccountTokens;
 /// Bytes of responses kept in all (a 50-token page is about 56 KB).
 const BUDGET: u64 = 32 << 20;
 
-/// The stamp the list was read under, the second of this process it was
+/// The stamp the list was read under, the period of this process it was
 /// made in (nothing is kept longer than `MAX_AGE`), its account, and what
 /// else the response depends on (which page, whose session).
 type Key = (u64, u64, i64, String);
