@@ -273,13 +273,7 @@ impl ScopesPage {
 
     /// The messages of its columns' names; empty: the actions column.
     pub fn columns(&self) -> Vec<&'static str> {
-        vec![
-            "admin-col-scope",
-            "tp-description",
-            "admin-grantable-by",
-            "admin-col-tokens",
-            "",
-        ]
+        SCOPE_COLUMNS.to_vec()
     }
 }
 
@@ -324,15 +318,7 @@ impl AdminList for UsersPage {
     const TABLE_CLASS: &'static str = "tokens admin-table";
 
     fn columns(&self) -> Vec<&'static str> {
-        vec![
-            "pref-username",
-            "pref-display-name",
-            "pref-role",
-            "pref-status",
-            "admin-col-tokens",
-            "admin-last-sign-in",
-            "col-created",
-        ]
+        USER_COLUMNS.to_vec()
     }
 
     fn submit_label(&self) -> &'static str {
@@ -485,16 +471,39 @@ impl AdminList for AuditPage {
     const TABLE_CLASS: &'static str = "tokens audit";
 
     fn columns(&self) -> Vec<&'static str> {
-        vec![
-            "admin-col-time",
-            "admin-col-event",
-            "admin-col-actor",
-            "admin-col-target",
-            "admin-col-token",
-            "admin-col-ip",
-        ]
+        AUDIT_COLUMNS.to_vec()
     }
 }
+
+/// The messages of the scopes table's columns; empty: the actions column.
+const SCOPE_COLUMNS: [&str; 5] = [
+    "admin-col-scope",
+    "tp-description",
+    "admin-grantable-by",
+    "admin-col-tokens",
+    "",
+];
+
+/// The messages of the users table's columns.
+const USER_COLUMNS: [&str; 7] = [
+    "pref-username",
+    "pref-display-name",
+    "pref-role",
+    "pref-status",
+    "admin-col-tokens",
+    "admin-last-sign-in",
+    "col-created",
+];
+
+/// The messages of the audit log's columns.
+const AUDIT_COLUMNS: [&str; 6] = [
+    "admin-col-time",
+    "admin-col-event",
+    "admin-col-actor",
+    "admin-col-target",
+    "admin-col-token",
+    "admin-col-ip",
+];
 
 /// The messages of the columns of an admin table of tokens, with their
 /// owners' or not; empty: the actions column.
@@ -619,27 +628,10 @@ mod tests {
     #[test]
     fn every_column_and_label_of_the_admin_lists_has_its_message() {
         let mut keys: Vec<&str> = token_columns(true);
-        keys.extend([
-            "pref-username",
-            "pref-display-name",
-            "pref-role",
-            "pref-status",
-            "admin-col-tokens",
-            "admin-last-sign-in",
-            "col-created",
-            "admin-col-time",
-            "admin-col-event",
-            "admin-col-actor",
-            "admin-col-target",
-            "admin-col-token",
-            "admin-col-ip",
-            "admin-col-scope",
-            "tp-description",
-            "admin-grantable-by",
-            "admin-filter",
-            "admin-search",
-            "admin-refresh",
-        ]);
+        keys.extend(SCOPE_COLUMNS);
+        keys.extend(USER_COLUMNS);
+        keys.extend(AUDIT_COLUMNS);
+        keys.extend(["admin-filter", "admin-search", "admin-refresh"]);
         let roles = [role_key("user"), role_key("admin")];
         for key in keys.iter().copied().chain(roles.iter().map(String::as_str)) {
             if !key.is_empty() {
