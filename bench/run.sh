@@ -569,6 +569,14 @@ NGINX
     measure gnd "(g) nginx -> upstream" "http://127.0.0.1:$NGINX_DIRECT/service"
     measure gna "(g) nginx -> /auth -> upstream" "http://127.0.0.1:$NGINX_AUTH/service" \
       -- gate "$WORK/g-tokens.txt" /service 200
+    # The latency one person's request sees: one connection, so the CPU
+    # is not saturated and a request waits for nothing but its own work.
+    # (At 32 connections on one CPU, p50 is mostly the queue of the 31
+    # others: it measures throughput again.)
+    CONNECTIONS=1 measure gnd1 "(g) nginx -> upstream, 1 connection" \
+      "http://127.0.0.1:$NGINX_DIRECT/service"
+    CONNECTIONS=1 measure gna1 "(g) nginx -> /auth -> upstream, 1 connection" \
+      "http://127.0.0.1:$NGINX_AUTH/service" -- gate "$WORK/g-tokens.txt" /service 200
     stop_server
     stop_extra
     G_NGINX=ran
@@ -661,10 +669,11 @@ if want g; then
     verdict 0 "(g) /auth PostgreSQL >= 35% of (f): $G_PG"
   fi
   if [ "$G_NGINX" = ran ]; then
-    added50=$((P50[gna] - P50[gnd]))
-    added99=$((P99[gna] - P99[gnd]))
-    echo "      nginx: /auth adds $(ms "$added50") ms at p50, $(ms "$added99") ms at p99"
-    verdict "$(ge 500 "$added50")" "(g) nginx: /auth adds < 0.5 ms at p50: $(ms "$added50") ms"
+    echo "      nginx, 32 connections (saturated): /auth adds $(ms $((P50[gna] - P50[gnd]))) ms at p50, $(ms $((P99[gna] - P99[gnd]))) ms at p99"
+    added50=$((P50[gna1] - P50[gnd1]))
+    added99=$((P99[gna1] - P99[gnd1]))
+    echo "      nginx, 1 connection: /auth adds $(ms "$added50") ms at p50, $(ms "$added99") ms at p99"
+    verdict "$(ge 500 "$added50")" "(g) nginx: /auth adds < 0.5 ms at p50 (1 connection): $(ms "$added50") ms"
   else
     verdict 0 "(g) nginx: $G_NGINX"
   fi

@@ -69,8 +69,11 @@ fn sane_id(value: &HeaderValue) -> Option<&str> {
 
 /// A new id: 16 hex characters, unique enough to find one request's lines
 /// among many instances' logs.
-fn new_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
+fn new_id() -> HeaderValue {
+    let mut hex = [0u8; 16];
+    hex::encode_to_slice(rand::random::<u64>().to_be_bytes(), &mut hex)
+        .expect("8 bytes are 16 hex digits");
+    HeaderValue::from_bytes(&hex).expect("hex digits are visible ASCII")
 }
 
 /// Never logs the query string as sent: it may hold `api_token`.
@@ -97,13 +100,14 @@ pub async fn request_scope(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let id = match req.headers().get(&REQUEST_ID).and_then(sane_id) {
-        Some(given) => given.to_owned(),
-        None => new_id(),
+    let id = match req.headers().get(&REQUEST_ID) {
+        Some(given) if sane_id(given).is_some() => given.clone(),
+        _ => new_id(),
     };
     // At ERROR level so that the span exists whenever any line of the
     // request can be written, whatever `TESSERA_LOG` keeps.
-    let span = tracing::error_span!("request", id = %id);
+    let text = id.to_str().expect("ids are visible ASCII");
+    let span = tracing::error_span!("request", id = %text);
     let logged = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO);
     let line = logged.then(|| redacted_request_line(&req));
     let peer = req.peer_addr().map(|a| a.ip());
@@ -129,8 +133,7 @@ pub async fn request_scope(
             ms = started.elapsed().as_micros() as f64 / 1000.0,
         );
     }
-    let value = HeaderValue::from_str(&id).expect("ids are visible ASCII");
-    res.headers_mut().insert(REQUEST_ID, value);
+    res.headers_mut().insert(REQUEST_ID, id);
     Ok(res)
 }
 

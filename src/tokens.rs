@@ -33,7 +33,7 @@ pub fn random_chars(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
-fn checksum(body: &str) -> String {
+fn checksum(body: &str) -> [u8; CHECKSUM_LEN] {
     let mut n = crc32fast::hash(body.as_bytes());
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
@@ -41,18 +41,28 @@ fn checksum(body: &str) -> String {
         n /= 62;
     }
     // 62^6 > 2^32, so nothing is left over.
-    String::from_utf8(out.to_vec()).expect("base62 is ASCII")
+    out
 }
 
 /// The server's secret key: 32 bytes, written as 64 hex characters.
 #[derive(Clone)]
-pub struct SecretKey([u8; 32]);
+pub struct SecretKey {
+    bytes: [u8; 32],
+    /// HMAC-SHA256 with the key already absorbed: every token check hashes
+    /// under it, and starts from a copy of this rather than from the key.
+    keyed: Hmac<Sha256>,
+}
 
 impl SecretKey {
+    fn new(bytes: [u8; 32]) -> Self {
+        let keyed = Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC takes any key length");
+        Self { bytes, keyed }
+    }
+
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         OsRng.fill(&mut bytes);
-        Self(bytes)
+        Self::new(bytes)
     }
 
     pub fn from_hex(hex_str: &str) -> Result<Self, String> {
@@ -61,16 +71,16 @@ impl SecretKey {
         let bytes: [u8; 32] = bytes
             .try_into()
             .map_err(|_| "must be 64 hexadecimal characters (32 bytes)".to_string())?;
-        Ok(Self(bytes))
+        Ok(Self::new(bytes))
     }
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        hex::encode(self.bytes)
     }
 
     /// HMAC-SHA256 of `data` under this key.
     pub fn mac(&self, data: &[u8]) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(data);
         mac.finalize().into_bytes().into()
     }
@@ -114,7 +124,7 @@ impl PlainToken {
         body.push_str(TOKEN_PREFIX);
         body.push_str(&random_base62(RANDOM_LEN));
         let sum = checksum(&body);
-        body.push_str(&sum);
+        body.push_str(std::str::from_utf8(&sum).expect("base62 is ASCII"));
         Self(body)
     }
 
@@ -130,7 +140,7 @@ impl PlainToken {
             return Err(TokenFormatError::Alphabet);
         }
         let (body, sum) = s.split_at(TOKEN_LEN - CHECKSUM_LEN);
-        if checksum(body) != sum {
+        if checksum(body) != sum.as_bytes() {
             return Err(TokenFormatError::Checksum);
         }
         Ok(Self(s.to_owned()))

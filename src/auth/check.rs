@@ -47,6 +47,9 @@ pub enum Presented<'a> {
     Malformed,
 }
 
+/// The header a token may come in besides `Authorization`.
+pub const API_KEY: header::HeaderName = header::HeaderName::from_static("api-key");
+
 /// Finds a token in the `Authorization` header (Bearer, Token, apiToken or
 /// bare), the `API-KEY` header, or for GET the `api_token` query parameter.
 pub fn presented_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
@@ -56,7 +59,7 @@ pub fn presented_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
         };
         return parse_authorization(value);
     }
-    if let Some(value) = req.headers().get("API-KEY") {
+    if let Some(value) = req.headers().get(API_KEY) {
         return match value.to_str() {
             Ok(v) if !v.trim().is_empty() => Presented::Token(v.trim()),
             _ => Presented::Malformed,
@@ -131,12 +134,14 @@ pub async fn check_from(
     raw: &str,
     with_list: bool,
 ) -> Result<Checked, AppError> {
+    // A bad checksum is refused before any other work, even the address.
+    let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
     let agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let ip = super::client_ip(req, state);
-    check_as(state, raw, ip, agent, with_list).await
+    check_parsed(state, &token, ip, agent, with_list).await
 }
 
 /// [`check_from`], with where the token's rate limit stands and whether it
@@ -170,8 +175,19 @@ pub async fn check_as(
     with_list: bool,
 ) -> Result<Checked, AppError> {
     let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
+    check_parsed(state, &token, ip, user_agent, with_list).await
+}
+
+/// [`check_as`] for a token whose checksum is good.
+async fn check_parsed(
+    state: &AppState,
+    token: &PlainToken,
+    ip: Option<String>,
+    user_agent: Option<&str>,
+    with_list: bool,
+) -> Result<Checked, AppError> {
     let (Found { live, mut list }, hash) =
-        super::rotation::find_under_any_key(state, &token, with_list)
+        super::rotation::find_under_any_key(state, token, with_list)
             .await?
             .ok_or_else(|| refused(CheckResult::Unknown))?;
     let (token, account) = &*live;

@@ -235,7 +235,24 @@ pub fn state(req: &HttpRequest) -> web::Data<AppState> {
 /// limits, the audit log and the tokens' IP allowlists key on this, so
 /// nobody else's `X-Forwarded-For` counts.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    client_addr(req, &state.config.trusted_proxies).map(|ip| ip.to_string())
+    client_addr(req, &state.config.trusted_proxies).map(ip_text)
+}
+
+/// An address as text, as `Display` writes it. An IPv4 address, nearly
+/// every caller, is written digit by digit: on the token check's path
+/// `Display` cost a tenth of tessera's own work.
+fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        text.push_str(itoa::Buffer::new().format(octet));
+    }
+    text
 }
 
 /// [`client_ip`] as an address.
@@ -342,6 +359,15 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn addresses_are_written_as_display_writes_them(v4: u32, v6: u128) {
+            for ip in [IpAddr::from(v4.to_be_bytes()), IpAddr::from(v6.to_be_bytes())] {
+                proptest::prop_assert_eq!(ip_text(ip), ip.to_string());
+            }
+        }
+    }
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {

@@ -17,7 +17,7 @@
 //! the database (`super::batch`).
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::Hash;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -108,7 +108,9 @@ pub struct Kind<K, V> {
     cache: Cache<(u64, u64, K), V>,
     started: Instant,
     period: Duration,
-    offsets: RandomState,
+    /// Keys' offsets: the cache's own hasher, cheaper than SipHash, and
+    /// seeded per process.
+    offsets: quick_cache::DefaultHashBuilder,
     asked: AtomicU64,
     loaded: AtomicU64,
 }
@@ -127,7 +129,7 @@ where
             cache: Cache::new(capacity),
             started: Instant::now(),
             period,
-            offsets: RandomState::new(),
+            offsets: Default::default(),
             asked: AtomicU64::new(0),
             loaded: AtomicU64::new(0),
         }

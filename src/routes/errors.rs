@@ -45,7 +45,7 @@ pub fn is_documented_api(path: &str) -> bool {
 pub fn is_api_caller(req: &HttpRequest) -> bool {
     let headers = req.headers();
     headers.contains_key(header::AUTHORIZATION)
-        || headers.contains_key("API-KEY")
+        || headers.contains_key(crate::auth::check::API_KEY)
         || req
             .query_string()
             .split('&')

@@ -33,7 +33,10 @@ const MAX_REQUIRED_SCOPES: usize = 16;
 
 /// The headers carrying the original request's URI, by proxy: nginx's
 /// conventional `X-Original-URI`, Caddy's and Traefik's `X-Forwarded-Uri`.
-const ORIGINAL_URI: [&str; 2] = ["X-Original-URI", "X-Forwarded-Uri"];
+const ORIGINAL_URI: [HeaderName; 2] = [
+    HeaderName::from_static("x-original-uri"),
+    HeaderName::from_static("x-forwarded-uri"),
+];
 
 const ACCOUNT_ID: HeaderName = HeaderName::from_static("x-tessera-account-id");
 const USERNAME: HeaderName = HeaderName::from_static("x-tessera-username");
@@ -81,21 +84,21 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         return response;
     }
     let (token, account) = &*checked.live;
-    let mut response = HttpResponse::NoContent();
-    response
-        .insert_header((ACCOUNT_ID, value(&account.account_id)))
-        .insert_header((USERNAME, value(&account.username)))
-        .insert_header((ROLE, account.role().as_str()))
-        .insert_header((TOKEN_ID, token.id))
-        .insert_header((TOKEN_PREFIX, value(&token.prefix)))
-        .insert_header((SCOPES, value(&scopes.names().join(" "))))
-        .insert_header((
-            EXPIRES,
-            value(&token.expires_at.map(rfc3339).unwrap_or_default()),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    let mut response = response.finish();
-    checked.write_headers(response.headers_mut());
+    let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
+    let headers = response.headers_mut();
+    headers.insert(ACCOUNT_ID, value(&account.account_id));
+    headers.insert(USERNAME, value(&account.username));
+    headers.insert(ROLE, HeaderValue::from_static(account.role().as_str()));
+    headers.insert(TOKEN_ID, HeaderValue::from(token.id));
+    headers.insert(TOKEN_PREFIX, value(&token.prefix));
+    headers.insert(SCOPES, value(&scopes.names().join(" ")));
+    let expires = match token.expires_at {
+        Some(at) => value(&rfc3339(at)),
+        None => HeaderValue::from_static(""),
+    };
+    headers.insert(EXPIRES, expires);
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    checked.write_headers(headers);
     response
 }
 
@@ -104,7 +107,7 @@ pub async fn auth(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// percent-encoded; a refusal is the 400's body.
 fn required_scopes(query: &str) -> Result<Vec<Cow<'_, str>>, &'static str> {
     let mut required = Vec::new();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+    for (key, value) in query_pairs(query) {
         if key != "scope" {
             continue;
         }
@@ -119,6 +122,24 @@ fn required_scopes(query: &str) -> Result<Vec<Cow<'_, str>>, &'static str> {
     Ok(required)
 }
 
+/// The query's pairs as `application/x-www-form-urlencoded` reads them;
+/// only a pair with something to decode (`%`, `+`) goes through the
+/// decoder, the usual `scope=app:read` is borrowed as it stands.
+fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.contains(['%', '+']) {
+            false => {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (Cow::Borrowed(key), Cow::Borrowed(value))
+            }
+            true => form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .unwrap_or_default(),
+        })
+}
+
 /// The token of the forwarded request: its headers as any `.json` route
 /// reads them, else the `api_token` parameter of the original URI. The
 /// query form counts whatever the original method was: the proxies do not
@@ -127,7 +148,7 @@ pub fn forwarded_token(req: &HttpRequest, allow_query: bool) -> Presented<'_> {
     match check::presented_token(req, false) {
         Presented::None if allow_query => ORIGINAL_URI
             .iter()
-            .filter_map(|name| req.headers().get(*name))
+            .filter_map(|name| req.headers().get(name))
             .filter_map(|uri| uri.to_str().ok())
             .find_map(|uri| check::query_token(uri.split_once('?')?.1))
             .map_or(Presented::None, Presented::Token),
@@ -151,13 +172,21 @@ const BAD_SCOPE_BODY: &str = r#"{"error":{"code":"invalid_input","message":"a sc
 
 /// A short JSON error from static text. Refusals have a body (Caddy and
 /// Traefik pass it on to the client), so they say not to sniff it.
+/// A refusal from static text: no allocation but the response's own.
 fn error(status: StatusCode, body: &'static str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(NOSNIFF)
-        .body(body)
+    let mut response = HttpResponse::with_body(status, body).map_into_boxed_body();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    let (name, value) = NOSNIFF;
+    headers.insert(name, value);
+    response
 }
+
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
 const NOSNIFF: (HeaderName, HeaderValue) = (
     header::X_CONTENT_TYPE_OPTIONS,
@@ -206,5 +235,14 @@ mod tests {
         assert_eq!(names("scope=%ff"), Err(StatusCode::BAD_REQUEST));
         let many = vec!["scope=a:b"; 50].join("&");
         assert_eq!(names(&many), Err(StatusCode::BAD_REQUEST));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pairs_read_as_the_form_decoder_reads_them(q in "[a-z=&%+:0-9A-F]{0,40}") {
+            let ours: Vec<_> = query_pairs(&q).collect();
+            let decoder: Vec<_> = form_urlencoded::parse(q.as_bytes()).collect();
+            proptest::prop_assert_eq!(ours, decoder);
+        }
     }
 }
