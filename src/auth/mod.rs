@@ -23,6 +23,7 @@ pub mod session;
 
 use std::marker::PhantomData;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::Method;
@@ -56,7 +57,7 @@ pub enum Via {
 
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub account: Account,
+    pub account: Arc<Account>,
     /// What this caller may do now.
     pub scopes: ScopeSet,
     pub via: Via,
@@ -337,7 +338,7 @@ pub(crate) async fn session_caller(
     .code();
     Ok(Caller {
         scopes: ScopeSet::for_role(account.role()),
-        account,
+        account: Arc::new(account),
         via: Via::Session {
             session_id: session.row.id,
             csrf_token: session.csrf_token,

@@ -216,7 +216,7 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
     let mut live: HashMap<Vec<u8>, LiveToken> = HashMap::new();
     for (hash, token, account) in tokens::find_live_by_hashes(conn, &hashes, now)? {
         let previous = token.previous_hash.clone();
-        let row = Arc::new((token, account));
+        let row = Arc::new((token, Arc::new(account)));
         if let Some(previous) = previous {
             live.insert(previous, row.clone());
         }

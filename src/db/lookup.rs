@@ -41,7 +41,10 @@ impl Db {
         let key = hash.0;
         let load = {
             let hash = hash.clone();
-            self.run(move |conn| Ok(tokens::find_live_by_hash(conn, &hash, now())?.map(Arc::new)))
+            self.run(move |conn| {
+                Ok(tokens::find_live_by_hash(conn, &hash, now())?
+                    .map(|(token, owner)| Arc::new((token, Arc::new(owner)))))
+            })
         };
         let rows = match (self.cache(), stamp) {
             (Some(cache), Some(stamp)) => cache.tokens.get(stamp, key, load).await?,

@@ -8,7 +8,7 @@ use crate::db::models::tokens::ApiToken;
 
 /// A live token and its owner, as read; shared, not copied, by the cache
 /// and every request that finds it there.
-pub type LiveToken = Arc<(ApiToken, Account)>;
+pub type LiveToken = Arc<(ApiToken, Arc<Account>)>;
 
 /// A live token and its owner, as the database has them now; with the
 /// owner's tokens when they were asked for.

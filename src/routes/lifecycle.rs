@@ -208,7 +208,7 @@ pub async fn delete_all_own(
     caller: Need<scope::TokensWrite>,
 ) -> Result<Json<Deleted>, AppError> {
     let caller = caller.caller;
-    let deleted = delete_all(&state, &caller, caller.account.clone()).await?;
+    let deleted = delete_all(&state, &caller, (*caller.account).clone()).await?;
     Ok(Json(Deleted { deleted }))
 }
 

@@ -184,7 +184,7 @@ pub async fn delete_all_form(
         };
         return html(StatusCode::OK, &page);
     }
-    let deleted = delete_all(&state, caller, caller.account.clone()).await?;
+    let deleted = delete_all(&state, caller, (*caller.account).clone()).await?;
     Flash::set(
         &session,
         "success",
