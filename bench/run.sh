@@ -23,8 +23,9 @@
 #       SQLite and PostgreSQL; the same with a rate limit on every token;
 #       tokens with a bad checksum; through nginx (deploy/nginx/tessera.conf:
 #       nginx -> /auth -> upstream, against nginx -> upstream alone, the
-#       upstream being the ceiling). Compared with a ceiling run answering
-#       an empty body.
+#       upstream being the ceiling; at 32 connections, and on one
+#       connection for the latency /auth adds). Compared with a ceiling run
+#       answering an empty body.
 #
 # The servers run with TESSERA_LOG=warn: the per-request access log line
 # is measured separately (BENCH_LOG=info runs everything with it on).
