@@ -1,5 +1,5 @@
 //! The token check: the one way a presented token becomes a [`Caller`].
-//! Every token-authenticated path calls [`check`] (through `Need`, or
+//! Every token-authenticated path calls [`check_from`] (through `Need`, or
 //! directly), in this order:
 //!
 //! 1. **presented form** ([`presented_token`]): `Authorization` (Bearer,
@@ -113,21 +113,11 @@ pub struct Checked {
     pub expires_at: Option<PrimitiveDateTime>,
 }
 
-/// Checks the token `raw` presented from `ip`; with `with_list`, the
+/// Checks the token `raw` presented with `req`; with `with_list`, the
 /// owner's tokens come with the answer (read in the same trip where the
-/// backend allows). Every refusal is the same 401, whatever its reason.
-pub async fn check(
-    state: &AppState,
-    raw: &str,
-    ip: Option<String>,
-    with_list: bool,
-) -> Result<Checked, AppError> {
-    check_as(state, raw, ip, None, with_list).await
-}
-
-/// [`check`] for a request: its client's address and user agent are
-/// counted with the use. The caller writes the token's headers
-/// ([`Checked::write_headers`]).
+/// backend allows). The client's address and user agent are counted with
+/// the use. Every refusal is the same 401, whatever its reason. The caller
+/// writes the token's headers ([`Checked::write_headers`]).
 pub async fn check_from(
     req: &HttpRequest,
     state: &AppState,
@@ -166,19 +156,7 @@ impl Checked {
     }
 }
 
-/// [`check`], with the caller's user agent for the token's usage record.
-pub async fn check_as(
-    state: &AppState,
-    raw: &str,
-    ip: Option<String>,
-    user_agent: Option<&str>,
-    with_list: bool,
-) -> Result<Checked, AppError> {
-    let token = PlainToken::parse(raw).map_err(|_| refused(CheckResult::BadChecksum))?;
-    check_parsed(state, &token, ip, user_agent, with_list).await
-}
-
-/// [`check_as`] for a token whose checksum is good.
+/// [`check_from`] once the token's checksum is known to be good.
 async fn check_parsed(
     state: &AppState,
     token: &PlainToken,

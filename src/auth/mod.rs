@@ -203,7 +203,7 @@ impl<S: ScopeMarker + 'static> FromRequest for NeedWith<S> {
 
 impl<S: ScopeMarker + 'static> NeedWith<S> {
     /// The caller and its account's tokens: for a token, read together with
-    /// its check (`check::check`); a browser session is checked as [`Need`]
+    /// its check (`check::check_from`); a browser session is checked as [`Need`]
     /// checks it.
     pub async fn own_tokens(self) -> Result<(Caller, AccountTokens), AppError> {
         let state = state(&self.req);

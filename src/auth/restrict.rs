@@ -1,4 +1,4 @@
-//! A token's own restrictions, judged on every use (`check::check` calls
+//! A token's own restrictions, judged on every use (`check::check_from` calls
 //! [`admit`]): the addresses it may be used from and its rate limit
 //! (SPEC §8, "Per-token restrictions").
 //!

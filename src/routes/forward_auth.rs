@@ -170,9 +170,9 @@ const TOO_MANY_SCOPES_BODY: &str =
     r#"{"error":{"code":"invalid_input","message":"at most 16 scope parameters","field":"scope"}}"#;
 const BAD_SCOPE_BODY: &str = r#"{"error":{"code":"invalid_input","message":"a scope parameter is not a scope's name","field":"scope"}}"#;
 
-/// A short JSON error from static text. Refusals have a body (Caddy and
-/// Traefik pass it on to the client), so they say not to sniff it.
-/// A refusal from static text: no allocation but the response's own.
+/// A short JSON error from static text, with no allocation but the
+/// response's own. Refusals have a body (Caddy and Traefik pass it on to
+/// the client), so they say not to sniff it.
 fn error(status: StatusCode, body: &'static str) -> HttpResponse {
     let mut response = HttpResponse::with_body(status, body).map_into_boxed_body();
     let headers = response.headers_mut();
