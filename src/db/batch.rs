@@ -21,10 +21,17 @@
 //!
 //! Under light load a request finds nothing in flight and its batch holds
 //! it alone: no timer, no added wait.
+//!
+//! A batch's answers go back with one wake-up per worker thread: the first
+//! of a thread's waiting requests receives them all and hands the others
+//! theirs. Woken one by one from the batch's thread, each answer cost the
+//! worker a system call, and where both share a CPU the worker took it over
+//! at every answer (docs/PERFORMANCE.md).
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 
 use tokio::sync::oneshot;
 
@@ -66,7 +73,31 @@ struct Queue {
 struct Job {
     hash: [u8; 32],
     with_tokens: bool,
-    reply: oneshot::Sender<Result<Option<Found>, AppError>>,
+    /// The worker thread the request waits on.
+    thread: ThreadId,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// One request's answer: the live token and its owner, or `None`.
+type Answer = Result<Option<Found>, AppError>;
+
+/// What a waiting request receives: its answer, and those of other
+/// requests waiting on its thread, for it to hand on.
+struct Reply {
+    answer: Answer,
+    others: Vec<Unsent>,
+}
+
+/// An answer and where it goes.
+type Unsent = (oneshot::Sender<Reply>, Answer);
+
+impl Reply {
+    fn alone(answer: Answer) -> Self {
+        Self {
+            answer,
+            others: Vec::new(),
+        }
+    }
 }
 
 impl Batcher {
@@ -80,17 +111,14 @@ impl Batcher {
     /// The live token with this hash and its owner, with the owner's tokens
     /// if `with_tokens`, asked in one trip together with the other requests'
     /// checks of the moment. `None`: no such live token.
-    pub async fn check(
-        self: &Arc<Self>,
-        hash: &TokenHash,
-        with_tokens: bool,
-    ) -> Result<Option<Found>, AppError> {
+    pub async fn check(self: &Arc<Self>, hash: &TokenHash, with_tokens: bool) -> Answer {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut queue = self.lock();
             queue.waiting.push(Job {
                 hash: hash.0,
                 with_tokens,
+                thread: std::thread::current().id(),
                 reply,
             });
             let start = queue.running < MAX_RUNNING;
@@ -109,9 +137,15 @@ impl Batcher {
                 running.0.take();
             }));
         }
-        answer
+        let reply = answer
             .await
-            .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?
+            .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?;
+        // Handed on before anything else can run on this thread: none of
+        // these requests is left waiting on this one.
+        for (to, answer) in reply.others {
+            let _ = to.send(Reply::alone(answer));
+        }
+        reply.answer
     }
 
     /// On a blocking thread: answers batches until the queue is empty, then
@@ -145,18 +179,12 @@ impl Batcher {
                         Err(AppError::Internal("token check batch panicked".into()))
                     });
             match answers {
-                Ok(answers) => {
-                    for (job, found) in jobs.into_iter().zip(answers) {
-                        let _ = job.reply.send(Ok(found));
-                    }
-                }
+                Ok(answers) => deliver(jobs.into_iter().zip(answers.into_iter().map(Ok))),
                 Err(e) => {
                     tracing::warn!(error = %e, requests = jobs.len(), "token check batch failed");
                     // The next batch takes a connection afresh.
                     conn = None;
-                    for job in jobs {
-                        let _ = job.reply.send(Err(e.clone()));
-                    }
+                    deliver(jobs.into_iter().map(|job| (job, Err(e.clone()))));
                 }
             }
         }
@@ -193,7 +221,30 @@ impl Drop for Running {
             let mut queue = batcher.lock();
             queue.running -= 1;
             for job in queue.waiting.drain(..) {
-                let _ = job.reply.send(Err(AppError::Unavailable));
+                let _ = job.reply.send(Reply::alone(Err(AppError::Unavailable)));
+            }
+        }
+    }
+}
+
+/// Sends a batch's answers: all those of one worker thread to the first of
+/// its requests still waiting, which hands the others theirs (one wake-up
+/// for the thread, not one per request).
+fn deliver(answered: impl IntoIterator<Item = (Job, Answer)>) {
+    let mut threads: Vec<(ThreadId, Vec<Unsent>)> = Vec::new();
+    for (job, answer) in answered {
+        match threads.iter_mut().find(|(thread, _)| *thread == job.thread) {
+            Some((_, replies)) => replies.push((job.reply, answer)),
+            None => threads.push((job.thread, vec![(job.reply, answer)])),
+        }
+    }
+    for (_, mut replies) in threads {
+        while let Some((first, answer)) = replies.pop() {
+            let others = std::mem::take(&mut replies);
+            match first.send(Reply { answer, others }) {
+                Ok(()) => break,
+                // That request is gone: the next one takes the others.
+                Err(unsent) => replies = unsent.others,
             }
         }
     }
@@ -263,4 +314,64 @@ fn answer(conn: &mut DbConn, jobs: &[Job]) -> Result<Vec<Option<Found>>, AppErro
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(thread: ThreadId) -> (Job, oneshot::Receiver<Reply>) {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            hash: [0; 32],
+            with_tokens: false,
+            thread,
+            reply,
+        };
+        (job, answer)
+    }
+
+    fn mark(answer: &Answer) -> String {
+        match answer {
+            Err(AppError::Internal(m)) => m.clone(),
+            _ => panic!("an answer this test did not send"),
+        }
+    }
+
+    #[test]
+    fn each_thread_is_answered_through_one_request_that_hands_on_the_rest() {
+        let here = std::thread::current().id();
+        let there = std::thread::spawn(|| ()).thread().id();
+        let threads = [here, here, here, there, here, there];
+        let (jobs, mut waiting): (Vec<_>, Vec<_>) = threads.iter().map(|t| job(*t)).unzip();
+        // A request gone before its answer (its caller hung up).
+        drop(waiting.remove(4));
+        let answered = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, job)| (job, Err(AppError::Internal(i.to_string()))));
+        deliver(answered);
+
+        // One reply per thread arrives directly, carrying its thread's others.
+        let mut replies: Vec<Option<Reply>> =
+            waiting.iter_mut().map(|w| w.try_recv().ok()).collect();
+        assert_eq!(replies.iter().flatten().count(), 2);
+        let handed: usize = replies.iter().flatten().map(|r| r.others.len()).sum();
+        assert_eq!(
+            handed, 3,
+            "the rest of each thread's requests, the gone one left out"
+        );
+        // Handing on (as `check` does) reaches every request still waiting.
+        for reply in replies.iter_mut().flatten() {
+            for (to, answer) in reply.others.drain(..) {
+                assert!(to.send(Reply::alone(answer)).is_ok());
+            }
+        }
+        let marks: Vec<String> = waiting
+            .iter_mut()
+            .zip(replies)
+            .map(|(w, direct)| mark(&direct.unwrap_or_else(|| w.try_recv().unwrap()).answer))
+            .collect();
+        assert_eq!(marks, ["0", "1", "2", "3", "5"]);
+    }
 }
