@@ -85,17 +85,30 @@ type Answer = Result<Option<Found>, AppError>;
 /// requests waiting on its thread, for it to hand on.
 struct Reply {
     answer: Answer,
-    others: Vec<Unsent>,
+    others: HandOn,
 }
 
 /// An answer and where it goes.
 type Unsent = (oneshot::Sender<Reply>, Answer);
 
+/// Answers for other requests of the same thread, sent on when dropped:
+/// by the request they came with, once it has its own, or with its reply
+/// unread when that request is gone (its caller hung up).
+struct HandOn(Vec<Unsent>);
+
+impl Drop for HandOn {
+    fn drop(&mut self) {
+        for (to, answer) in self.0.drain(..) {
+            let _ = to.send(Reply::alone(answer));
+        }
+    }
+}
+
 impl Reply {
     fn alone(answer: Answer) -> Self {
         Self {
             answer,
-            others: Vec::new(),
+            others: HandOn(Vec::new()),
         }
     }
 }
@@ -137,15 +150,12 @@ impl Batcher {
                 running.0.take();
             }));
         }
-        let reply = answer
+        let Reply { answer, others } = answer
             .await
             .map_err(|_| AppError::Internal("token check batch ended without an answer".into()))?;
-        // Handed on before anything else can run on this thread: none of
-        // these requests is left waiting on this one.
-        for (to, answer) in reply.others {
-            let _ = to.send(Reply::alone(answer));
-        }
-        reply.answer
+        // Handed on at once: none of these requests waits on this one.
+        drop(others);
+        answer
     }
 
     /// On a blocking thread: answers batches until the queue is empty, then
@@ -240,11 +250,11 @@ fn deliver(answered: impl IntoIterator<Item = (Job, Answer)>) {
     }
     for (_, mut replies) in threads {
         while let Some((first, answer)) = replies.pop() {
-            let others = std::mem::take(&mut replies);
+            let others = HandOn(std::mem::take(&mut replies));
             match first.send(Reply { answer, others }) {
                 Ok(()) => break,
                 // That request is gone: the next one takes the others.
-                Err(unsent) => replies = unsent.others,
+                Err(mut unsent) => replies = std::mem::take(&mut unsent.others.0),
             }
         }
     }
@@ -342,36 +352,47 @@ mod tests {
     fn each_thread_is_answered_through_one_request_that_hands_on_the_rest() {
         let here = std::thread::current().id();
         let there = std::thread::spawn(|| ()).thread().id();
-        let threads = [here, here, here, there, here, there];
-        let (jobs, mut waiting): (Vec<_>, Vec<_>) = threads.iter().map(|t| job(*t)).unzip();
-        // A request gone before its answer (its caller hung up).
-        drop(waiting.remove(4));
+        let threads = [here, here, here, there, here, there, here];
+        let (jobs, waiting): (Vec<_>, Vec<_>) = threads.iter().map(|t| job(*t)).unzip();
+        let mut waiting: Vec<Option<_>> = waiting.into_iter().map(Some).collect();
+        // Requests gone before the batch answers (their callers hung up),
+        // among them the last of its thread, which would have taken the
+        // others' answers.
+        waiting[4] = None;
+        waiting[6] = None;
         let answered = jobs
             .into_iter()
             .enumerate()
             .map(|(i, job)| (job, Err(AppError::Internal(i.to_string()))));
         deliver(answered);
+        // The request that took its thread's answers goes away with its
+        // reply unread: the others get theirs all the same.
+        drop(waiting[5].take());
 
-        // One reply per thread arrives directly, carrying its thread's others.
-        let mut replies: Vec<Option<Reply>> =
-            waiting.iter_mut().map(|w| w.try_recv().ok()).collect();
-        assert_eq!(replies.iter().flatten().count(), 2);
-        let handed: usize = replies.iter().flatten().map(|r| r.others.len()).sum();
-        assert_eq!(
-            handed, 3,
-            "the rest of each thread's requests, the gone one left out"
-        );
-        // Handing on (as `check` does) reaches every request still waiting.
-        for reply in replies.iter_mut().flatten() {
-            for (to, answer) in reply.others.drain(..) {
-                assert!(to.send(Reply::alone(answer)).is_ok());
-            }
-        }
-        let marks: Vec<String> = waiting
+        // One reply arrives directly, carrying the others of its thread.
+        let mut replies: Vec<Option<Reply>> = waiting
             .iter_mut()
-            .zip(replies)
-            .map(|(w, direct)| mark(&direct.unwrap_or_else(|| w.try_recv().unwrap()).answer))
+            .map(|w| w.as_mut().and_then(|w| w.try_recv().ok()))
             .collect();
-        assert_eq!(marks, ["0", "1", "2", "3", "5"]);
+        let direct: Vec<(String, usize)> = replies
+            .iter()
+            .flatten()
+            .map(|r| (mark(&r.answer), r.others.0.len()))
+            .collect();
+        assert_eq!(direct, [("2".to_owned(), 2), ("3".to_owned(), 0)]);
+        // Reading its reply hands the others theirs (as `check` does).
+        drop(replies[2].take());
+        let marks: Vec<String> = [0, 1]
+            .into_iter()
+            .map(|i| waiting[i].as_mut().unwrap().try_recv())
+            .map(|reply| {
+                mark(
+                    &reply
+                        .expect("every request still waiting is answered")
+                        .answer,
+                )
+            })
+            .collect();
+        assert_eq!(marks, ["0", "1"]);
     }
 }
